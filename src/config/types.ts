@@ -1,0 +1,46 @@
+// The validated, typed form of a model YAML file (what the schema admits).
+// src/config/model.schema.json is the source of truth for ranges and
+// defaults; these types mirror it for the rest of the code.
+
+export type Activation = 'relu' | 'linear';
+export type BackendKind = 'auto' | 'webgpu' | 'wasm' | 'js';
+
+export interface FlattenLayerSpec { type: 'flatten'; name?: string }
+export interface DenseLayerSpec { type: 'dense'; name?: string; units: number; activation: Activation; use_bias: boolean }
+export interface DropoutLayerSpec { type: 'dropout'; name?: string; rate: number }
+export type LayerSpec = FlattenLayerSpec | DenseLayerSpec | DropoutLayerSpec;
+
+export interface LossSpec { type: 'sparse_categorical_crossentropy'; from_logits: true }
+export interface AdamSpec { type: 'adam'; learning_rate: number; beta_1: number; beta_2: number; epsilon: number }
+export type OptimizerSpec = AdamSpec;
+
+export interface TrainingSpec { epochs: number; batch_size: number; shuffle: boolean }
+
+export interface DatasetSpec {
+  name: 'mnist';
+  /** Paths to IDX files (plain or gzip), resolved relative to the YAML file by the loader. */
+  train_images?: string;
+  train_labels?: string;
+  test_images?: string;
+  test_labels?: string;
+}
+
+export interface ModelSpec {
+  name: string;
+  seed: number;
+  input_shape: number[];
+  layers: LayerSpec[];
+  loss: LossSpec;
+  optimizer: OptimizerSpec;
+  metrics: Array<'accuracy'>;
+  training: TrainingSpec;
+  dataset: DatasetSpec;
+  backend: BackendKind;
+  /** Custom kernels by op name (issue 7); paths relative to the YAML file. */
+  kernels?: Record<string, string>;
+}
+
+/** Facts about a named dataset that shape checks need before any file is read. */
+export const DATASET_FACTS: Record<DatasetSpec['name'], { inputShape: number[]; classes: number; train: number; test: number }> = {
+  mnist: { inputShape: [28, 28], classes: 10, train: 60000, test: 10000 },
+};

@@ -1,0 +1,62 @@
+// The interface every backend (js, wasm, webgpu) implements. It is shaped so
+// that a backend can keep everything resident: the datasets are uploaded
+// once as bytes, each epoch uploads only an order (a permutation of example
+// indices), and `trainSteps` runs many whole steps (gather, forward, loss,
+// backward, Adam) without the host touching a tensor in between. Loss and
+// correct counts accumulate inside the backend and are read only by
+// `readMetrics`, once per progress update.
+
+import type { Graph } from './graph.js';
+
+export type BackendName = 'js' | 'wasm' | 'webgpu';
+
+/** A labelled image set as bytes: `count` examples of `features` uint8 pixels each. */
+export interface DatasetTensors {
+  images: Uint8Array;
+  labels: Uint8Array;
+  count: number;
+  features: number;
+}
+
+export type DatasetSlot = 'train' | 'test';
+
+/** Sums since the last readMetrics(): divide by `samples` for the mean loss and accuracy. */
+export interface TrainMetrics { lossSum: number; correct: number; samples: number }
+
+export interface EvalResult { loss: number; accuracy: number; correct: number; samples: number }
+
+export interface Backend {
+  readonly name: BackendName;
+  /** One line for people: what runs and on what (e.g. "wasm (SIMD, relaxed FMA)"). */
+  readonly description: string;
+  /**
+   * Allocate every buffer of `graph` (sized for graph.batchSize), upload the
+   * initial parameters (graph.params order) and zero the Adam moments.
+   */
+  prepare(graph: Graph, params: Float32Array[]): Promise<void>;
+  /** Upload a dataset once; it stays resident until dispose(). */
+  setDataset(slot: DatasetSlot, data: DatasetTensors): Promise<void>;
+  /** The order of training examples for the following steps (length = train count). */
+  setOrder(order: Uint32Array): Promise<void>;
+  /**
+   * Run `steps` training steps on the train set. Step s (0 <= s < steps)
+   * uses examples order[(firstBatch + s) · B …] with rows = min(B, count −
+   * start) (the last batch of an epoch may be partial); its global step
+   * index is g = globalStep + s: dropout uses rngKey(seed, stream, g), Adam
+   * uses t = g + 1. Metrics accumulate until readMetrics().
+   */
+  trainSteps(firstBatch: number, steps: number, globalStep: number): Promise<void>;
+  /** Read, then reset, the metrics accumulated by trainSteps. */
+  readMetrics(): Promise<TrainMetrics>;
+  /** Loss and accuracy over a whole resident dataset, dropout off. */
+  evaluate(slot: DatasetSlot): Promise<EvalResult>;
+  /** Class probabilities [count × classes] for `count` images of uint8 pixels. */
+  predict(images: Uint8Array, count: number): Promise<Float32Array>;
+  /** Current parameters, graph.params order (copies). */
+  readParams(): Promise<Float32Array[]>;
+  /** Replace the parameters (graph.params order); Adam moments are left as they are. */
+  writeParams(params: Float32Array[]): Promise<void>;
+  /** Zero the Adam moments (e.g. after restoring weights to start a new run). */
+  resetOptimizer(): Promise<void>;
+  dispose(): void;
+}

@@ -1,0 +1,149 @@
+// The `js` backend: the graph interpreted op by op on the TypeScript
+// reference kernels. Slow but obviously right: it is the executable meaning
+// of a Graph, and what the wasm and webgpu backends are tested against.
+
+import type { Backend, DatasetSlot, DatasetTensors, EvalResult, TrainMetrics } from '../backend.js';
+import type { Graph, Op } from '../graph.js';
+import * as ref from '../reference/kernels.js';
+import { rngKey } from '../rng.js';
+
+export class JsBackend implements Backend {
+  readonly name = 'js' as const;
+  readonly description = 'js (TypeScript reference kernels, single thread)';
+  private graph!: Graph;
+  /** One Float32Array per storage slot; buffers are views of their slot. */
+  private buffers = new Map<string, Float32Array>();
+  private labels = new Uint8Array(0);
+  private datasets: Partial<Record<DatasetSlot, DatasetTensors>> = {};
+  private order = new Uint32Array(0);
+  private metrics: TrainMetrics = { lossSum: 0, correct: 0, samples: 0 };
+
+  async prepare(graph: Graph, params: Float32Array[]): Promise<void> {
+    this.graph = graph;
+    const slots = graph.slots.map((s) => new Float32Array(s.perRow ? s.floats * graph.batchSize : s.floats));
+    for (const b of graph.buffers) {
+      const slot = slots[b.slot];
+      this.buffers.set(b.name, slot.subarray(0, b.perRow ? b.floats * graph.batchSize : b.floats));
+    }
+    this.labels = new Uint8Array(graph.batchSize);
+    await this.writeParams(params);
+  }
+
+  async setDataset(slot: DatasetSlot, data: DatasetTensors): Promise<void> {
+    this.datasets[slot] = data;
+  }
+
+  async setOrder(order: Uint32Array): Promise<void> {
+    this.order = order.slice();
+  }
+
+  async trainSteps(firstBatch: number, steps: number, globalStep: number): Promise<void> {
+    const data = this.need('train');
+    const B = this.graph.batchSize;
+    for (let s = 0; s < steps; s++) {
+      const start = (firstBatch + s) * B;
+      const rows = Math.min(B, data.count - start);
+      if (rows <= 0) throw new Error(`trainSteps: batch ${firstBatch + s} is past the end of the training set`);
+      const step = globalStep + s;
+      for (const op of this.graph.forward) this.run(op, rows, step, data, this.order, start);
+      for (const op of this.graph.backward) this.run(op, rows, step, data, this.order, start);
+      for (const op of this.graph.update) this.run(op, rows, step, data, this.order, start);
+    }
+  }
+
+  async readMetrics(): Promise<TrainMetrics> {
+    const m = this.metrics;
+    this.metrics = { lossSum: 0, correct: 0, samples: 0 };
+    return m;
+  }
+
+  async evaluate(slot: DatasetSlot): Promise<EvalResult> {
+    const data = this.need(slot);
+    const identity = Uint32Array.from({ length: data.count }, (_, i) => i);
+    const saved = this.metrics;
+    this.metrics = { lossSum: 0, correct: 0, samples: 0 };
+    for (let start = 0; start < data.count; start += this.graph.batchSize) {
+      const rows = Math.min(this.graph.batchSize, data.count - start);
+      for (const op of this.graph.inference) this.run(op, rows, 0, data, identity, start);
+    }
+    const m = this.metrics;
+    this.metrics = saved;
+    return { loss: m.lossSum / m.samples, accuracy: m.correct / m.samples, correct: m.correct, samples: m.samples };
+  }
+
+  async predict(images: Uint8Array, count: number): Promise<Float32Array> {
+    const { inputFeatures: F, classes: C, batchSize: B } = this.graph;
+    const data: DatasetTensors = { images, labels: new Uint8Array(count), count, features: F };
+    const identity = Uint32Array.from({ length: count }, (_, i) => i);
+    const out = new Float32Array(count * C);
+    for (let start = 0; start < count; start += B) {
+      const rows = Math.min(B, count - start);
+      for (const op of this.graph.inference) if (op.kind !== 'softmax_xent') this.run(op, rows, 0, data, identity, start);
+      ref.softmax(this.buf(this.graph.logits), out.subarray(start * C), rows, C);
+    }
+    return out;
+  }
+
+  async readParams(): Promise<Float32Array[]> {
+    return this.graph.params.map((p) => this.buf(p.name).slice());
+  }
+
+  async writeParams(params: Float32Array[]): Promise<void> {
+    this.graph.params.forEach((p, i) => this.buf(p.name).set(params[i]));
+  }
+
+  async resetOptimizer(): Promise<void> {
+    for (const p of this.graph.params) { this.buf(p.m).fill(0); this.buf(p.v).fill(0); }
+  }
+
+  dispose(): void {
+    this.buffers.clear();
+    this.datasets = {};
+  }
+
+  private need(slot: DatasetSlot): DatasetTensors {
+    const d = this.datasets[slot];
+    if (!d) throw new Error(`no ${slot} dataset was uploaded to the js backend`);
+    return d;
+  }
+
+  private buf(name: string): Float32Array {
+    const b = this.buffers.get(name);
+    if (!b) throw new Error(`graph buffer '${name}' was not allocated`);
+    return b;
+  }
+
+  private run(op: Op, rows: number, step: number, data: DatasetTensors, order: Uint32Array, start: number): void {
+    const g = this.graph;
+    switch (op.kind) {
+      case 'gather':
+        return ref.gather(data.images, data.labels, order, start, rows, op.features, this.buf(op.x), this.labels);
+      case 'dense_forward':
+        return ref.denseForward(this.buf(op.x), this.buf(op.w), op.b ? this.buf(op.b) : null, this.buf(op.y), rows, op.k, op.n, op.relu);
+      case 'dropout':
+      case 'dropout_backward': {
+        const [x, y] = op.kind === 'dropout' ? [op.x, op.y] : [op.dy, op.dx];
+        return ref.dropout(this.buf(x), this.buf(y), rows * op.features, rngKey(g.seed, op.stream, step), op.rate);
+      }
+      case 'softmax_xent': {
+        const { lossSum, correct } = ref.softmaxXent(this.buf(op.logits), this.labels, op.dlogits ? this.buf(op.dlogits) : null, rows, op.classes, rows);
+        this.metrics.lossSum += lossSum;
+        this.metrics.correct += correct;
+        this.metrics.samples += rows;
+        return;
+      }
+      case 'dense_backward_weights':
+        return ref.denseBackwardWeights(this.buf(op.x), this.buf(op.dy), this.buf(op.dw), op.db ? this.buf(op.db) : null, rows, op.k, op.n);
+      case 'dense_backward_input':
+        return ref.denseBackwardInput(this.buf(op.dy), this.buf(op.w), this.buf(op.dx), op.reluOut ? this.buf(op.reluOut) : null, rows, op.k, op.n);
+      case 'relu_backward':
+        return ref.reluBackward(this.buf(op.dy), this.buf(op.y), this.buf(op.dx), rows * op.features);
+      case 'adam': {
+        const o = g.optimizer;
+        const alpha = ref.adamStepSize(o, step + 1);
+        return ref.adam(this.buf(op.param), this.buf(op.grad), this.buf(op.m), this.buf(op.v), op.size, alpha, o.beta1, o.beta2, o.epsilon);
+      }
+    }
+  }
+}
+
