@@ -1,0 +1,10 @@
+// Every subcommand of `tessera`, in the order `tessera --help` lists them.
+// To add one: create src/cli/commands/<name>.ts exporting a Command, then
+// add one import and one array entry here.
+
+import type { Command } from '../command.js';
+import { validate } from './validate.js';
+
+export const COMMANDS: readonly Command[] = [
+  validate,
+];

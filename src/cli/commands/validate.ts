@@ -1,0 +1,85 @@
+// `tessera validate <file.yaml>...`: checks model files and prints each
+// one's layer table, or every error with its line and a caret.
+
+import { countErrors, formatConfigErrors, type ConfigError } from '../../config/errors.js';
+import { validateModelFile } from '../../config/load-file.js';
+import { totalParams } from '../../config/shapes.js';
+import type { ValidationResult, ValidationSuccess } from '../../config/validate.js';
+import { parseCommandArgs, type Command } from '../command.js';
+import { formatInt, formatShape, renderTable, useColor } from '../format.js';
+import { UsageError } from '../user-error.js';
+
+export const validate: Command = {
+  name: 'validate',
+  summary: 'check model files and show their layers and parameter counts',
+  usage: `Usage: tessera validate [--json] <file.yaml>...
+
+Checks each model file against the schema and the shape rules. A valid file
+gets a summary and its layer table; an invalid one gets every error with its
+file:line:column. Exit code 0 when all files are valid, 1 when any is not.
+
+Options:
+  --json      print the results as JSON on stdout
+  -h, --help  show this help`,
+
+  async run(args) {
+    const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' } });
+    if (positionals.length === 0) throw new UsageError('no model file given');
+    const results: Array<{ file: string; result: ValidationResult }> = [];
+    for (const file of positionals) results.push({ file, result: await validateModelFile(file) });
+
+    if (values.json) process.stdout.write(JSON.stringify(toJson(results), null, 2) + '\n');
+    else results.forEach(({ file, result }, i) => printResult(file, result, i > 0));
+    return results.every((r) => r.result.ok) ? 0 : 1;
+  },
+};
+
+function printResult(file: string, result: ValidationResult, separate: boolean): void {
+  const color = useColor(process.stderr);
+  if (separate) process.stdout.write('\n');
+  if (result.ok) process.stdout.write(`${summaryLine(file, result)}\n\n${layerTable(result)}\n`);
+  const diagnostics: ConfigError[] = result.ok ? result.warnings : [...result.errors, ...result.warnings];
+  if (diagnostics.length > 0) process.stderr.write(`${result.ok ? '\n' : ''}${formatConfigErrors(diagnostics, { color })}\n`);
+  if (!result.ok) {
+    // A lone whole-file error (unreadable file) is already one complete line.
+    const lone = result.errors.length === 1 && result.errors[0]!.line === 0;
+    if (!lone) process.stderr.write(`\n${countErrors(result.errors.length)} in ${file}\n`);
+  }
+}
+
+/** `models/mnist.yaml: ok — mnist-mlp, 4 layers, 101,770 parameters, loss ..., optimizer adam` */
+function summaryLine(file: string, r: ValidationSuccess): string {
+  const { spec, layers } = r;
+  const n = layers.length;
+  return (
+    `${file}: ok — ${spec.name}, ${n} layer${n === 1 ? '' : 's'}, ${formatInt(totalParams(layers))} parameters, ` +
+    `loss ${spec.loss.type}, optimizer ${spec.optimizer.type}`
+  );
+}
+
+/** The Keras-like layer table with the total line. */
+function layerTable(r: ValidationSuccess): string {
+  const rows = r.layers.map((l) => [l.name, l.type, formatShape(l.outputShape), formatInt(l.params), l.activation ?? '']);
+  const table = renderTable(rows, ['Layer', 'Type', 'Output shape', 'Params', 'Activation'], { indent: 2, align: ['left', 'left', 'left', 'right', 'left'] });
+  return `  Input shape: ${formatShape(r.spec.input_shape)}\n\n${table}\n\n  Total params: ${formatInt(totalParams(r.layers))}`;
+}
+
+/** Machine-readable results (for editors and the web page). */
+function toJson(results: Array<{ file: string; result: ValidationResult }>) {
+  return {
+    ok: results.every((r) => r.result.ok),
+    files: results.map(({ file, result }) =>
+      result.ok
+        ? {
+            file,
+            ok: true,
+            name: result.spec.name,
+            totalParams: totalParams(result.layers),
+            layers: result.layers.map(({ name, type, outputShape, params, activation }) => ({ name, type, outputShape, params, activation })),
+            errors: [],
+            warnings: result.warnings,
+          }
+        : { file, ok: false, errors: result.errors, warnings: result.warnings },
+    ),
+  };
+}

@@ -1,0 +1,154 @@
+// Shape inference on a schema-valid ModelSpec: each layer's input/output
+// shape and parameter count, and the errors that make a model unbuildable
+// (so they surface as config errors with a location, never mid-training).
+// The runtime's graph compiler builds on the same rules.
+
+import { DATASET_FACTS, type ModelSpec, type LayerSpec } from './types.js';
+
+export interface LayerInfo {
+  /** The layer's `name`, or Keras-like `<type>_<n>` with a 1-based counter per type. */
+  name: string;
+  type: LayerSpec['type'];
+  /** Position in `layers`. */
+  index: number;
+  /** Shapes without the batch dimension. */
+  inputShape: number[];
+  outputShape: number[];
+  /** Number of trainable values. */
+  params: number;
+  paramShapes: { kernel?: [number, number]; bias?: [number] };
+  /** Dense layers only. */
+  activation?: string;
+}
+
+/** A problem tied to a node of the document, by key/index path (mapped to line:col by validate). */
+export interface ShapeIssue {
+  path: (string | number)[];
+  message: string;
+  hint?: string;
+}
+
+export interface ShapeReport {
+  layers: LayerInfo[];
+  errors: ShapeIssue[];
+  /** Legal but almost certainly unintended settings. */
+  warnings: ShapeIssue[];
+}
+
+const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+const product = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+export function inferLayers(spec: ModelSpec): ShapeReport {
+  const errors: ShapeIssue[] = [];
+  const warnings: ShapeIssue[] = [];
+  const layers: LayerInfo[] = [];
+  const facts = DATASET_FACTS[spec.dataset.name];
+
+  if (facts && fmt(spec.input_shape) !== fmt(facts.inputShape)) {
+    errors.push({
+      path: ['input_shape'],
+      message: `input_shape ${fmt(spec.input_shape)} does not match the ${spec.dataset.name} examples, which have shape ${fmt(facts.inputShape)}`,
+      hint: `use input_shape: ${fmt(facts.inputShape)}`,
+    });
+  }
+
+  const counters = new Map<string, number>();
+  let shape = [...spec.input_shape];
+  spec.layers.forEach((layer, index) => {
+    const n = (counters.get(layer.type) ?? 0) + 1;
+    counters.set(layer.type, n);
+    const info: LayerInfo = {
+      name: layer.name ?? `${layer.type}_${n}`,
+      type: layer.type,
+      index,
+      inputShape: shape,
+      outputShape: shape,
+      params: 0,
+      paramShapes: {},
+    };
+    if (layer.type === 'flatten') {
+      info.outputShape = [product(shape)];
+    } else if (layer.type === 'dense') {
+      if (shape.length !== 1) {
+        errors.push({
+          path: ['layers', index],
+          message: `dense layer needs a flat input but gets shape ${fmt(shape)}`,
+          hint: 'add a flatten layer before it',
+        });
+      }
+      // Carry on as if flattened, so one mistake gives one error.
+      const inputs = product(shape);
+      info.outputShape = [layer.units];
+      info.paramShapes.kernel = [inputs, layer.units];
+      if (layer.use_bias) info.paramShapes.bias = [layer.units];
+      info.params = inputs * layer.units + (layer.use_bias ? layer.units : 0);
+      info.activation = layer.activation;
+    }
+    // dropout keeps its input shape and has no parameters.
+    layers.push(info);
+    shape = info.outputShape;
+  });
+
+  checkNames(spec, layers, errors);
+  checkOutput(spec, errors, warnings);
+  return { layers, errors, warnings };
+}
+
+/** Layer names key the saved weights, so they must be unique (explicit ones may clash with generated ones). */
+function checkNames(spec: ModelSpec, layers: LayerInfo[], errors: ShapeIssue[]): void {
+  const seen = new Map<string, LayerInfo>();
+  for (const info of layers) {
+    const first = seen.get(info.name);
+    if (!first) {
+      seen.set(info.name, info);
+      continue;
+    }
+    // Point at whichever of the two has the explicit `name` key.
+    const at = spec.layers[info.index]!.name !== undefined ? info : first;
+    errors.push({
+      path: ['layers', at.index, 'name'],
+      message: `duplicate layer name '${info.name}' (layers ${first.index} and ${info.index})`,
+      hint: 'give each layer a unique name',
+    });
+  }
+}
+
+/** The model must end in a dense layer producing one logit per class of the dataset. */
+function checkOutput(spec: ModelSpec, errors: ShapeIssue[], warnings: ShapeIssue[]): void {
+  const facts = DATASET_FACTS[spec.dataset.name];
+  const classes = facts?.classes;
+  const want = classes === undefined ? 'one unit per class' : `units: ${classes} (one per ${spec.dataset.name} class)`;
+  if (!spec.layers.some((l) => l.type === 'dense')) {
+    errors.push({ path: ['layers'], message: 'the model has no dense layer, so it has nothing to train', hint: `end the model with a dense layer with ${want}` });
+    return;
+  }
+  const lastIndex = spec.layers.length - 1;
+  const last = spec.layers[lastIndex]!;
+  if (last.type !== 'dense') {
+    errors.push({
+      path: ['layers', lastIndex],
+      message: `the last layer must be a dense layer producing the logits, but it is a ${last.type} layer`,
+      hint: `end the model with a dense layer with ${want}`,
+    });
+    return;
+  }
+  if (classes !== undefined && last.units !== classes) {
+    errors.push({
+      path: ['layers', lastIndex, 'units'],
+      message: `the last layer has ${last.units} units but ${spec.dataset.name} has ${classes} classes`,
+      hint: `use units: ${classes}`,
+    });
+  }
+  if (last.activation !== 'linear') {
+    warnings.push({
+      path: ['layers', lastIndex, 'activation'],
+      message: `the last layer has activation '${last.activation}', but the loss expects raw logits (from_logits: true)`,
+      hint: 'use activation: linear on the last layer',
+    });
+  }
+}
+
+/** Sum of all layers' parameters. */
+export function totalParams(layers: readonly LayerInfo[]): number {
+  return layers.reduce((sum, l) => sum + l.params, 0);
+}
