@@ -96,6 +96,11 @@ export class JsBackend implements Backend {
     for (const p of this.graph.params) { this.buf(p.m).fill(0); this.buf(p.v).fill(0); }
   }
 
+  /** Test hook: a copy of a graph buffer's current contents (per-row buffers hold batchSize rows; e.g. the gradients of the last step). */
+  readBuffer(name: string): Float32Array {
+    return this.buf(name).slice();
+  }
+
   dispose(): void {
     this.buffers.clear();
     this.datasets = {};

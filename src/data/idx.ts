@@ -1,0 +1,80 @@
+// IDX files (the format MNIST ships in), parsed and validated in memory.
+// Browser-safe: no Node imports; the Node loader (node.ts) and a browser
+// page that fetches the files both hand their bytes to parseIdx.
+//
+// Layout: 2 zero bytes, a type byte (0x08 = unsigned byte, the only type
+// MNIST uses), a rank byte, then `rank` big-endian u32 dimensions, then the
+// data, row-major, exactly product(dims) bytes.
+
+import type { DatasetTensors } from '../runtime/backend.js';
+import { DataError, formatCount } from './errors.js';
+
+export interface IdxArray {
+  dims: number[];
+  /** A view into the input bytes (not a copy). */
+  data: Uint8Array;
+}
+
+const IDX_TYPES: Record<number, string> = { 0x08: 'ubyte', 0x09: 'byte', 0x0b: 'short', 0x0c: 'int', 0x0d: 'float', 0x0e: 'double' };
+
+const hex = (b: number) => `0x${b.toString(16).padStart(2, '0')}`;
+
+/** Parse an IDX file of unsigned bytes. `source` names the file in errors. */
+export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
+  if (bytes.length < 4) {
+    throw new DataError(source, `${source}: not an IDX file: it has ${bytes.length} byte${bytes.length === 1 ? '' : 's'}, fewer than the 4-byte header`);
+  }
+  if (bytes[0] !== 0 || bytes[1] !== 0) {
+    const gz = bytes[0] === 0x1f && bytes[1] === 0x8b ? ' (it looks gzip-compressed; decompress it first)' : '';
+    throw new DataError(source, `${source}: not an IDX file: bad magic number ${[0, 1, 2, 3].map((i) => hex(bytes[i])).join(' ')}, expected 0x00 0x00 0x08 <rank>${gz}`);
+  }
+  const type = bytes[2];
+  if (type !== 0x08) {
+    const name = IDX_TYPES[type];
+    throw new DataError(source, name
+      ? `${source}: IDX data type is ${name} (${hex(type)}); only unsigned bytes (0x08) are supported`
+      : `${source}: not an IDX file: unknown data type byte ${hex(type)}, expected 0x08 (unsigned byte)`);
+  }
+  const rank = bytes[3];
+  if (rank < 1) throw new DataError(source, `${source}: IDX rank is 0; expected at least 1 dimension`);
+  const headerLength = 4 + 4 * rank;
+  if (bytes.length < headerLength) {
+    throw new DataError(source, `${source}: truncated: the header of a rank-${rank} IDX file is ${headerLength} bytes, file has ${formatCount(bytes.length)}`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const dims: number[] = [];
+  for (let i = 0; i < rank; i++) dims.push(view.getUint32(4 + 4 * i, false));
+  const expected = dims.reduce((a, b) => a * b, 1);
+  const actual = bytes.length - headerLength;
+  const shape = dims.join('×');
+  if (actual < expected) {
+    throw new DataError(source, `${source}: truncated: header says ${shape} = ${formatCount(expected)} bytes of data, file has ${formatCount(actual)}`);
+  }
+  if (actual > expected) {
+    throw new DataError(source, `${source}: ${formatCount(actual - expected)} unexpected bytes after the data: header says ${shape} = ${formatCount(expected)} bytes of data, file has ${formatCount(actual)}`);
+  }
+  return { dims, data: bytes.subarray(headerLength) };
+}
+
+/**
+ * Pair an image file (rank 3: count × rows × cols) with a label file
+ * (rank 1: count) into a dataset. `source` names the pair in errors;
+ * `classes` bounds the labels (MNIST: 10).
+ */
+export function toDataset(images: IdxArray, labels: IdxArray, source: string, classes = 10): DatasetTensors {
+  if (images.dims.length !== 3) {
+    throw new DataError(source, `${source}: images must be a rank-3 IDX array (count×rows×cols), got rank ${images.dims.length} [${images.dims.join('×')}]`);
+  }
+  if (labels.dims.length !== 1) {
+    throw new DataError(source, `${source}: labels must be a rank-1 IDX array (count), got rank ${labels.dims.length} [${labels.dims.join('×')}]`);
+  }
+  const [count, rows, cols] = images.dims;
+  if (labels.dims[0] !== count) {
+    throw new DataError(source, `${source}: ${formatCount(count)} images but ${formatCount(labels.dims[0])} labels`);
+  }
+  const data = labels.data;
+  for (let i = 0; i < data.length; i++) {
+    if (data[i] >= classes) throw new DataError(source, `${source}: label ${i} is ${data[i]}, expected 0..${classes - 1}`);
+  }
+  return { images: images.data, labels: labels.data, count, features: rows * cols };
+}

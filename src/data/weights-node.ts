@@ -1,0 +1,41 @@
+// Saving and loading a model's weights as a .safetensors file in Node.
+// Saves are atomic: the bytes go to `<path>.tmp-<pid>`, are flushed to disk,
+// and the temp file is renamed over the target, so an interrupted save
+// leaves either the old file or the new one, never a partial file.
+
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Graph } from '../runtime/graph.js';
+import { checkWeightsAgainstGraph, decodeSafetensorsFile, encodeSafetensors } from '../runtime/safetensors.js';
+import { DataError } from './errors.js';
+import { readBytes } from './node.js';
+
+export async function saveWeights(path: string, graph: Graph, params: Float32Array[], metadata: Record<string, string> = {}): Promise<void> {
+  if (params.length !== graph.params.length) throw new Error(`saveWeights: ${params.length} tensors for ${graph.params.length} parameters`);
+  const bytes = encodeSafetensors(
+    graph.params.map((p, i) => ({ name: p.name, shape: p.shape, data: params[i] })),
+    { model: graph.name, ...metadata },
+  );
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => {});
+    const e = err as NodeJS.ErrnoException;
+    throw new DataError(path, `cannot write ${path}: ${e.code ?? e.message}`);
+  }
+}
+
+/** The parameters in graph.params order, checked against the graph, and the file's metadata. */
+export async function loadWeights(path: string, graph: Graph): Promise<{ params: Float32Array[]; metadata: Record<string, string> }> {
+  const { tensors, metadata } = decodeSafetensorsFile(await readBytes(path), path);
+  return { params: checkWeightsAgainstGraph(tensors, graph, path), metadata };
+}

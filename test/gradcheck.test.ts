@@ -1,0 +1,257 @@
+// Gradient checks: central finite differences in float64 against the
+// analytic backward, first op by op (the reference forward kernels run on
+// Float64Arrays for the differences; the backward kernels run in f32), then
+// for a whole compiled model on a tiny batch with dropout active at a fixed
+// step, where the gradients come from the js backend's buffers and the loss
+// for the differences from an independent float64 interpreter of graph.forward.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as ref from '../src/runtime/reference/kernels.js';
+import { rngKey, dropoutScale } from '../src/runtime/rng.js';
+import { compileGraph, type Graph } from '../src/runtime/graph.js';
+import { initParams } from '../src/runtime/params.js';
+import { JsBackend } from '../src/runtime/backends/js.js';
+import type { ModelSpec, LayerSpec } from '../src/config/types.js';
+
+/** The reference kernels are plain loops: they run unchanged on float64 arrays. */
+const f64 = (a: Float64Array) => a as unknown as Float32Array;
+
+function randoms(n: number, seed: number, scale = 1): Float64Array {
+  const out = new Float64Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    let u = (s / 2 ** 32) * 2 - 1;
+    if (Math.abs(u) < 0.02) u = 0.5; // away from 0: no relu kinks within the difference step
+    out[i] = Math.fround(u * scale);
+  }
+  return out;
+}
+
+const H = 1e-5;
+
+/** Central differences of loss() with respect to every element of x (x is perturbed in place and restored). */
+function numericGrad(x: Float64Array, loss: () => number): Float64Array {
+  const g = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    const h = H * Math.max(1, Math.abs(v));
+    x[i] = v + h; const lp = loss();
+    x[i] = v - h; const lm = loss();
+    x[i] = v;
+    g[i] = (lp - lm) / (2 * h);
+  }
+  return g;
+}
+
+/** Relative comparison, with a floor of 1e-3 of the largest gradient for components near zero. */
+function assertGradClose(analytic: ArrayLike<number>, numeric: Float64Array, what: string, rel = 1e-3): number {
+  assert.is(analytic.length, numeric.length, `${what}: length`);
+  let scale = 0;
+  for (const v of numeric) scale = Math.max(scale, Math.abs(v));
+  assert.ok(scale > 0, `${what}: gradient is all zero, the check would be vacuous`);
+  let worst = 0;
+  for (let i = 0; i < numeric.length; i++) {
+    const err = Math.abs(analytic[i] - numeric[i]) / (Math.abs(numeric[i]) + 1e-3 * scale);
+    worst = Math.max(worst, err);
+    if (!(err <= rel)) assert.unreachable(`${what}[${i}]: analytic ${analytic[i]}, numeric ${numeric[i]} (relative error ${err.toExponential(2)})`);
+  }
+  return worst;
+}
+
+const f32 = (a: Float64Array) => Float32Array.from(a);
+const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; };
+
+test('dense forward: gradients of weights, bias and input (linear and fused relu)', () => {
+  for (const [M, K, N] of [[1, 1, 1], [3, 7, 5], [7, 33, 3]]) {
+    for (const fusedRelu of [false, true]) {
+      const X = randoms(M * K, M + K), W = randoms(K * N, K + N), b = randoms(N, N), R = randoms(M * N, 77);
+      const Y = new Float64Array(M * N);
+      // L = Σ R ⊙ dense(X, W, b)
+      const loss = () => { ref.denseForward(f64(X), f64(W), f64(b), f64(Y), M, K, N, fusedRelu); return dot(Y, R); };
+      loss();
+      const Y32 = f32(Y);
+      // dL/dZ = R (masked by relu when fused)
+      const dZ = new Float32Array(M * N);
+      if (fusedRelu) ref.reluBackward(f32(R), Y32, dZ, M * N); else dZ.set(R);
+      const dW = new Float32Array(K * N), db = new Float32Array(N), dX = new Float32Array(M * K);
+      ref.denseBackwardWeights(f32(X), dZ, dW, db, M, K, N);
+      ref.denseBackwardInput(dZ, f32(W), dX, null, M, K, N);
+      const tag = `${M}x${K}x${N}${fusedRelu ? ' relu' : ''}`;
+      if (fusedRelu && Y32.every((v) => v === 0)) continue;
+      assertGradClose(dW, numericGrad(W, loss), `dW ${tag}`);
+      assertGradClose(db, numericGrad(b, loss), `db ${tag}`);
+      assertGradClose(dX, numericGrad(X, loss), `dX ${tag}`);
+    }
+  }
+});
+
+test('dense backward input with the fused relu mask = gradient through relu(X)', () => {
+  const [M, K, N] = [3, 7, 5];
+  const A = randoms(M * K, 3), W = randoms(K * N, 4), R = randoms(M * N, 5);
+  const X = new Float64Array(M * K), Y = new Float64Array(M * N);
+  // L = Σ R ⊙ (relu(A)·W); gradient with respect to A
+  const loss = () => { ref.relu(f64(A), f64(X), M * K); ref.denseForward(f64(X), f64(W), null, f64(Y), M, K, N, false); return dot(Y, R); };
+  loss();
+  const dA = new Float32Array(M * K);
+  ref.denseBackwardInput(f32(R), f32(W), dA, f32(X), M, K, N);
+  assertGradClose(dA, numericGrad(A, loss), 'dA');
+});
+
+test('relu backward', () => {
+  const n = 50, X = randoms(n, 9), R = randoms(n, 10), Y = new Float64Array(n);
+  const loss = () => { ref.relu(f64(X), f64(Y), n); return dot(Y, R); };
+  loss();
+  const dX = new Float32Array(n);
+  ref.reluBackward(f32(R), f32(Y), dX, n);
+  assertGradClose(dX, numericGrad(X, loss), 'relu dX');
+});
+
+test('dropout backward with a fixed key (same mask, same scale)', () => {
+  const n = 200, rate = 0.3, key = rngKey(42, 18, 3);
+  const X = randoms(n, 11), R = randoms(n, 12), Y = new Float64Array(n);
+  const loss = () => { ref.dropout(f64(X), f64(Y), n, key, rate); return dot(Y, R); };
+  const dX = new Float32Array(n);
+  ref.dropout(f32(R), dX, n, key, rate);
+  const kept = ref.dropoutMask(n, key, rate).reduce((a, b) => a + b, 0);
+  assert.ok(kept > 100 && kept < 180, 'some elements dropped, most kept');
+  assertGradClose(dX, numericGrad(X, loss), 'dropout dX');
+});
+
+test('softmax cross-entropy: dLogits is the gradient of the mean loss', () => {
+  for (const [M, C] of [[1, 2], [3, 10], [5, 7]]) {
+    const Z = randoms(M * C, M * C, 3);
+    const labels = Uint8Array.from({ length: M }, (_, i) => (i * 7 + 3) % C);
+    const loss = () => ref.softmaxXent(f64(Z), labels, null, M, C, M).lossSum / M;
+    const d = new Float32Array(M * C);
+    ref.softmaxXent(f32(Z), labels, d, M, C, M);
+    assertGradClose(d, numericGrad(Z, loss), `dLogits ${M}x${C}`);
+  }
+});
+
+// ---- the whole model ------------------------------------------------------
+
+function modelSpec(layers: LayerSpec[]): ModelSpec {
+  return {
+    name: 'gradcheck', seed: 7, input_shape: [28, 28], layers,
+    loss: { type: 'sparse_categorical_crossentropy', from_logits: true },
+    optimizer: { type: 'adam', learning_rate: 1e-3, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 },
+    metrics: ['accuracy'], training: { epochs: 1, batch_size: 3, shuffle: false },
+    dataset: { name: 'mnist' }, backend: 'js',
+  };
+}
+
+/**
+ * The training-mode loss of `graph` in float64, interpreting graph.forward
+ * with naive loops: rows `order[start … start+rows)` of the images, dropout
+ * masks of global step `step`, parameters from `params` (graph.params order).
+ */
+function forward64(graph: Graph, params: Float64Array[], images: Uint8Array, labels: Uint8Array, order: Uint32Array, start: number, rows: number, step: number): number {
+  const buf = new Map<string, Float64Array>();
+  graph.params.forEach((p, i) => buf.set(p.name, params[i]));
+  let batchLabels = new Uint8Array(0);
+  let loss = NaN;
+  for (const op of graph.forward) {
+    switch (op.kind) {
+      case 'gather': {
+        const x = new Float64Array(rows * op.features);
+        for (let r = 0; r < rows; r++) for (let j = 0; j < op.features; j++) x[r * op.features + j] = Math.fround(images[order[start + r] * op.features + j] * ref.PIXEL_SCALE);
+        batchLabels = Uint8Array.from({ length: rows }, (_, r) => labels[order[start + r]]);
+        buf.set(op.x, x);
+        break;
+      }
+      case 'dense_forward': {
+        const x = buf.get(op.x)!, w = buf.get(op.w)!, b = op.b ? buf.get(op.b)! : null;
+        const y = new Float64Array(rows * op.n);
+        for (let r = 0; r < rows; r++) for (let j = 0; j < op.n; j++) {
+          let s = b ? b[j] : 0;
+          for (let k = 0; k < op.k; k++) s += x[r * op.k + k] * w[k * op.n + j];
+          y[r * op.n + j] = op.relu ? Math.max(s, 0) : s;
+        }
+        buf.set(op.y, y);
+        break;
+      }
+      case 'dropout': {
+        const x = buf.get(op.x)!;
+        const mask = ref.dropoutMask(rows * op.features, rngKey(graph.seed, op.stream, step), op.rate);
+        const scale = dropoutScale(op.rate);
+        buf.set(op.y, x.map((v, i) => (mask[i] ? v * scale : 0)));
+        break;
+      }
+      case 'softmax_xent': {
+        const z = buf.get(op.logits)!, C = op.classes;
+        let sum = 0;
+        for (let r = 0; r < rows; r++) {
+          const row = z.subarray(r * C, r * C + C);
+          const max = Math.max(...row);
+          let e = 0;
+          for (const v of row) e += Math.exp(v - max);
+          sum += max + Math.log(e) - row[batchLabels[r]];
+        }
+        loss = sum / rows;
+        break;
+      }
+      default:
+        throw new Error(`op ${op.kind} is not a forward op`);
+    }
+  }
+  return loss;
+}
+
+async function checkWholeModel(layers: LayerSpec[], count: number, firstBatch: number, step: number, label: string) {
+  const graph = compileGraph(modelSpec(layers), 3);
+  const kinds = new Set(graph.backward.map((op) => op.kind));
+  const params = initParams(graph);
+  // Non-zero biases, so their use is visible.
+  graph.params.forEach((p, i) => { if (p.init === 'zeros') params[i].set(randoms(p.size, 100 + i, 0.1)); });
+  const images = Uint8Array.from({ length: count * 784 }, (_, i) => 1 + ((i * 2654435761) >>> 24) % 255);
+  const labels = Uint8Array.from({ length: count }, (_, i) => (i * 3 + 1) % 10);
+  const order = Uint32Array.from({ length: count }, (_, i) => (i * 2 + 1) % count); // a permutation for odd counts
+  const be = new JsBackend();
+  await be.prepare(graph, params.map((p) => p.slice()));
+  await be.setDataset('train', { images, labels, count, features: 784 });
+  await be.setOrder(order);
+  await be.trainSteps(firstBatch, 1, step);
+  const metrics = await be.readMetrics();
+  const start = firstBatch * graph.batchSize, rows = Math.min(graph.batchSize, count - start);
+  assert.is(metrics.samples, rows, `${label}: rows in the step`);
+
+  const p64 = params.map((p) => Float64Array.from(p));
+  const loss = () => forward64(graph, p64, images, labels, order, start, rows, step);
+  const l0 = loss();
+  assert.ok(Math.abs(metrics.lossSum / rows - l0) < 1e-5 * Math.abs(l0), `${label}: backend loss ${metrics.lossSum / rows} vs float64 ${l0}`);
+  let worst = 0;
+  graph.params.forEach((p, i) => {
+    worst = Math.max(worst, assertGradClose(be.readBuffer(p.grad), numericGrad(p64[i], loss), `${label} ${p.name}`));
+  });
+  be.dispose();
+  return { kinds, worst };
+}
+
+test('whole model, dropout active: flatten → dense 6 relu → dense 5 relu → dropout 0.3 → dense 10', async () => {
+  const layers: LayerSpec[] = [
+    { type: 'flatten' },
+    { type: 'dense', units: 6, activation: 'relu', use_bias: true },
+    { type: 'dense', units: 5, activation: 'relu', use_bias: true },
+    { type: 'dropout', rate: 0.3 },
+    { type: 'dense', units: 10, activation: 'linear', use_bias: true },
+  ];
+  // A full batch of 3 rows at global step 5.
+  const { kinds } = await checkWholeModel(layers, 3, 0, 5, 'full batch');
+  // Every kind of backward op is exercised: explicit relu_backward (relu → dropout),
+  // fused relu mask (relu → dense), dropout_backward.
+  for (const k of ['dense_backward_weights', 'dense_backward_input', 'relu_backward', 'dropout_backward']) assert.ok(kinds.has(k as never), `graph has ${k}`);
+  // The partial last batch of an epoch: 5 examples, batch 3, second batch has 2 rows (mean over 2).
+  await checkWholeModel(layers, 5, 1, 11, 'partial batch');
+});
+
+test('whole model without biases: flatten → dense 4 relu (no bias) → dropout 0.5 → dense 10 (no bias)', async () => {
+  await checkWholeModel([
+    { type: 'flatten' },
+    { type: 'dense', units: 4, activation: 'relu', use_bias: false },
+    { type: 'dropout', rate: 0.5 },
+    { type: 'dense', units: 10, activation: 'linear', use_bias: false },
+  ], 3, 0, 2, 'no bias');
+});
+
+test.run();
