@@ -54,7 +54,7 @@ for (const file of files) {
     console.log(`!! ${file} ended without a test summary (exit ${res.status ?? res.signal})`);
     record(file, 0, 1, 0, seconds);
   } else {
-    const bad = total - ok - skip + (res.status !== 0 && total === ok + skip ? 1 : 0);
+    const bad = total - ok + (res.status !== 0 && total === ok ? 1 : 0);
     record(file, ok, bad, skip, seconds);
   }
 }

@@ -1,0 +1,231 @@
+// A model in one object: YAML (or a validated spec) -> graph -> backend ->
+// fit / evaluate / predict, with weights in and out as safetensors bytes.
+// Browser-safe (no Node imports); the same class runs in Node, given a
+// backend instance, or a GPU object plus registered backend factories.
+// Training is the trainer's fit (trainer.ts); backends come from
+// createBackend (select.ts).
+//
+//   const model = await createModel(yamlText);              // in a page: navigator.gpu
+//   await model.fit(train, { test, onEvent: (e) => console.log(e) });
+//   const probs = await model.predict(images, n);           // n × 10 probabilities
+//   const bytes = await model.saveWeights();                 // .safetensors
+//
+// The backend follows the spec's `backend:` (auto | webgpu | wasm | js)
+// unless options.backend overrides it; `model.backendChoice` says which
+// backend runs and why (a page shows "WASM: navigator.gpu missing").
+
+import { ConfigErrors } from '../config/errors.js';
+import type { BackendKind, ModelSpec } from '../config/types.js';
+import { validateModelConfig } from '../config/validate.js';
+import type { Backend, DatasetTensors, EvalResult } from './backend.js';
+import { compileGraph, type Graph } from './graph.js';
+import { initParams } from './params.js';
+import { checkWeightsAgainstGraph, decodeSafetensorsFile, encodeSafetensors } from './safetensors.js';
+import { createBackend } from './select.js';
+import { fit, type FitResult, type TrainEvent } from './trainer.js';
+
+export interface BackendChoice {
+  name: Backend['name'];
+  /** The backend's own one-line description. */
+  description: string;
+  /**
+   * Why this backend, for people: the adapter for WebGPU, or why WebGPU was
+   * not taken (e.g. "navigator.gpu missing"); for a backend asked for by
+   * name, "requested <name>".
+   */
+  reason: string;
+  /** createBackend's full reason line (select.ts). */
+  detail: string;
+}
+
+export interface CreateModelOptions {
+  /** Labels diagnostics when `source` is YAML text (default 'model.yaml'). */
+  fileName?: string;
+  /** A backend kind to use instead of the spec's, or a backend instance (not yet prepared). */
+  backend?: BackendKind | Backend;
+  /**
+   * The WebGPU entry point: navigator.gpu in a page (the default there),
+   * Dawn's GPU in Node. null = no WebGPU. Backends are made by the factories
+   * registered with registerBackendFactory (the browser entry registers wasm
+   * and webgpu).
+   */
+  gpu?: GPU | null;
+  /** Why there is no GPU, for the reason line (default in a page: "navigator.gpu missing"). */
+  gpuReason?: string;
+  /** Override training.batch_size. */
+  batchSize?: number;
+}
+
+/** The means over the steps since the previous progress event: the "step window" a live plot shows. */
+export interface StepWindow { loss: number; accuracy: number; samples: number; steps: number }
+
+/** The trainer's events; progress events also carry the step window's means. */
+export type ModelEvent = Exclude<TrainEvent, { type: 'progress' }> | (Extract<TrainEvent, { type: 'progress' }> & { window: StepWindow });
+
+export interface ModelFitOptions {
+  /** Default: the spec's training.epochs. */
+  epochs?: number;
+  /** Default: the spec's training.shuffle. */
+  shuffle?: boolean;
+  /** Evaluated after the last epoch when given (result.test). */
+  test?: DatasetTensors;
+  onEvent?: (event: ModelEvent) => void;
+  /** Stops after the current chunk of steps; the weights so far are kept (result.aborted). */
+  signal?: AbortSignal;
+  /** Training steps per progress event (default: about 20 per epoch). */
+  progressEvery?: number;
+}
+
+function defaultGpu(): { gpu: GPU | null; gpuReason?: string } {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return { gpu: nav.gpu };
+  return { gpu: null, gpuReason: nav ? 'navigator.gpu missing' : 'no WebGPU entry point given' };
+}
+
+async function openBackend(kind: BackendKind, options: { gpu?: GPU | null; gpuReason?: string }): Promise<{ backend: Backend; choice: BackendChoice }> {
+  const env = options.gpu === undefined ? defaultGpu() : { gpu: options.gpu, gpuReason: options.gpuReason ?? (options.gpu ? undefined : 'no WebGPU') };
+  const { backend, reason } = await createBackend(kind, env);
+  let why: string;
+  if (backend.name === 'webgpu') why = backend.description.replace(/^webgpu \((.*)\)$/, '$1');
+  else if (kind !== 'auto') why = reason;
+  else why = /no WebGPU \((.*?)\)(, no wasm|, using)/.exec(reason)?.[1] ?? reason;
+  return { backend, choice: { name: backend.name, description: backend.description, reason: why, detail: reason } };
+}
+
+/** Which backend `kind` gives here, and why, without preparing a model (for a page's status line). */
+export async function describeBackendChoice(kind: BackendKind, options: { gpu?: GPU | null; gpuReason?: string } = {}): Promise<BackendChoice> {
+  const { backend, choice } = await openBackend(kind, options);
+  backend.dispose();
+  return choice;
+}
+
+export class Model {
+  private disposed = false;
+
+  private constructor(
+    readonly spec: ModelSpec,
+    readonly graph: Graph,
+    readonly backend: Backend,
+    readonly backendChoice: BackendChoice,
+  ) {}
+
+  /** See createModel. */
+  static async create(source: string | ModelSpec, options: CreateModelOptions = {}): Promise<Model> {
+    let spec: ModelSpec;
+    if (typeof source === 'string') {
+      const r = validateModelConfig(source, options.fileName ?? 'model.yaml');
+      if (!r.ok) throw new ConfigErrors(r.errors, r.warnings);
+      spec = r.spec;
+    } else {
+      spec = source;
+    }
+    const graph = compileGraph(spec, options.batchSize ?? spec.training.batch_size);
+    let opened: { backend: Backend; choice: BackendChoice };
+    if (typeof options.backend === 'object' && options.backend !== null) {
+      const b = options.backend;
+      opened = { backend: b, choice: { name: b.name, description: b.description, reason: 'given by the caller', detail: 'given by the caller' } };
+    } else {
+      opened = await openBackend(options.backend ?? spec.backend, options);
+    }
+    await opened.backend.prepare(graph, initParams(graph));
+    return new Model(spec, graph, opened.backend, opened.choice);
+  }
+
+  /** Back to the seed's initial weights with fresh optimizer state (a new run from step 0). */
+  async reset(): Promise<void> {
+    this.live();
+    await this.backend.writeParams(initParams(this.graph));
+    await this.backend.resetOptimizer();
+  }
+
+  /**
+   * Train on `train` (the trainer's fit, src/runtime/trainer.ts): epochs and
+   * shuffle from the spec unless given, the shuffle seeded by the spec's
+   * seed. Each call starts the step counter (dropout keys, Adam's t) at 0
+   * from the current weights; reset() first for a run from the initial weights.
+   */
+  async fit(train: DatasetTensors, options: ModelFitOptions = {}): Promise<FitResult> {
+    this.live();
+    const emit = options.onEvent;
+    let prev = { epoch: 0, step: 0, samples: 0, lossSum: 0, correct: 0 };
+    const onEvent = emit
+      ? (e: TrainEvent) => {
+          if (e.type !== 'progress') return emit(e);
+          // The trainer reports running means over the epoch; the window is the difference to the previous event.
+          if (e.epoch !== prev.epoch) prev = { epoch: e.epoch, step: 0, samples: 0, lossSum: 0, correct: 0 };
+          const lossSum = e.loss * e.samples, correct = Math.round(e.accuracy * e.samples);
+          const n = e.samples - prev.samples;
+          const window: StepWindow = { loss: (lossSum - prev.lossSum) / n, accuracy: (correct - prev.correct) / n, samples: n, steps: e.step - prev.step };
+          prev = { epoch: e.epoch, step: e.step, samples: e.samples, lossSum, correct };
+          emit({ ...e, window });
+        }
+      : undefined;
+    return fit(this.backend, this.graph, { train, ...(options.test ? { test: options.test } : {}) }, {
+      epochs: options.epochs ?? this.spec.training.epochs,
+      shuffle: options.shuffle ?? this.spec.training.shuffle,
+      seed: this.spec.seed,
+      ...(options.progressEvery ? { progressEvery: options.progressEvery } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(onEvent ? { onEvent } : {}),
+    });
+  }
+
+  /** Loss and accuracy over a dataset, dropout off. */
+  async evaluate(data: DatasetTensors): Promise<EvalResult> {
+    this.live();
+    await this.backend.setDataset('test', data);
+    return this.backend.evaluate('test');
+  }
+
+  /** Class probabilities [count × classes] for `count` images of graph.inputFeatures uint8 pixels each. */
+  async predict(images: Uint8Array, count: number): Promise<Float32Array> {
+    this.live();
+    const F = this.graph.inputFeatures;
+    if (images.length < count * F) throw new Error(`predict: ${count} images need ${count * F} pixels, got ${images.length}`);
+    return this.backend.predict(images.subarray(0, count * F), count);
+  }
+
+  /** Copies of the parameters, graph.params order. */
+  getWeights(): Promise<Float32Array[]> {
+    this.live();
+    return this.backend.readParams();
+  }
+
+  async setWeights(params: Float32Array[]): Promise<void> {
+    this.live();
+    if (params.length !== this.graph.params.length) throw new Error(`setWeights: ${params.length} tensors for ${this.graph.params.length} parameters`);
+    this.graph.params.forEach((p, i) => {
+      if (params[i].length !== p.size) throw new Error(`setWeights: ${p.name} needs ${p.size} values, got ${params[i].length}`);
+    });
+    await this.backend.writeParams(params);
+    await this.backend.resetOptimizer();
+  }
+
+  /** Load a .safetensors file's bytes (checked against the model); returns the file's metadata. */
+  async loadWeights(bytes: Uint8Array, source = 'weights.safetensors'): Promise<Record<string, string>> {
+    const { tensors, metadata } = decodeSafetensorsFile(bytes, source);
+    await this.setWeights(checkWeightsAgainstGraph(tensors, this.graph, source));
+    return metadata;
+  }
+
+  /** The current weights as .safetensors bytes (tensor names = graph parameter names). */
+  async saveWeights(metadata: Record<string, string> = {}): Promise<Uint8Array> {
+    const params = await this.getWeights();
+    return encodeSafetensors(this.graph.params.map((p, i) => ({ name: p.name, shape: p.shape, data: params[i] })), { model: this.graph.name, ...metadata });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.backend.dispose();
+  }
+
+  private live(): void {
+    if (this.disposed) throw new Error('this model was disposed');
+  }
+}
+
+/** Validate YAML text (or take a spec), compile it, open and prepare its backend. Throws ConfigErrors for an invalid model. */
+export function createModel(source: string | ModelSpec, options: CreateModelOptions = {}): Promise<Model> {
+  return Model.create(source, options);
+}
