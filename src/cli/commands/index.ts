@@ -4,7 +4,13 @@
 
 import type { Command } from '../command.js';
 import { validate } from './validate.js';
+import { train } from './train.js';
+import { evalCommand } from './eval.js';
+import { predictCommand } from './predict.js';
 
 export const COMMANDS: readonly Command[] = [
   validate,
+  train,
+  evalCommand,
+  predictCommand,
 ];

@@ -4,6 +4,7 @@
 import { countErrors, formatConfigErrors, type ConfigError } from '../../config/errors.js';
 import { validateModelFile } from '../../config/load-file.js';
 import { totalParams } from '../../config/shapes.js';
+import { compileGraph, describeGraph } from '../../runtime/graph.js';
 import type { ValidationResult, ValidationSuccess } from '../../config/validate.js';
 import { parseCommandArgs, type Command } from '../command.js';
 import { formatInt, formatShape, renderTable, useColor } from '../format.js';
@@ -12,7 +13,7 @@ import { UsageError } from '../user-error.js';
 export const validate: Command = {
   name: 'validate',
   summary: 'check model files and show their layers and parameter counts',
-  usage: `Usage: tessera validate [--json] <file.yaml>...
+  usage: `Usage: tessera validate [--json] [--graph] <file.yaml>...
 
 Checks each model file against the schema and the shape rules. A valid file
 gets a summary and its layer table; an invalid one gets every error with its
@@ -20,24 +21,26 @@ file:line:column. Exit code 0 when all files are valid, 1 when any is not.
 
 Options:
   --json      print the results as JSON on stdout
+  --graph     also print each valid model's compiled graph: ops, buffers, slots
   -h, --help  show this help`,
 
   async run(args) {
-    const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' } });
+    const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' }, graph: { type: 'boolean' } });
     if (positionals.length === 0) throw new UsageError('no model file given');
     const results: Array<{ file: string; result: ValidationResult }> = [];
     for (const file of positionals) results.push({ file, result: await validateModelFile(file) });
 
     if (values.json) process.stdout.write(JSON.stringify(toJson(results), null, 2) + '\n');
-    else results.forEach(({ file, result }, i) => printResult(file, result, i > 0));
+    else results.forEach(({ file, result }, i) => printResult(file, result, i > 0, values.graph === true));
     return results.every((r) => r.result.ok) ? 0 : 1;
   },
 };
 
-function printResult(file: string, result: ValidationResult, separate: boolean): void {
+function printResult(file: string, result: ValidationResult, separate: boolean, graph = false): void {
   const color = useColor(process.stderr);
   if (separate) process.stdout.write('\n');
   if (result.ok) process.stdout.write(`${summaryLine(file, result)}\n\n${layerTable(result)}\n`);
+  if (result.ok && graph) process.stdout.write(`\n${describeGraph(compileGraph(result.spec))}\n`);
   const diagnostics: ConfigError[] = result.ok ? result.warnings : [...result.errors, ...result.warnings];
   if (diagnostics.length > 0) process.stderr.write(`${result.ok ? '\n' : ''}${formatConfigErrors(diagnostics, { color })}\n`);
   if (!result.ok) {

@@ -1,0 +1,56 @@
+// `tessera eval <model.yaml> --weights <file>`: test loss and accuracy of
+// saved weights, printed in the same form as `tessera train` prints them.
+
+import { loadWeights } from '../../data/weights-node.js';
+import { createNodeBackend } from '../../node-backends.js';
+import { compileGraph } from '../../runtime/graph.js';
+import { parseCommandArgs, type Command } from '../command.js';
+import { formatDuration } from '../format.js';
+import { UsageError } from '../user-error.js';
+import { backendFlag, dataStep, intFlag, loadModelData, loadModelSpec, modelFile, testLine } from './train.js';
+
+export const evalCommand: Command = {
+  name: 'eval',
+  summary: 'report test loss and accuracy of saved weights',
+  usage: `Usage: tessera eval <model.yaml> --weights <file.safetensors> [--backend auto|webgpu|wasm|js] [--batch-size N]
+
+Loads the weights (checked against the model: names, shapes, dtypes) and
+evaluates them on the model's test set, dropout off.
+
+Options:
+  --weights FILE   weights saved by tessera train --save (required)
+  --backend NAME   auto, webgpu, wasm or js (default: the model file's backend:)
+  --batch-size N   examples per evaluation batch (model file: training.batch_size)
+  -h, --help       show this help`,
+
+  async run(args) {
+    const { values, positionals } = parseCommandArgs(args, {
+      weights: { type: 'string' },
+      backend: { type: 'string' },
+      'batch-size': { type: 'string' },
+    });
+    const file = modelFile(positionals);
+    if (values.weights === undefined || values.weights === '') throw new UsageError('--weights <file> is required');
+    const weightsFile = String(values.weights);
+    const batchSize = intFlag(values, 'batch-size', 1);
+
+    const spec = await loadModelSpec(file);
+    if (batchSize !== undefined) spec.training.batch_size = batchSize;
+    const backendName = backendFlag(values, spec);
+    const graph = compileGraph(spec);
+    const { params } = await dataStep(() => loadWeights(weightsFile, graph));
+    const { backend } = await createNodeBackend(backendName);
+    try {
+      const data = await loadModelData(spec, file);
+      const t0 = performance.now();
+      await backend.prepare(graph, params);
+      await backend.setDataset('test', data.test);
+      const result = await backend.evaluate('test');
+      process.stdout.write(`${testLine(result)}\n`);
+      process.stdout.write(`time ${formatDuration(performance.now() - t0)} (${backend.name})\n`);
+      return 0;
+    } finally {
+      backend.dispose();
+    }
+  },
+};

@@ -1,0 +1,295 @@
+// The trainer: fit / evaluate / predict on any Backend. Browser-safe (no
+// Node imports); the CLI (src/cli/commands/train.ts) and a web page consume
+// the same events.
+//
+// fit() runs epochs of steps in chunks. Per epoch it uploads one order
+// (epochOrder(count, seed, epochIndex, shuffle)), then calls
+// backend.trainSteps(firstBatch, chunk, globalStep) for chunks of at most
+// `progressEvery` steps (never across an epoch boundary) and reads the
+// accumulated metrics once per chunk. The step count per epoch is
+// ceil(count / batchSize): the last batch of an epoch is partial when count
+// is not a multiple of the batch size, and every example is seen once per
+// epoch. The global step counter (dropout keys, Adam's t = globalStep + 1)
+// runs on across epochs. Chunking changes only how often the host looks:
+// with a given seed the parameters after each step are the same for every
+// `progressEvery` (on the js backend bit for bit).
+//
+// Bad numbers. After every chunk the loss sum must be finite. The trainer
+// keeps a snapshot of the last good parameters (backend.readParams): taken
+// before the first step, after the first good chunk once at least
+// `snapshotSeconds` (default 1 s) have passed since the previous one, and at
+// the end of every epoch. On a GPU backend a snapshot is a read-back, so it
+// is rate-limited; on the js backend it is a 400 KB copy. Every snapshot
+// is also checked to be finite (a NaN weight can hide behind a ReLU, which
+// maps NaN to 0, and keep the loss finite). When a chunk's loss is NaN or
+// infinite, or a snapshot holds a NaN or infinite value, fit writes the last
+// good snapshot back, zeroes the Adam moments (they are poisoned too) and
+// throws TrainingDivergedError, which names the epoch and the range of steps
+// the problem arose in (a chunk of several steps runs without the host
+// looking, so the exact step is not known) and the step the parameters were
+// restored to.
+//
+// Cancellation: when `signal` aborts, fit stops after the current chunk and
+// resolves with `aborted: true` (parameters as of the last finished step).
+// fit yields to the event loop (a zero-delay timer) after every chunk, so a
+// page can repaint and a Node SIGINT handler can run even on the synchronous
+// js backend.
+
+import type { Backend, DatasetSlot, DatasetTensors, EvalResult } from './backend.js';
+import type { Graph } from './graph.js';
+import { epochOrder } from './rng.js';
+
+export interface FitData {
+  train: DatasetTensors;
+  /** When given, it is uploaded and evaluated after the last epoch (FitResult.test). */
+  test?: DatasetTensors;
+}
+
+export interface FitOptions {
+  epochs: number;
+  shuffle: boolean;
+  /** Seeds the per-epoch shuffle (the graph's seed drives init and dropout). */
+  seed: number;
+  /**
+   * Steps per trainSteps call and per readMetrics / progress event. Default:
+   * ceil(stepsPerEpoch / 20) capped at 100, so an epoch gives about 20
+   * progress events and a large epoch one every 100 steps.
+   */
+  progressEvery?: number;
+  /** Minimum seconds between mid-epoch parameter snapshots (see above). Default 1; 0 = after every chunk. */
+  snapshotSeconds?: number;
+  /** Stop after the current chunk; fit then resolves with `aborted: true`. */
+  signal?: AbortSignal;
+  onEvent?: (e: TrainEvent) => void;
+}
+
+/** Epochs are numbered from 1 in events and results; steps within an epoch from 1. */
+export type TrainEvent =
+  | { type: 'start'; epochs: number; stepsPerEpoch: number; batchSize: number; samples: number; backend: string; description: string }
+  | { type: 'epoch-start'; epoch: number; epochs: number; steps: number }
+  | {
+      type: 'progress';
+      epoch: number;
+      epochs: number;
+      /** Steps of this epoch done so far, 1..steps. */
+      step: number;
+      steps: number;
+      /** Examples of this epoch seen so far. */
+      samples: number;
+      /** Running means over the epoch so far. */
+      loss: number;
+      accuracy: number;
+      samplesPerSec: number;
+      /** Seconds left in this epoch at the current rate. */
+      etaSeconds: number;
+      globalStep: number;
+    }
+  | { type: 'epoch'; epoch: number; epochs: number; loss: number; accuracy: number; samples: number; seconds: number }
+  | { type: 'end'; epochs: number; seconds: number; aborted: boolean; test?: EvalResult };
+
+export interface EpochResult { epoch: number; loss: number; accuracy: number; samples: number; seconds: number }
+
+export interface FitResult {
+  /** Completed epochs (an aborted epoch is not listed). */
+  epochs: EpochResult[];
+  /** Training steps run in total. */
+  steps: number;
+  seconds: number;
+  aborted: boolean;
+  /** Where training stopped when aborted: epoch and step within it. */
+  stoppedAt?: { epoch: number; step: number; steps: number };
+  /** Test-set evaluation after the last epoch, when data.test was given and training was not aborted. */
+  test?: EvalResult;
+}
+
+/** Where parameters were restored to: the end of `step` of `epoch` (step 0 of epoch 1 = the initial parameters). */
+export interface RestorePoint { epoch: number; step: number; globalStep: number }
+
+export class TrainingDivergedError extends Error {
+  readonly epoch: number;
+  /** The steps of `epoch` (1-based, inclusive) within which the bad numbers arose. */
+  readonly firstStep: number;
+  readonly lastStep: number;
+  readonly restoredTo: RestorePoint;
+  readonly what: 'loss' | 'parameters';
+
+  constructor(what: 'loss' | 'parameters', value: string, epoch: number, firstStep: number, lastStep: number, restoredTo: RestorePoint) {
+    const subject = what === 'loss' ? `loss became ${value}` : `parameters became ${value}`;
+    const where = firstStep === lastStep ? `at step ${firstStep}` : `within steps ${firstStep}–${lastStep}`;
+    const restored =
+      restoredTo.globalStep === 0
+        ? 'parameters restored to their initial values'
+        : restoredTo.epoch === epoch
+          ? `parameters restored to step ${restoredTo.step}`
+          : `parameters restored to the end of epoch ${restoredTo.epoch}`;
+    super(`training diverged: ${subject} in epoch ${epoch} ${where}; ${restored} (try a lower learning_rate)`);
+    this.name = 'TrainingDivergedError';
+    this.what = what;
+    this.epoch = epoch;
+    this.firstStep = firstStep;
+    this.lastStep = lastStep;
+    this.restoredTo = restoredTo;
+  }
+}
+
+/** The steps an epoch of `count` examples takes at batch size `batchSize` (the last one may be partial). */
+export function stepsPerEpoch(count: number, batchSize: number): number {
+  return Math.ceil(count / batchSize);
+}
+
+/** The default chunk: about 20 progress events per epoch, at most 100 steps apart. */
+export function defaultProgressEvery(steps: number): number {
+  return Math.max(1, Math.min(100, Math.ceil(steps / 20)));
+}
+
+const now = () => performance.now();
+const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+function checkDataset(name: string, data: DatasetTensors, graph: Graph): void {
+  if (data.features !== graph.inputFeatures) {
+    throw new Error(`${name} set has ${data.features} features per example, model '${graph.name}' takes ${graph.inputFeatures}`);
+  }
+  if (!(data.count > 0)) throw new Error(`${name} set is empty`);
+  if (data.images.length < data.count * data.features || data.labels.length < data.count) {
+    throw new Error(`${name} set is inconsistent: ${data.count} examples but ${data.images.length} pixel bytes and ${data.labels.length} labels`);
+  }
+}
+
+/** The first non-finite value in the parameters, as text ("NaN", "Infinity"), or null if all are finite. */
+function firstNonFinite(params: Float32Array[]): string | null {
+  for (const p of params) {
+    for (let i = 0; i < p.length; i++) {
+      const v = p[i];
+      if (v - v !== 0) return String(v); // NaN - NaN and ±Inf - ±Inf are NaN
+    }
+  }
+  return null;
+}
+
+/**
+ * Train `graph` on `backend`, which must have been prepared with the graph
+ * (backend.prepare(graph, params)): uploads data.train (and data.test),
+ * then runs `options.epochs` epochs. See the top of this file.
+ */
+export async function fit(backend: Backend, graph: Graph, data: FitData, options: FitOptions): Promise<FitResult> {
+  const { epochs, shuffle, seed, signal } = options;
+  const emit = options.onEvent ?? (() => {});
+  if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`fit: epochs must be a positive integer, got ${epochs}`);
+  checkDataset('training', data.train, graph);
+  if (data.test) checkDataset('test', data.test, graph);
+
+  const count = data.train.count;
+  const B = graph.batchSize;
+  const steps = stepsPerEpoch(count, B);
+  const chunk = Math.max(1, Math.floor(options.progressEvery ?? defaultProgressEvery(steps)));
+  const snapshotMs = Math.max(0, options.snapshotSeconds ?? 1) * 1000;
+
+  await backend.setDataset('train', data.train);
+  if (data.test) await backend.setDataset('test', data.test);
+  await backend.readMetrics(); // discard anything accumulated before
+
+  const t0 = now();
+  let snapshot = await backend.readParams();
+  const initialBad = firstNonFinite(snapshot);
+  if (initialBad !== null) throw new Error(`fit: the initial parameters contain ${initialBad}`);
+  let snapshotAt: RestorePoint = { epoch: 1, step: 0, globalStep: 0 };
+  let snapshotTime = t0;
+
+  const restore = async (): Promise<void> => {
+    await backend.writeParams(snapshot);
+    await backend.resetOptimizer();
+  };
+
+  emit({ type: 'start', epochs, stepsPerEpoch: steps, batchSize: B, samples: count, backend: backend.name, description: backend.description });
+
+  const results: EpochResult[] = [];
+  let globalStep = 0;
+  const stop = (stoppedAt: { epoch: number; step: number; steps: number }): FitResult => {
+    const seconds = (now() - t0) / 1000;
+    emit({ type: 'end', epochs, seconds, aborted: true });
+    return { epochs: results, steps: globalStep, seconds, aborted: true, stoppedAt };
+  };
+  const order = new Uint32Array(count);
+  for (let e = 0; e < epochs; e++) {
+    const epoch = e + 1;
+    if (signal?.aborted) return stop(e === 0 ? { epoch: 1, step: 0, steps } : { epoch: e, step: steps, steps });
+    await backend.setOrder(epochOrder(count, seed, e, shuffle, order));
+    emit({ type: 'epoch-start', epoch, epochs, steps });
+    const te = now();
+    let lossSum = 0, correct = 0, samples = 0;
+    for (let s = 0; s < steps; ) {
+      if (s > 0 && signal?.aborted) return stop({ epoch, step: s, steps });
+      const n = Math.min(chunk, steps - s);
+      await backend.trainSteps(s, n, globalStep);
+      const m = await backend.readMetrics();
+      if (!Number.isFinite(m.lossSum)) {
+        await restore();
+        throw new TrainingDivergedError('loss', String(m.lossSum), epoch, s + 1, s + n, snapshotAt);
+      }
+      s += n;
+      globalStep += n;
+      lossSum += m.lossSum;
+      correct += m.correct;
+      samples += m.samples;
+
+      const t = now();
+      if (s === steps || t - snapshotTime >= snapshotMs) {
+        const params = await backend.readParams();
+        const bad = firstNonFinite(params);
+        if (bad !== null) {
+          await restore();
+          const first = snapshotAt.epoch === epoch ? snapshotAt.step + 1 : 1;
+          throw new TrainingDivergedError('parameters', bad, epoch, first, s, snapshotAt);
+        }
+        snapshot = params;
+        snapshotAt = { epoch, step: s, globalStep };
+        snapshotTime = t;
+      }
+
+      const elapsed = (now() - te) / 1000;
+      const rate = elapsed > 0 ? samples / elapsed : 0;
+      emit({
+        type: 'progress', epoch, epochs, step: s, steps, samples,
+        loss: lossSum / samples, accuracy: correct / samples,
+        samplesPerSec: rate, etaSeconds: rate > 0 ? (count - samples) / rate : 0, globalStep,
+      });
+      await yieldToEventLoop();
+    }
+    const r: EpochResult = { epoch, loss: lossSum / samples, accuracy: correct / samples, samples, seconds: (now() - te) / 1000 };
+    results.push(r);
+    emit({ type: 'epoch', epochs, ...r });
+  }
+
+  if (signal?.aborted) return stop({ epoch: epochs, step: steps, steps });
+  const test = data.test ? await backend.evaluate('test') : undefined;
+  const seconds = (now() - t0) / 1000;
+  emit({ type: 'end', epochs, seconds, aborted: false, ...(test ? { test } : {}) });
+  return { epochs: results, steps: globalStep, seconds, aborted: false, ...(test ? { test } : {}) };
+}
+
+/** Loss and accuracy over a resident dataset (dropout off). */
+export function evaluate(backend: Backend, slot: DatasetSlot): Promise<EvalResult> {
+  return backend.evaluate(slot);
+}
+
+export interface Prediction {
+  /** [count × classes] class probabilities, row-major. */
+  probabilities: Float32Array;
+  /** The most probable class of each image (the first one on ties). */
+  classes: Uint32Array;
+  count: number;
+  numClasses: number;
+}
+
+/** Class probabilities and predicted classes for `count` images of uint8 pixels (count × features bytes). */
+export async function predict(backend: Backend, images: Uint8Array, count: number): Promise<Prediction> {
+  const probabilities = await backend.predict(images, count);
+  const numClasses = count > 0 ? probabilities.length / count : 0;
+  const classes = new Uint32Array(count);
+  for (let i = 0; i < count; i++) {
+    let best = 0;
+    for (let c = 1; c < numClasses; c++) if (probabilities[i * numClasses + c] > probabilities[i * numClasses + best]) best = c;
+    classes[i] = best;
+  }
+  return { probabilities, classes, count, numClasses };
+}
