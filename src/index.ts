@@ -12,3 +12,6 @@ export * from './runtime/backends/js.js';
 export * from './data/idx.js';
 export * from './data/errors.js';
 export * as reference from './runtime/reference/kernels.js';
+export * from './runtime/trainer.js';
+export * from './runtime/select.js';
+export * from './runtime/model.js';

@@ -3,3 +3,4 @@
 // Keep this a plain list of `export * from` lines.
 export * from './data/node.js';
 export * from './data/weights-node.js';
+export * from './node-backends.js';
