@@ -1,0 +1,208 @@
+// The `wasm` backend: the Graph's plan run by the AssemblyScript SIMD kernels
+// (kernels/as) inside one WebAssembly instance. Everything lives in linear
+// memory, allocated once: the datasets (as bytes), the order, every graph
+// slot, parameters, gradients, Adam moments, transposed copies of the
+// kernels that dense_backward_input reads, labels and metric accumulators.
+// trainSteps, evaluate and predict are one exported call each; nothing is
+// allocated on the JavaScript side per step. Browser-safe (no Node imports).
+
+import type { Backend, DatasetSlot, DatasetTensors, EvalResult, TrainMetrics } from '../backend.js';
+import type { Graph } from '../graph.js';
+import { chooseVariant, Heap, instantiateKernels, type KernelExports, type WasmVariant } from '../wasm/module.js';
+import { encodeInferencePlan, encodeTrainPlan, OP_WORDS, transposedKernels } from '../wasm/plan.js';
+
+export interface WasmBackendOptions {
+  /** Use the relaxed-SIMD (FMA) build: true requires it, 'auto' (default) takes it when the engine validates it. */
+  relaxed?: boolean | 'auto';
+}
+
+interface ResidentData { images: number; labels: number; count: number; features: number; imageCapacity: number; labelCapacity: number }
+
+const METRIC_BYTES = 24; // f64 lossSum, correct, samples
+
+export class WasmBackend implements Backend {
+  readonly name = 'wasm' as const;
+  readonly description: string;
+  private readonly heap: Heap;
+  private graph!: Graph;
+  private ptrs = new Map<string, number>();
+  private sizes = new Map<string, number>();
+  private transposed = new Map<string, { ptr: number; k: number; n: number }>();
+  private labelsPtr = 0;
+  private trainPlan = { ptr: 0, ops: 0 };
+  private inferPlan = { ptr: 0, ops: 0 };
+  private trainMetrics = 0;
+  private evalMetrics = 0;
+  private data: Partial<Record<DatasetSlot, ResidentData>> = {};
+  private order = { ptr: 0, length: 0, capacity: 0 };
+  private scratch = { ptr: 0, bytes: 0 };
+  private disposed = false;
+
+  private constructor(
+    private readonly k: KernelExports,
+    readonly variant: WasmVariant,
+  ) {
+    this.heap = new Heap(k);
+    this.description = variant === 'relaxed' ? 'wasm (relaxed SIMD, FMA; AssemblyScript kernels, single thread)' : 'wasm (SIMD128; AssemblyScript kernels, single thread)';
+  }
+
+  static async create(options: WasmBackendOptions = {}): Promise<WasmBackend> {
+    const variant = chooseVariant(options.relaxed ?? 'auto');
+    return new WasmBackend(await instantiateKernels(variant), variant);
+  }
+
+  /** The raw kernel exports and heap (for tests and benchmarks). */
+  get kernels(): { exports: KernelExports; heap: Heap } {
+    return { exports: this.k, heap: this.heap };
+  }
+
+  async prepare(graph: Graph, params: Float32Array[]): Promise<void> {
+    this.live();
+    this.graph = graph;
+    this.ptrs.clear();
+    this.sizes.clear();
+    this.transposed.clear();
+    const B = graph.batchSize;
+    const slotPtr = graph.slots.map((s) => this.heap.alloc((s.perRow ? s.floats * B : s.floats) * 4));
+    for (const b of graph.buffers) {
+      this.ptrs.set(b.name, slotPtr[b.slot]);
+      this.sizes.set(b.name, b.perRow ? b.floats * B : b.floats);
+    }
+    for (const [w, { k, n }] of transposedKernels(graph)) this.transposed.set(w, { ptr: this.heap.alloc(k * n * 4), k, n });
+    this.labelsPtr = this.heap.alloc(B * 4);
+    this.trainMetrics = this.heap.alloc(METRIC_BYTES);
+    this.evalMetrics = this.heap.alloc(METRIC_BYTES);
+    this.heap.f64(this.trainMetrics, 3).fill(0);
+
+    const layout = { ptr: (name: string) => this.ptr(name), transposed: (name: string) => this.transposed.get(name)!.ptr, labels: this.labelsPtr };
+    const train = encodeTrainPlan(graph, layout);
+    const infer = encodeInferencePlan(graph, layout);
+    this.trainPlan = { ptr: this.heap.alloc(train.byteLength), ops: train.length / OP_WORDS };
+    this.inferPlan = { ptr: this.heap.alloc(infer.byteLength), ops: infer.length / OP_WORDS };
+    this.heap.i32(this.trainPlan.ptr, train.length).set(train);
+    this.heap.i32(this.inferPlan.ptr, infer.length).set(infer);
+
+    await this.writeParams(params);
+    await this.resetOptimizer();
+  }
+
+  async setDataset(slot: DatasetSlot, data: DatasetTensors): Promise<void> {
+    this.live();
+    const bytes = data.count * data.features;
+    if (data.images.length < bytes || data.labels.length < data.count) {
+      throw new Error(`${slot} dataset: ${data.count} examples of ${data.features} features need ${bytes} image bytes and ${data.count} labels, got ${data.images.length} and ${data.labels.length}`);
+    }
+    // Reuse the previous allocation of this slot when the new set fits in it.
+    const old = this.data[slot];
+    const fits = old !== undefined && old.imageCapacity >= bytes && old.labelCapacity >= data.count;
+    const images = fits ? old.images : this.heap.alloc(bytes + 16);
+    const labels = fits ? old.labels : this.heap.alloc(data.count + 16);
+    this.heap.u8(images, bytes).set(data.images.subarray(0, bytes));
+    this.heap.u8(labels, data.count).set(data.labels.subarray(0, data.count));
+    this.data[slot] = {
+      images, labels, count: data.count, features: data.features,
+      imageCapacity: fits ? old.imageCapacity : bytes, labelCapacity: fits ? old.labelCapacity : data.count,
+    };
+  }
+
+  async setOrder(order: Uint32Array): Promise<void> {
+    this.live();
+    if (order.length > this.order.capacity) this.order = { ptr: this.heap.alloc(order.length * 4), length: 0, capacity: order.length };
+    this.heap.u32(this.order.ptr, order.length).set(order);
+    this.order.length = order.length;
+  }
+
+  async trainSteps(firstBatch: number, steps: number, globalStep: number): Promise<void> {
+    const d = this.need('train');
+    const g = this.graph;
+    if (d.features !== g.inputFeatures) throw new Error(`train dataset has ${d.features} features per example, the model takes ${g.inputFeatures}`);
+    if (this.order.length < d.count) throw new Error('trainSteps: setOrder() must be given an order covering the training set first');
+    if (steps <= 0) return;
+    const last = firstBatch + steps - 1;
+    if (last * g.batchSize >= d.count) throw new Error(`trainSteps: batch ${last} is past the end of the training set`);
+    const o = g.optimizer;
+    this.k.trainSteps(
+      this.trainPlan.ptr, this.trainPlan.ops, d.images, d.labels, d.count, this.order.ptr, g.batchSize,
+      firstBatch, steps, globalStep, g.seed | 0, this.trainMetrics,
+      o.learningRate, o.beta1, o.beta2, o.epsilon,
+    );
+  }
+
+  async readMetrics(): Promise<TrainMetrics> {
+    this.live();
+    const m = this.heap.f64(this.trainMetrics, 3);
+    const out = { lossSum: m[0], correct: m[1], samples: m[2] };
+    m.fill(0);
+    return out;
+  }
+
+  async evaluate(slot: DatasetSlot): Promise<EvalResult> {
+    const d = this.need(slot);
+    const m = this.heap.f64(this.evalMetrics, 3);
+    m.fill(0);
+    this.k.runInference(this.inferPlan.ptr, this.inferPlan.ops, d.images, d.labels, d.count, this.graph.batchSize, this.evalMetrics, 0);
+    const [lossSum, correct, samples] = this.heap.f64(this.evalMetrics, 3);
+    return { loss: lossSum / samples, accuracy: correct / samples, correct, samples };
+  }
+
+  async predict(images: Uint8Array, count: number): Promise<Float32Array> {
+    this.live();
+    const { inputFeatures: F, classes: C, batchSize: B } = this.graph;
+    if (images.length < count * F) throw new Error(`predict: ${count} images of ${F} pixels need ${count * F} bytes, got ${images.length}`);
+    const imgBytes = Math.ceil((count * F + 16) / 64) * 64;
+    const labBytes = Math.ceil((count + 16) / 64) * 64;
+    const need = imgBytes + labBytes + count * C * 4;
+    if (need > this.scratch.bytes) this.scratch = { ptr: this.heap.alloc(need), bytes: need };
+    const img = this.scratch.ptr, lab = img + imgBytes, probs = lab + labBytes;
+    this.heap.u8(img, count * F).set(images.subarray(0, count * F));
+    this.heap.u8(lab, count).fill(0);
+    this.k.runInference(this.inferPlan.ptr, this.inferPlan.ops, img, lab, count, B, this.evalMetrics, probs);
+    return this.heap.f32(probs, count * C).slice();
+  }
+
+  async readParams(): Promise<Float32Array[]> {
+    this.live();
+    return this.graph.params.map((p) => this.heap.f32(this.ptr(p.name), p.size).slice());
+  }
+
+  async writeParams(params: Float32Array[]): Promise<void> {
+    this.live();
+    this.graph.params.forEach((p, i) => {
+      if (params[i].length !== p.size) throw new Error(`parameter ${p.name}: expected ${p.size} values, got ${params[i].length}`);
+      this.heap.f32(this.ptr(p.name), p.size).set(params[i]);
+    });
+    for (const [w, t] of this.transposed) this.k.transpose(this.ptr(w), t.ptr, t.k, t.n);
+  }
+
+  async resetOptimizer(): Promise<void> {
+    this.live();
+    for (const p of this.graph.params) {
+      this.heap.f32(this.ptr(p.m), p.size).fill(0);
+      this.heap.f32(this.ptr(p.v), p.size).fill(0);
+    }
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.data = {};
+    this.ptrs.clear();
+  }
+
+  private live(): void {
+    if (this.disposed) throw new Error('the wasm backend was disposed');
+  }
+
+  private need(slot: DatasetSlot): ResidentData {
+    this.live();
+    if (!this.graph) throw new Error('the wasm backend was not prepared with a graph');
+    const d = this.data[slot];
+    if (!d) throw new Error(`no ${slot} dataset was uploaded to the wasm backend`);
+    return d;
+  }
+
+  private ptr(name: string): number {
+    const p = this.ptrs.get(name);
+    if (p === undefined) throw new Error(`graph buffer '${name}' was not allocated`);
+    return p;
+  }
+}

@@ -1,0 +1,142 @@
+// Loading the embedded AssemblyScript kernels (kernels/as -> build/wasm ->
+// src/generated/kernels.ts as base64) and a bump allocator over their linear
+// memory. Browser-safe: no Node imports; base64 is decoded with atob.
+
+import { WASM_RELAXED_BASE64, WASM_SIMD_BASE64 } from '../../generated/kernels.js';
+
+/** The functions kernels/as/index.ts exports (pointers are byte offsets). */
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  _initialize?: () => void;
+  heapBase(): number;
+  relaxedSimd(): number;
+  rngKey(seed: number, stream: number, step: number): number;
+  hashAt(key: number, index: number): number;
+  gemm(a: number, ars: number, ats: number, b: number, bs: number, c: number, cs: number, M: number, N: number, T: number, init: number, epi: number, m: number, ms: number, sparse: number): void;
+  /** sparse != 0 skips the zeros of x (pixel inputs); the result is the same. */
+  denseForward(x: number, w: number, b: number, y: number, M: number, K: number, N: number, relu: number, sparse: number): void;
+  denseBackwardWeights(x: number, dy: number, dw: number, db: number, M: number, K: number, N: number, sparse: number): void;
+  denseBackwardInput(dy: number, wt: number, dx: number, reluOut: number, M: number, K: number, N: number): void;
+  columnSums(y: number, out: number, M: number, N: number): void;
+  relu(x: number, y: number, n: number): void;
+  reluBackward(dy: number, y: number, dx: number, n: number): void;
+  dropout(x: number, y: number, n: number, key: number, threshold: number, scale: number): void;
+  dropoutMask(out: number, n: number, key: number, threshold: number): void;
+  transpose(w: number, wt: number, K: number, N: number): void;
+  softmaxXent(logits: number, labels: number, dl: number, M: number, C: number, gradScale: number, metrics: number): void;
+  softmax(logits: number, out: number, M: number, C: number): void;
+  adam(p: number, g: number, m: number, v: number, n: number, alpha: number, beta1: number, beta2: number, epsilon: number): void;
+  adamStepSize(lr: number, beta1: number, beta2: number, t: number): number;
+  gather(images: number, labels: number, order: number, offset: number, rows: number, features: number, x: number, labelsOut: number): void;
+  trainSteps(
+    plan: number, nOps: number, images: number, labels: number, count: number, order: number, batch: number,
+    firstBatch: number, steps: number, globalStep: number, seed: number, metrics: number,
+    lr: number, beta1: number, beta2: number, epsilon: number,
+  ): number;
+  runInference(plan: number, nOps: number, images: number, labels: number, count: number, batch: number, metrics: number, probs: number): void;
+  /** Roofline probes (kernels/as/bench.ts). */
+  peakMadd(iters: number): number;
+  streamAdd(x: number, y: number, z: number, n: number): void;
+}
+
+export type WasmVariant = 'simd' | 'relaxed';
+
+const bytesCache: Partial<Record<WasmVariant, Uint8Array>> = {};
+
+function decodeBase64(b64: string): Uint8Array {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** The .wasm bytes of one variant of the kernels. */
+export function kernelBytes(variant: WasmVariant): Uint8Array {
+  return (bytesCache[variant] ??= decodeBase64(variant === 'relaxed' ? WASM_RELAXED_BASE64 : WASM_SIMD_BASE64));
+}
+
+/** Whether this engine accepts the relaxed-SIMD build (Node 20 needs --experimental-wasm-relaxed-simd). */
+export function relaxedSimdSupported(): boolean {
+  try {
+    return WebAssembly.validate(kernelBytes('relaxed') as BufferSource);
+  } catch {
+    return false;
+  }
+}
+
+export function simdSupported(): boolean {
+  try {
+    return WebAssembly.validate(kernelBytes('simd') as BufferSource);
+  } catch {
+    return false;
+  }
+}
+
+/** Picks a variant: 'auto' takes relaxed SIMD when the engine validates it. */
+export function chooseVariant(relaxed: boolean | 'auto' = 'auto'): WasmVariant {
+  if (!simdSupported()) throw new Error('this JavaScript engine does not support WebAssembly SIMD (128-bit), which the wasm backend needs');
+  if (relaxed === false) return 'simd';
+  const ok = relaxedSimdSupported();
+  if (relaxed === true && !ok) {
+    throw new Error('relaxed SIMD was requested but this engine rejects it (in Node 20 start node with --experimental-wasm-relaxed-simd)');
+  }
+  return ok ? 'relaxed' : 'simd';
+}
+
+/** Instantiates one variant of the kernels with its own memory. */
+export async function instantiateKernels(variant: WasmVariant): Promise<KernelExports> {
+  const { instance } = await WebAssembly.instantiate(kernelBytes(variant) as BufferSource, {
+    env: { abort: () => { throw new Error('wasm kernels aborted'); } },
+  });
+  const k = instance.exports as unknown as KernelExports;
+  k._initialize?.();
+  return k;
+}
+
+const PAGE = 65536;
+
+/** A bump allocator over the module's memory: everything is allocated once. */
+export class Heap {
+  private top: number;
+  constructor(readonly k: KernelExports, align = 64) {
+    this.top = Math.ceil(k.heapBase() / align) * align;
+  }
+
+  /** Bytes in use. */
+  get used(): number {
+    return this.top;
+  }
+
+  alloc(bytes: number, align = 64): number {
+    const ptr = Math.ceil(this.top / align) * align;
+    const end = ptr + Math.max(bytes, 0);
+    const have = this.k.memory.buffer.byteLength;
+    if (end > have) {
+      const pages = Math.ceil((end - have) / PAGE);
+      try {
+        this.k.memory.grow(pages);
+      } catch (e) {
+        throw new Error(`wasm backend: cannot grow memory to ${((have + pages * PAGE) / 2 ** 20).toFixed(0)} MiB (${(e as Error).message})`);
+      }
+    }
+    this.top = end;
+    return ptr;
+  }
+
+  // Views are made on demand: growing the memory detaches older ones.
+  f32(ptr: number, n: number): Float32Array {
+    return new Float32Array(this.k.memory.buffer, ptr, n);
+  }
+  f64(ptr: number, n: number): Float64Array {
+    return new Float64Array(this.k.memory.buffer, ptr, n);
+  }
+  i32(ptr: number, n: number): Int32Array {
+    return new Int32Array(this.k.memory.buffer, ptr, n);
+  }
+  u32(ptr: number, n: number): Uint32Array {
+    return new Uint32Array(this.k.memory.buffer, ptr, n);
+  }
+  u8(ptr: number, n: number): Uint8Array {
+    return new Uint8Array(this.k.memory.buffer, ptr, n);
+  }
+}
