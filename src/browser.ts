@@ -41,14 +41,11 @@ export * from './data/idx.js';
 export * from './data/errors.js';
 
 import type { DatasetTensors } from './runtime/backend.js';
-import { WasmBackend } from './runtime/backends/wasm.js';
-import { WebGpuBackend } from './runtime/backends/webgpu.js';
-import { registerBackendFactory } from './runtime/select.js';
+import { registerBuiltinBackends } from './runtime/backends/register.js';
 
 // The browser build carries all three backends: createBackend('auto', { gpu: navigator.gpu })
 // takes WebGPU when an adapter exists, else WASM (then js).
-registerBackendFactory('wasm', () => WasmBackend.create());
-registerBackendFactory('webgpu', (env) => WebGpuBackend.create(env.gpu!));
+registerBuiltinBackends();
 import { DATASET_FACTS } from './config/types.js';
 import { DataError, formatCount } from './data/errors.js';
 import { parseIdx, toDataset } from './data/idx.js';

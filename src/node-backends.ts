@@ -1,11 +1,23 @@
-// Node-side backend creation for the CLI: the one place that will hand
-// Dawn's GPU (src/node/webgpu.ts, requestNodeGpu) and the wasm/webgpu
-// factories to createBackend. For now it passes no GPU, so 'auto' resolves
-// to the best registered backend without WebGPU (js until wasm registers).
+// Node-side backend creation for the CLI and Node users: registers the wasm
+// and webgpu backends and hands Dawn's GPU (src/node/webgpu.ts) to
+// createBackend. Dawn is only loaded when the request can use WebGPU
+// ('auto' or 'webgpu'), so `--backend wasm` starts no GPU driver.
 
 import { createBackend, type BackendRequest } from './runtime/select.js';
 import type { Backend } from './runtime/backend.js';
+import { registerBuiltinBackends } from './runtime/backends/register.js';
+import { requestNodeGpu } from './node/webgpu.js';
 
 export async function createNodeBackend(name: BackendRequest): Promise<{ backend: Backend; reason: string }> {
-  return createBackend(name, { gpu: null, gpuReason: 'WebGPU through Dawn is not wired into the CLI yet' });
+  if (name === 'js' || name === 'wasm') {
+    registerBuiltinBackends();
+    return createBackend(name, { gpu: null, gpuReason: 'not requested' });
+  }
+  const found = await requestNodeGpu();
+  if (!found.gpu) {
+    registerBuiltinBackends();
+    return createBackend(name, { gpu: null, gpuReason: found.reason });
+  }
+  registerBuiltinBackends({ adapter: found.adapter, backendLabel: found.backend, featureLevel: found.featureLevel });
+  return createBackend(name, { gpu: found.gpu });
 }
