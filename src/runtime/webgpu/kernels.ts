@@ -1,0 +1,203 @@
+// The WGSL kernels of kernels/wgsl as compute pipelines. Browser-safe.
+//
+// Every kernel source is compiled with the shared prelude (kernels/wgsl/
+// prelude.wgsl: the per-step context struct at group 0 binding 0, the
+// counter RNG, flat_index) prepended — WGSL has no includes, so this one
+// concatenation in `kernelSource` is the whole "linker". Bindings 1… of each
+// kernel are storage buffers whose access (read-only or read-write) is listed
+// in KERNEL_BINDINGS; the layouts are explicit so binding 0 can take a
+// dynamic offset (one 256-byte context record per step).
+//
+// Shapes and flags are pipeline-overridable constants, so each op of a model
+// gets a pipeline specialised to its K and N, created once per model.
+
+import { WGSL_SOURCES } from '../../generated/kernels.js';
+import { kernelLabel, withErrorScopes } from './errors.js';
+
+export type Access = 'read' | 'rw';
+
+/** Storage bindings 1, 2, … of each kernel (binding 0 is always the context uniform). */
+export const KERNEL_BINDINGS = {
+  gather: ['read', 'read', 'read', 'rw', 'rw'],
+  dense_forward: ['read', 'read', 'read', 'rw'],
+  dense_forward_vec4: ['read', 'read', 'read', 'rw'],
+  dense_forward_tiled: ['read', 'read', 'read', 'rw'],
+  dense_backward_weights: ['read', 'read', 'rw'],
+  dense_backward_weights_vec4: ['read', 'read', 'rw'],
+  bias_grad: ['read', 'rw'],
+  dense_backward_input: ['read', 'read', 'read', 'rw'],
+  dense_backward_input_vec4: ['read', 'read', 'read', 'rw'],
+  relu_backward: ['read', 'read', 'rw'],
+  dropout: ['read', 'rw'],
+  softmax_xent: ['read', 'read', 'rw', 'rw'],
+  softmax: ['read', 'rw'],
+  adam: ['rw', 'read', 'rw', 'rw'],
+} as const satisfies Record<string, readonly Access[]>;
+
+export type KernelName = keyof typeof KERNEL_BINDINGS;
+
+/** Bytes per context record; a multiple of the default minUniformBufferOffsetAlignment (256). */
+export const CTX_STRIDE = 256;
+/** Bytes of the context struct the kernels read. */
+export const CTX_BYTES = 96;
+/** Dropout layers whose keys fit in one context record. */
+export const MAX_DROPOUT_KEYS = 16;
+
+/** The full WGSL of a kernel: the prelude, then the kernel's own file. */
+export function kernelSource(name: string, sources: Readonly<Record<string, string>> = WGSL_SOURCES): string {
+  const prelude = sources.prelude;
+  const body = sources[name];
+  if (prelude === undefined || body === undefined) {
+    throw new Error(`WGSL kernel '${name}' is not built into src/generated/kernels.ts (run \`node scripts/build.mjs kernels\`)`);
+  }
+  return `${prelude}\n${body}`;
+}
+
+/** One context record (per step or per evaluation batch), written into a chunk's upload. */
+export interface CtxRecord {
+  offset: number;
+  rows: number;
+  step: number;
+  alpha: number;
+  invRows: number;
+  keys?: ArrayLike<number>;
+}
+
+export function writeCtx(view: DataView, index: number, r: CtxRecord): void {
+  const o = index * CTX_STRIDE;
+  view.setUint32(o, r.offset >>> 0, true);
+  view.setUint32(o + 4, r.rows >>> 0, true);
+  view.setUint32(o + 8, r.step >>> 0, true);
+  view.setUint32(o + 12, 0, true);
+  view.setFloat32(o + 16, r.alpha, true);
+  view.setFloat32(o + 20, r.invRows, true);
+  if (r.keys) for (let i = 0; i < r.keys.length; i++) view.setUint32(o + 32 + 4 * i, r.keys[i] >>> 0, true);
+}
+
+export type Constants = Record<string, number | boolean>;
+
+/** Pipelines, layouts and bind groups of the Tessera kernels on one device (pipelines cached by kernel + constants). */
+export class KernelSet {
+  private layouts = new Map<KernelName, GPUBindGroupLayout>();
+  private modules = new Map<KernelName, GPUShaderModule>();
+  private pipelines = new Map<string, Promise<GPUComputePipeline>>();
+
+  constructor(readonly device: GPUDevice, private readonly sources: Readonly<Record<string, string>> = WGSL_SOURCES) {}
+
+  layout(name: KernelName): GPUBindGroupLayout {
+    let l = this.layouts.get(name);
+    if (!l) {
+      const entries: GPUBindGroupLayoutEntry[] = [
+        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: CTX_BYTES } },
+        ...KERNEL_BINDINGS[name].map((a, i): GPUBindGroupLayoutEntry => ({
+          binding: i + 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: a === 'read' ? 'read-only-storage' : 'storage' },
+        })),
+      ];
+      l = this.device.createBindGroupLayout({ label: kernelLabel(name), entries });
+      this.layouts.set(name, l);
+    }
+    return l;
+  }
+
+  /** The kernel's pipeline for these override constants; compile errors become "WebGPU … error in kernel <name>: …". */
+  pipeline(name: KernelName, constants: Constants): Promise<GPUComputePipeline> {
+    const key = `${name}:${JSON.stringify(Object.entries(constants).sort(([a], [b]) => a.localeCompare(b)))}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      p = this.create(name, constants);
+      this.pipelines.set(key, p);
+      p.catch(() => this.pipelines.delete(key));
+    }
+    return p;
+  }
+
+  private async create(name: KernelName, constants: Constants): Promise<GPUComputePipeline> {
+    const device = this.device;
+    return withErrorScopes(device, `kernel ${name}`, async () => {
+      let module = this.modules.get(name);
+      if (!module) {
+        module = device.createShaderModule({ label: kernelLabel(name), code: kernelSource(name, this.sources) });
+        this.modules.set(name, module);
+        const info = await module.getCompilationInfo();
+        const errors = info.messages.filter((m) => m.type === 'error');
+        if (errors.length) {
+          this.modules.delete(name);
+          throw new Error(`WGSL compilation failed:\n${errors.map((m) => `  line ${m.lineNum}:${m.linePos}: ${m.message}`).join('\n')}`);
+        }
+      }
+      const consts: Record<string, number> = {};
+      for (const [k, v] of Object.entries(constants)) consts[k] = typeof v === 'boolean' ? (v ? 1 : 0) : v;
+      return device.createComputePipelineAsync({
+        label: kernelLabel(name),
+        layout: device.createPipelineLayout({ label: kernelLabel(name), bindGroupLayouts: [this.layout(name)] }),
+        compute: { module, entryPoint: 'main', constants: consts },
+      });
+    }, name);
+  }
+
+  /** A bind group: binding 0 the context buffer (dynamic offset), then one buffer range per storage binding. */
+  bindGroup(name: KernelName, detail: string, ctx: GPUBuffer, buffers: GPUBufferBinding[]): GPUBindGroup {
+    const want = KERNEL_BINDINGS[name].length;
+    if (buffers.length !== want) throw new Error(`kernel ${name} takes ${want} storage bindings, got ${buffers.length}`);
+    return this.device.createBindGroup({
+      label: kernelLabel(name, detail),
+      layout: this.layout(name),
+      entries: [{ binding: 0, resource: { buffer: ctx, offset: 0, size: CTX_BYTES } }, ...buffers.map((b, i) => ({ binding: i + 1, resource: b }))],
+    });
+  }
+}
+
+/** Workgroup shape for the 4×4-per-invocation matmul kernels: x covers ceil(cols/4), x·y = 64. */
+export function matmulWorkgroup(cols: number): { WG_X: number; WG_Y: number } {
+  const groups = Math.ceil(cols / 4);
+  let x = 1;
+  while (x < 16 && x < groups) x *= 2;
+  return { WG_X: x, WG_Y: 64 / x };
+}
+
+/** A 2-D grid of 64-invocation workgroups covering n invocations (prelude's flat_index). */
+export function grid1d(n: number, maxPerDim = 65535): [number, number] {
+  const groups = Math.max(1, Math.ceil(n / 64));
+  if (groups <= maxPerDim) return [groups, 1];
+  const y = Math.ceil(groups / maxPerDim);
+  return [Math.ceil(groups / y), y];
+}
+
+/**
+ * Workgroup shape and dispatch size of a matmul kernel for X [M×K], W [K×N]
+ * (the kernel headers state the same): what the backend, the tests and the
+ * benchmarks dispatch.
+ */
+export function matmulDispatch(kernel: KernelName, M: number, K: number, N: number): { constants: Constants; grid: [number, number] } {
+  const c4 = (n: number) => Math.ceil(n / 4);
+  switch (kernel) {
+    case 'dense_forward_tiled':
+      return { constants: {}, grid: [Math.ceil(N / 64), Math.ceil(M / 32)] };
+    case 'dense_forward': {
+      const wg = matmulWorkgroup(N);
+      return { constants: wg, grid: [Math.ceil(c4(N) / wg.WG_X), Math.ceil(c4(M) / wg.WG_Y)] };
+    }
+    case 'dense_forward_vec4': {
+      const wg = matmulWorkgroup(N);
+      return { constants: wg, grid: [Math.ceil(c4(N) / wg.WG_X), Math.ceil(Math.ceil(M / 8) / wg.WG_Y)] };
+    }
+    case 'dense_backward_weights': {
+      const wg = matmulWorkgroup(N);
+      return { constants: wg, grid: [Math.ceil(c4(N) / wg.WG_X), Math.ceil(c4(K) / wg.WG_Y)] };
+    }
+    case 'dense_backward_weights_vec4': {
+      const wg = matmulWorkgroup(N / 2);
+      return { constants: wg, grid: [Math.ceil(Math.ceil(N / 8) / wg.WG_X), Math.ceil(Math.ceil(K / 8) / wg.WG_Y)] };
+    }
+    case 'dense_backward_input': {
+      const wg = matmulWorkgroup(K);
+      return { constants: wg, grid: [Math.ceil(c4(K) / wg.WG_X), Math.ceil(c4(M) / wg.WG_Y)] };
+    }
+    case 'dense_backward_input_vec4': {
+      const wg = matmulWorkgroup(K);
+      return { constants: wg, grid: [Math.ceil(c4(K) / wg.WG_X), Math.ceil(Math.ceil(M / 8) / wg.WG_Y)] };
+    }
+    default:
+      throw new Error(`${kernel} is not a matmul kernel`);
+  }
+}
