@@ -5,9 +5,10 @@
 //      .wasm binaries embedded as strings, so neither Node nor the browser
 //      needs file access to find a kernel
 //   3. TypeScript -> dist/ (ESM + .d.ts)
+//   4. the browser bundle -> dist/browser/tessera.js and the demo page's dist/web/app.js
 // All outputs are ignored by git.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,5 +35,8 @@ writeFileSync(
     `export const WASM_RELAXED_BASE64 = ${JSON.stringify(wasmB64('tessera-relaxed.wasm'))};\n`,
 );
 
-if (only !== 'kernels') run(bin('tsc'), ['-p', 'tsconfig.build.json']);
-if (!existsSync(join(root, 'dist'))) mkdirSync(join(root, 'dist'));
+if (only !== 'kernels') {
+  run(bin('tsc'), ['-p', 'tsconfig.build.json']);
+  const { buildBrowser } = await import('./build-browser.mjs');
+  await buildBrowser({ quiet: true });
+}

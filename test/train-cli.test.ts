@@ -15,8 +15,12 @@ const ARGS = ['--import', 'tsx', 'src/cli/run.ts'];
 const ENV = { ...process.env, NO_COLOR: '1' };
 
 function tessera(...args: string[]): Promise<Run> {
+  return tesseraWithEnv({}, ...args);
+}
+
+function tesseraWithEnv(env: Record<string, string>, ...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [...ARGS, ...args], { env: ENV, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [...ARGS, ...args], { env: { ...ENV, ...env }, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -156,9 +160,17 @@ test('bad flags are usage errors (exit 2)', async () => {
 });
 
 test('an unavailable backend is a one-line error', async () => {
-  const r = await tessera('train', 'models/mnist.yaml', '--backend', 'webgpu', '--limit', '100');
+  // A Dawn backend that does not exist leaves Dawn without an adapter.
+  const r = await tesseraWithEnv({ TESSERA_DAWN_BACKEND: 'no-such-backend' }, 'train', 'models/mnist.yaml', '--backend', 'webgpu', '--limit', '100');
   assert.is(r.code, 1);
-  assert.match(r.stderr, /^backend 'webgpu' is not available: .+\n$/);
+  assert.match(r.stderr, /backend 'webgpu' is not available: Dawn found no WebGPU adapter.+\n$/);
+  assert.not.match(r.stderr, /\n\s+at /);
+});
+
+test('auto without a WebGPU adapter says so in one line and trains on wasm', async () => {
+  const r = await tesseraWithEnv({ TESSERA_DAWN_BACKEND: 'no-such-backend' }, 'train', 'models/mnist.yaml', '--epochs', '1', '--limit', '640');
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /backend: auto: no WebGPU \(Dawn found no WebGPU adapter[^\n]*\), using wasm/);
 });
 
 test('divergence: exit 1 with epoch and steps; --save keeps the last good (here: initial) weights', async () => {
