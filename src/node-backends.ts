@@ -6,9 +6,11 @@
 import { createBackend, type BackendRequest } from './runtime/select.js';
 import type { Backend } from './runtime/backend.js';
 import { registerBuiltinBackends } from './runtime/backends/register.js';
+import type { WebGpuBackendOptions } from './runtime/backends/webgpu.js';
 import { requestNodeGpu } from './node/webgpu.js';
 
-export async function createNodeBackend(name: BackendRequest): Promise<{ backend: Backend; reason: string }> {
+/** `webgpu`: extra options for the webgpu backend (e.g. customKernels from a model file's `kernels:`). */
+export async function createNodeBackend(name: BackendRequest, webgpu: Partial<WebGpuBackendOptions> = {}): Promise<{ backend: Backend; reason: string }> {
   if (name === 'js' || name === 'wasm') {
     registerBuiltinBackends();
     return createBackend(name, { gpu: null, gpuReason: 'not requested' });
@@ -18,6 +20,6 @@ export async function createNodeBackend(name: BackendRequest): Promise<{ backend
     registerBuiltinBackends();
     return createBackend(name, { gpu: null, gpuReason: found.reason });
   }
-  registerBuiltinBackends({ adapter: found.adapter, backendLabel: found.backend, featureLevel: found.featureLevel });
+  registerBuiltinBackends({ ...webgpu, adapter: found.adapter, backendLabel: found.backend, featureLevel: found.featureLevel });
   return createBackend(name, { gpu: found.gpu });
 }

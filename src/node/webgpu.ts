@@ -70,7 +70,8 @@ export async function requestNodeGpu(): Promise<NodeGpuResult> {
       }
       tried.push(`${a.name}/${a.featureLevel}: no adapter`);
     } catch (e) {
-      tried.push(`${a.name}/${a.featureLevel}: ${(e as Error).message}`);
+      // Dawn's messages span several lines; the reason is printed as one.
+      tried.push(`${a.name}/${a.featureLevel}: ${(e as Error).message.replace(/\s+/g, ' ').trim()}`);
     }
   }
   return {

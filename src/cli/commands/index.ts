@@ -7,10 +7,12 @@ import { validate } from './validate.js';
 import { train } from './train.js';
 import { evalCommand } from './eval.js';
 import { predictCommand } from './predict.js';
+import { benchCommand } from './bench.js';
 
 export const COMMANDS: readonly Command[] = [
   validate,
   train,
   evalCommand,
   predictCommand,
+  benchCommand,
 ];

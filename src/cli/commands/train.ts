@@ -16,6 +16,10 @@ import { compileGraph, type Graph } from '../../runtime/graph.js';
 import { initParams } from '../../runtime/params.js';
 import { isBackendRequest, type BackendRequest } from '../../runtime/select.js';
 import { fit, TrainingDivergedError, type TrainEvent } from '../../runtime/trainer.js';
+import { toCustomKernel, type WgslKernel } from '../../bench/custom-wgsl.js';
+import { loadCustomKernels } from '../../bench/load-node.js';
+import { verifyCustomKernels } from '../../bench/verify.js';
+import { WebGpuBackend, type WebGpuBackendOptions } from '../../runtime/backends/webgpu.js';
 import { parseCommandArgs, type Command, type ParsedCommandArgs } from '../command.js';
 import { formatDuration, formatInt, isTTY, useColor } from '../format.js';
 import { UsageError, UserError } from '../user-error.js';
@@ -164,6 +168,27 @@ class ProgressPrinter {
   }
 }
 
+/** The model file's custom kernels as the webgpu backend takes them. */
+function backendKernels(custom: Record<string, WgslKernel>): WebGpuBackendOptions['customKernels'] {
+  return Object.fromEntries(Object.entries(custom).map(([op, k]) => [op, toCustomKernel(k)]));
+}
+
+/**
+ * Custom kernels are checked against the reference at the model's shapes on
+ * the training device before they are trusted; a wrong one stops the run.
+ * On wasm/js they do not apply, and a note says so. Returns lines for the header.
+ */
+async function checkCustomKernels(backend: Backend, graph: Graph, custom: Record<string, WgslKernel>): Promise<string[]> {
+  if (Object.keys(custom).length === 0) return [];
+  if (!(backend instanceof WebGpuBackend)) {
+    process.stderr.write(`note: the model file's custom kernels (${Object.entries(custom).map(([op, k]) => `${op}: ${k.file}`).join(', ')}) are WGSL and run on the webgpu backend only; ${backend.name} uses its built-in kernels\n`);
+    return [];
+  }
+  const check = await verifyCustomKernels(backend.device, graph, custom);
+  if (!check.ok) throw new UserError(`${check.lines.join('\n')}\nFix the kernel (tessera bench --kernel OP=FILE shows the check), or remove it from the model file's kernels:.`);
+  return check.lines;
+}
+
 export const train: Command = {
   name: 'train',
   summary: 'train a model file on its dataset and report the test accuracy',
@@ -213,9 +238,11 @@ with exit code 1; with --save the last good weights are saved.`,
     const backendName = backendFlag(values, spec);
 
     const graph = compileGraph(spec);
-    const { backend, reason } = await createNodeBackend(backendName);
+    const custom = await loadCustomKernels(spec.kernels);
+    const { backend, reason } = await createNodeBackend(backendName, { customKernels: backendKernels(custom) });
     const out = process.stdout;
     try {
+      const kernelLines = await checkCustomKernels(backend, graph, custom);
       const data = await loadModelData(spec, file);
       const train = limit !== undefined ? firstExamples(data.train, limit) : data.train;
       await backend.prepare(graph, initParams(graph));
@@ -224,6 +251,7 @@ with exit code 1; with --save the last good weights are saved.`,
         out.write(
           `${graph.name}: ${formatInt(graph.totalParams)} parameters; ${spec.training.epochs} epoch${spec.training.epochs === 1 ? '' : 's'}, batch ${graph.batchSize}, seed ${spec.seed}\n` +
             `backend: ${reason.startsWith('requested') ? backend.description : reason}\n` +
+            kernelLines.map((l) => `kernels: ${l}\n`).join('') +
             `data: ${data.source}\n` +
             `examples: ${formatInt(train.count)} training${limited}, ${formatInt(data.test.count)} test\n`,
         );

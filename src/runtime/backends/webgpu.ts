@@ -52,6 +52,19 @@ export interface WebGpuBackendOptions {
   denseForward?: 'register' | 'tiled';
   /** Longest wait for the GPU before giving up with an error (default 600 000 ms). */
   watchdogMs?: number;
+  /** Users' kernels replacing the built-in kernel of an op (issue 7; made from .wgsl files by src/bench/custom-wgsl.ts). */
+  customKernels?: Partial<Record<CustomKernelOp, CustomKernel>>;
+}
+
+/** Ops whose kernel a user's WGSL may replace (contracts: docs/kernels.md). */
+export type CustomKernelOp = 'dense_forward' | 'dense_backward_weights' | 'dense_backward_input';
+
+/** A user's kernel for one op: builds its pipeline for one op instance on the op's contract layout. */
+export interface CustomKernel {
+  /** For messages and the backend's description, e.g. "./my_dense.wgsl". */
+  label: string;
+  /** `values`: the contract's override constants; M the batch capacity; returns the pipeline and its workgroup grid. */
+  build(device: GPUDevice, layout: GPUBindGroupLayout, values: Constants, M: number, K: number, N: number): Promise<{ pipeline: GPUComputePipeline; grid: [number, number] }>;
 }
 
 /** Context records per upload (a chunk of steps or evaluation batches). */
@@ -114,7 +127,9 @@ export class WebGpuBackend implements Backend {
     this.stepsPerSubmit = Math.max(1, options.stepsPerSubmit ?? 32);
     this.watchdogMs = options.watchdogMs ?? 600_000;
     this.denseForward = options.denseForward ?? 'register';
-    this.description = `webgpu (${describeAdapter(adapterInfo, options.backendLabel, featureLevel)})`;
+    this.custom = options.customKernels ?? {};
+    const customText = Object.entries(this.custom).map(([op, k]) => `; custom ${op}: ${k!.label}`).join('');
+    this.description = `webgpu (${describeAdapter(adapterInfo, options.backendLabel, featureLevel)})${customText}`;
     this.lostPromise = device.lost.then((info) => {
       this.lostInfo = info;
       throw new WebGpuError(`WebGPU device lost (${info.reason}): ${info.message || 'no message'}`);
@@ -128,6 +143,13 @@ export class WebGpuBackend implements Backend {
   }
 
   private readonly denseForward: 'register' | 'tiled';
+  private readonly custom: Partial<Record<CustomKernelOp, CustomKernel>>;
+
+  /** A dispatch of a user's kernel on the contract layout of the built-in `layoutOf`. */
+  private async customDispatch(k: CustomKernel, layoutOf: KernelName, detail: string, values: Constants, buffers: GPUBufferBinding[], K: number, N: number): Promise<Dispatch> {
+    const { pipeline, grid } = await k.build(this.device, this.kernels.layout(layoutOf), values, this.graph.batchSize, K, N);
+    return { pipeline, group: this.kernels.bindGroup(layoutOf, `${detail} custom ${k.label}`, this.ctx, buffers), x: grid[0], y: grid[1], kernel: layoutOf };
+  }
 
   /** Request an adapter (unless given) and a device from `gpu` (navigator.gpu in a browser, Dawn's GPU in Node). */
   static async create(gpu: GPU, options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
@@ -238,6 +260,7 @@ export class WebGpuBackend implements Backend {
         const bias = op.b ? this.range(op.b) : dummy;
         const io = [this.range(op.x), this.range(op.w), bias, this.range(op.y)];
         const base = { K: op.k, N: op.n, HAS_BIAS: !!op.b, RELU: op.relu };
+        if (this.custom.dense_forward) return [await this.customDispatch(this.custom.dense_forward, 'dense_forward', `${op.layer} ${mode}`, base, io, op.k, op.n)];
         if (this.denseForward === 'tiled') {
           return [await this.dispatch('dense_forward_tiled', `${op.layer} ${mode}`, base, io, ...matmulDispatch('dense_forward_tiled', B, op.k, op.n).grid)];
         }
@@ -261,6 +284,11 @@ export class WebGpuBackend implements Backend {
         ], 1, 1)];
       }
       case 'dense_backward_weights': {
+        if (this.custom.dense_backward_weights) {
+          const out = [await this.customDispatch(this.custom.dense_backward_weights, 'dense_backward_weights', op.layer, { K: op.k, N: op.n }, [this.range(op.x), this.range(op.dy), this.range(op.dw)], op.k, op.n)];
+          if (op.db) out.push(await this.dispatch('bias_grad', op.layer, { N: op.n }, [this.range(op.dy), this.range(op.db)], Math.ceil(op.n / 64), 1));
+          return out;
+        }
         const kernel = op.k % 4 === 0 && op.n % 4 === 0 ? 'dense_backward_weights_vec4' : 'dense_backward_weights';
         const { constants, grid } = matmulDispatch(kernel, B, op.k, op.n);
         const out = [await this.dispatch(kernel, op.layer, { K: op.k, N: op.n, ...constants }, [this.range(op.x), this.range(op.dy), this.range(op.dw)], ...grid)];
@@ -268,6 +296,10 @@ export class WebGpuBackend implements Backend {
         return out;
       }
       case 'dense_backward_input': {
+        if (this.custom.dense_backward_input) {
+          return [await this.customDispatch(this.custom.dense_backward_input, 'dense_backward_input', op.layer, { K: op.k, N: op.n, RELU_MASK: !!op.reluOut },
+            [this.range(op.dy), this.range(op.w), op.reluOut ? this.range(op.reluOut) : dummy, this.range(op.dx)], op.k, op.n)];
+        }
         const kernel = op.k % 4 === 0 && op.n % 4 === 0 ? 'dense_backward_input_vec4' : 'dense_backward_input';
         const { constants, grid } = matmulDispatch(kernel, B, op.k, op.n);
         return [await this.dispatch(kernel, op.layer, { K: op.k, N: op.n, RELU_MASK: !!op.reluOut, ...constants },

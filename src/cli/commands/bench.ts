@@ -1,0 +1,261 @@
+// `tessera bench`: check every kernel against the TypeScript reference on
+// fresh random inputs, then time the ones that are right, beside this
+// machine's measured peaks. Custom WGSL kernels (--kernel op=file.wgsl, or a
+// model file's `kernels:`) are checked and timed side by side with the
+// built-in kernel of the same op. The library side is src/bench/.
+
+import { writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchCase, benchTrainSteps, type BackendReport, type BenchReport, type BenchRow } from '../../bench/bench.js';
+import { fmtErr } from '../../bench/check.js';
+import { toCustomKernel, type WgslKernel } from '../../bench/custom-wgsl.js';
+import { loadCustomKernel } from '../../bench/load-node.js';
+import { JsOpRunner } from '../../bench/js.js';
+import { BENCH_OPS, caseFromMKN, casesOfGraph, isBenchOp, type BenchOp, type OpCase } from '../../bench/ops.js';
+import { peakJs, peakWasm, peakWebGpu, type Peak } from '../../bench/peak.js';
+import { BENCH_BACKENDS, type BenchBackend, type OpRunner } from '../../bench/runner.js';
+import { WasmOpRunner } from '../../bench/wasm.js';
+import { WebGpuOpRunner } from '../../bench/webgpu.js';
+import type { ModelSpec } from '../../config/types.js';
+import { requestNodeGpu } from '../../node/webgpu.js';
+import type { Backend } from '../../runtime/backend.js';
+import { JsBackend } from '../../runtime/backends/js.js';
+import { WasmBackend } from '../../runtime/backends/wasm.js';
+import { WebGpuBackend, describeAdapter, type WebGpuBackendOptions } from '../../runtime/backends/webgpu.js';
+import { compileGraph, type Graph } from '../../runtime/graph.js';
+import { parseCommandArgs, type Command } from '../command.js';
+import { renderTable } from '../format.js';
+import { UsageError, UserError } from '../user-error.js';
+import { intFlag, loadModelSpec } from './train.js';
+
+const FLAGSHIP = fileURLToPath(new URL('../../../models/mnist.yaml', import.meta.url));
+
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'check kernels against the reference and time them (built-in or your own)',
+  usage: `Usage: tessera bench [--backend webgpu|wasm|js|all] [--op NAMES] [--shape M,K,N ...] [--model FILE.yaml] [--repeat N] [--json FILE] [--kernel OP=FILE.wgsl ...]
+
+Checks each kernel against the TypeScript reference on fresh random inputs
+(max relative error; a wrong kernel is shown as WRONG and not timed), then
+times it: warm-up, N repeats, median and min–max. Rates are GFLOP/s for the
+matmuls and GB/s for memory-bound ops, beside the fraction of this
+machine's peak as the same backend sees it (an FMA-bound and a copy-bound
+probe, measured in the same run).
+
+Options:
+  --backend NAME    webgpu, wasm, js, or all (default: all that are available here)
+  --op NAMES        only these ops (comma-separated): ${BENCH_OPS.join(', ')}
+  --shape M,K,N     bench at this shape (repeatable): dense ops use M,K,N; relu_backward,
+                    dropout and softmax_xent use M rows of N; adam uses K·N values
+  --model FILE      every op at exactly the shapes FILE's model uses, plus whole
+                    training steps; its \`kernels:\` are benched beside the built-ins
+  --repeat N        timed repeats per kernel (default 5)
+  --json FILE       also write the report as JSON (fields: docs/kernels.md)
+  --kernel OP=FILE  a custom WGSL kernel for OP (repeatable), checked and timed
+                    beside the built-in one on webgpu; contract: docs/kernels.md
+  --watchdog-ms MS  declare a webgpu kernel hung after MS without finishing (default 30000)
+  -h, --help        show this help
+
+Without --shape or --model: the flagship model's shapes (models/mnist.yaml).`,
+
+  async run(args) {
+    const { values } = parseCommandArgs(args, {
+      backend: { type: 'string' },
+      op: { type: 'string', multiple: true },
+      shape: { type: 'string', multiple: true },
+      model: { type: 'string' },
+      repeat: { type: 'string' },
+      json: { type: 'string' },
+      kernel: { type: 'string', multiple: true },
+      'watchdog-ms': { type: 'string' },
+    });
+    const repeats = intFlag(values, 'repeat', 1, 1000) ?? 5;
+    const watchdogMs = intFlag(values, 'watchdog-ms', 100) ?? 30_000;
+    const backendArg = values.backend === undefined ? 'all' : String(values.backend);
+    if (backendArg !== 'all' && !(BENCH_BACKENDS as readonly string[]).includes(backendArg)) {
+      throw new UsageError(`--backend must be one of webgpu, wasm, js, all; got '${backendArg}'`);
+    }
+    const ops = parseOps(values.op as string[] | undefined);
+    const shapes = ((values.shape as string[] | undefined) ?? []).map(parseShape);
+    const modelPath = values.model === undefined ? undefined : String(values.model);
+    if (modelPath !== undefined && shapes.length) throw new UsageError('give --shape or --model, not both');
+
+    // Cases.
+    let graph: Graph | null = null;
+    let spec: ModelSpec | null = null;
+    let cases: OpCase[];
+    if (shapes.length) {
+      cases = shapes.flatMap((s) => (ops ?? [...BENCH_OPS]).map((op) => caseFromMKN(op, s)));
+    } else {
+      spec = await loadModelSpec(modelPath ?? FLAGSHIP);
+      graph = compileGraph(spec);
+      cases = casesOfGraph(graph).filter((c) => !ops || ops.includes(c.op));
+    }
+
+    // Custom kernels: --kernel, then the model file's kernels: (paths already absolute).
+    const customFiles = new Map<string, string>();
+    if (modelPath && spec?.kernels) for (const [op, file] of Object.entries(spec.kernels)) customFiles.set(op, file);
+    for (const k of (values.kernel as string[] | undefined) ?? []) {
+      const m = /^([a-z_]+)=(.+)$/.exec(k);
+      if (!m) throw new UsageError(`--kernel takes OP=FILE (e.g. dense_forward=./my_dense.wgsl), got '${k}'`);
+      customFiles.set(m[1]!, resolve(m[2]!));
+    }
+    const custom: Record<string, WgslKernel> = {};
+    for (const [op, file] of customFiles) custom[op] = await loadCustomKernel(op, file);
+
+    const wanted: BenchBackend[] = backendArg === 'all' ? [...BENCH_BACKENDS] : [backendArg as BenchBackend];
+    if (Object.keys(custom).length && !wanted.includes('webgpu')) {
+      throw new UsageError(`custom WGSL kernels run on the webgpu backend; add --backend webgpu (or all)`);
+    }
+    const timing = { repeats };
+    const report: BenchReport = { machine: machine(), node: process.version, date: new Date().toISOString(), repeats, backends: [], results: [] };
+    const out = process.stdout;
+    out.write(`machine: ${report.machine}\n`);
+
+    for (const name of wanted) {
+      const made = await makeRunner(name, watchdogMs);
+      if ('unavailable' in made) {
+        if (backendArg !== 'all') throw new UserError(`backend '${name}' is not available: ${made.unavailable}`);
+        report.backends.push({ name, description: name, peak: null, unavailable: made.unavailable });
+        out.write(`${name}: skipped (${made.unavailable})\n`);
+        continue;
+      }
+      const { runner } = made;
+      const br: BackendReport = { name, description: runner.description, peak: null };
+      report.backends.push(br);
+      try {
+        br.peak = await measurePeak(runner, { repeats });
+      } catch (e) {
+        out.write(`${name}: peak probes failed: ${(e as Error).message}\n`);
+      }
+      out.write(`${name}: ${runner.description}${br.peak ? `\n  peak: ${br.peak.gflops.toFixed(1)} GFLOP/s (${br.peak.method.split(';')[0]}), ${br.peak.gbps.toFixed(1)} GB/s (z = x + y)` : ''}\n`);
+      try {
+        for (const c of cases) {
+          if (runner instanceof WebGpuOpRunner && runner.deviceLost) { report.results.push(skippedRow(c, name, 'the WebGPU device was lost earlier in this run')); continue; }
+          const k = name === 'webgpu' ? custom[c.op] : undefined;
+          if (name === 'webgpu' && k) {
+            // Built-in first, then the custom kernel, side by side.
+            report.results.push(await benchCase(c, name, 'built-in', runner, br.peak, timing));
+            report.results.push(await benchCase(c, name, k.file, (runner as WebGpuOpRunner).withKernel(k), br.peak, timing));
+          } else {
+            report.results.push(await benchCase(c, name, 'built-in', runner, br.peak, timing));
+          }
+        }
+        if (graph && modelPath) {
+          const builtin = trainBackendFactory(name, made);
+          if (builtin) report.results.push(await benchTrainSteps(builtin, graph, br.peak, timing, 'built-in'));
+          if (name === 'webgpu' && Object.keys(custom).length) {
+            const mine = trainBackendFactory(name, made, Object.fromEntries(Object.entries(custom).map(([op, k]) => [op, toCustomKernel(k)])));
+            const label = Object.values(custom).map((k) => k.file).join(' + ');
+            if (mine) report.results.push(await benchTrainSteps(mine, graph, br.peak, timing, label));
+          }
+        }
+      } finally {
+        runner.dispose();
+      }
+    }
+
+    out.write(`\n${formatReport(report)}\n`);
+    const notes = reportNotes(report);
+    if (notes) out.write(`\n${notes}\n`);
+    if (values.json !== undefined) {
+      const file = String(values.json);
+      await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+      out.write(`\nwrote ${file}\n`);
+    }
+    return report.results.some((r) => r.status === 'wrong' || r.status === 'error') ? 1 : 0;
+  },
+};
+
+function parseOps(raw: string[] | undefined): BenchOp[] | null {
+  if (!raw) return null;
+  const names = raw.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  for (const n of names) if (!isBenchOp(n)) throw new UsageError(`unknown op '${n}'; expected one of ${BENCH_OPS.join(', ')}`);
+  return names as BenchOp[];
+}
+
+function parseShape(s: string): [number, number, number] {
+  const parts = s.split(/[,x×]/).map((p) => p.trim());
+  const nums = parts.map(Number);
+  if (parts.length !== 3 || nums.some((n) => !Number.isSafeInteger(n) || n < 1 || n > 1 << 24)) {
+    throw new UsageError(`--shape takes three positive integers M,K,N (e.g. 32,784,128), got '${s}'`);
+  }
+  return nums as [number, number, number];
+}
+
+type Made = { runner: OpRunner; adapter?: [GPUAdapter, string]; gpu?: GPU } | { unavailable: string };
+
+async function makeRunner(name: BenchBackend, watchdogMs: number): Promise<Made> {
+  try {
+    if (name === 'js') return { runner: new JsOpRunner() };
+    if (name === 'wasm') return { runner: await WasmOpRunner.create() };
+    const r = await requestNodeGpu();
+    if (!r.gpu) return { unavailable: r.reason };
+    const description = `webgpu (${describeAdapter(r.adapterInfo, r.backend)})`;
+    return { runner: await WebGpuOpRunner.create(r.adapter, description, { watchdogMs }), adapter: [r.adapter, description], gpu: r.gpu };
+  } catch (e) {
+    return { unavailable: (e as Error).message.split('\n')[0]! };
+  }
+}
+
+async function measurePeak(runner: OpRunner, o: { repeats: number }): Promise<Peak> {
+  if (runner instanceof WasmOpRunner) return peakWasm(runner.variant, o);
+  if (runner instanceof WebGpuOpRunner) return peakWebGpu(runner.device, o);
+  return peakJs(o);
+}
+
+function trainBackendFactory(name: BenchBackend, made: Made, customKernels: WebGpuBackendOptions['customKernels'] = {}): (() => Promise<Backend>) | null {
+  if ('unavailable' in made) return null;
+  if (name === 'js') return async () => new JsBackend();
+  if (name === 'wasm') return () => WasmBackend.create();
+  if (!made.gpu) return null;
+  // An adapter makes one device (the op runner's): the backend requests its own.
+  return () => WebGpuBackend.create(made.gpu!, { customKernels });
+}
+
+function skippedRow(c: OpCase, backend: BenchBackend, why: string): BenchRow {
+  return {
+    op: c.op, backend, kernel: 'built-in', shape: c.dims.join('×'), dims: c.dims, status: 'skipped', maxRelErr: null, tolerance: 0,
+    message: why, time: null, flops: c.flops, bytes: c.bytes, unit: c.unit, rate: null, peakFraction: null,
+  };
+}
+
+function machine(): string {
+  let model = cpus()[0]?.model?.trim() ?? 'unknown CPU';
+  return `${model}, ${cpus().length} logical CPUs, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; ${process.platform}/${process.arch}`;
+}
+
+/** Seconds as "812 µs", "6.41 ms", "1.20 s". */
+export function formatSeconds(s: number): string {
+  if (s < 1e-3) return `${(s * 1e6).toFixed(s < 1e-5 ? 2 : s < 1e-4 ? 1 : 0)} µs`;
+  if (s < 1) return `${(s * 1e3).toFixed(s < 1e-2 ? 2 : s < 1e-1 ? 1 : 0)} ms`;
+  return `${s.toFixed(2)} s`;
+}
+
+const num = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+
+export const TABLE_HEADER = ['op', 'backend', 'kernel', 'shape', 'max rel err', 'median', 'min–max', 'rate', '% peak'];
+
+/** The aligned table. */
+export function formatReport(r: BenchReport): string {
+  const rows = r.results.map((x) => {
+    const err = x.status === 'wrong' ? `WRONG ${fmtErr(x.maxRelErr ?? Infinity)}` : x.status === 'error' ? 'ERROR' : x.status === 'skipped' ? 'skipped' : x.maxRelErr === null ? '-' : fmtErr(x.maxRelErr);
+    if (!x.time || !x.rate) return [x.op, x.backend, x.kernel, x.shape, err, '-', '-', '-', '-'];
+    return [
+      x.op, x.backend, x.kernel, x.shape, err,
+      formatSeconds(x.time.median), `${formatSeconds(x.time.min)}–${formatSeconds(x.time.max)}`,
+      `${num(x.rate.median)} ${x.unit}`, x.peakFraction === null ? '-' : `${(100 * x.peakFraction).toFixed(x.peakFraction < 0.1 ? 1 : 0)}%`,
+    ];
+  });
+  return renderTable(rows, TABLE_HEADER, { align: ['left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'right'] });
+}
+
+/** What went wrong, one paragraph per failed row. */
+export function reportNotes(r: BenchReport): string {
+  return r.results
+    .filter((x) => x.status !== 'ok')
+    .map((x) => `${x.status === 'wrong' ? 'WRONG' : x.status === 'error' ? 'ERROR' : 'skipped'}: ${x.op} on ${x.backend} (${x.kernel}, ${x.shape}): ${x.message ?? ''}`)
+    .join('\n');
+}

@@ -1,0 +1,253 @@
+// `tessera bench` and custom kernels (issue 7): the js and wasm op runners
+// and the CLI's table and --json; the WGSL contract checks; on WebGPU, a
+// correct custom kernel passes the check and trains exactly like the
+// built-in, a wrong one is rejected with its error and first mismatching
+// index, and a WGSL syntax error is reported at its line in the user's file.
+// Assertions are about structure and correctness, never speed.
+//
+// No WebGPU adapter: under CI=true the WebGPU tests fail; otherwise they are skipped loudly.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { benchCase } from '../src/bench/bench.js';
+import { compareOutputs } from '../src/bench/check.js';
+import { parseWgslKernel, toCustomKernel, type WgslKernel } from '../src/bench/custom-wgsl.js';
+import { JsOpRunner } from '../src/bench/js.js';
+import { BENCH_OPS, caseFromMKN, makeData } from '../src/bench/ops.js';
+import { KernelRejectedError } from '../src/bench/runner.js';
+import { verifyCustomKernels } from '../src/bench/verify.js';
+import { WasmOpRunner } from '../src/bench/wasm.js';
+import { WebGpuOpRunner } from '../src/bench/webgpu.js';
+import { loadModelConfig } from '../src/config/load-file.js';
+import { requestNodeGpu } from '../src/node/webgpu.js';
+import { WebGpuBackend } from '../src/runtime/backends/webgpu.js';
+import { compileGraph } from '../src/runtime/graph.js';
+import { initParams } from '../src/runtime/params.js';
+
+interface Run { code: number; stdout: string; stderr: string }
+function tessera(...args: string[]): Promise<Run> {
+  return new Promise((res) => {
+    execFile(process.execPath, ['--import', 'tsx', 'src/cli/run.ts', ...args], { env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
+      res({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
+const EXAMPLE = 'examples/custom-kernel/dense_forward_4x8.wgsl';
+const example = readFileSync(EXAMPLE, 'utf8');
+/** The example with one line replaced, written to the temp dir. */
+function variant(name: string, from: string, to: string): string {
+  assert.ok(example.includes(from), `example contains ${from}`);
+  const file = join(dir, name);
+  writeFileSync(file, example.replace(from, to));
+  return file;
+}
+const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+// ---------------------------------------------------------------- no GPU needed
+
+test('js and wasm runners match the reference on every op at awkward shapes', async () => {
+  const wasm = await WasmOpRunner.create(false);
+  for (const shape of [[1, 1, 1], [3, 7, 5], [7, 33, 10]] as [number, number, number][]) {
+    for (const op of BENCH_OPS) {
+      const c = caseFromMKN(op, shape);
+      for (const [name, runner] of [['js', new JsOpRunner()], ['wasm', wasm]] as const) {
+        const row = await benchCase(c, name, 'built-in', runner, null, 'check only');
+        assert.is(row.status, 'ok', `${name} ${op} ${row.shape}: ${row.message}`);
+        assert.ok(row.maxRelErr !== null && row.maxRelErr < 1e-5, `${name} ${op}: ${row.maxRelErr}`);
+      }
+    }
+  }
+});
+
+test('compareOutputs: a wrong output gives its max error and first mismatching index', () => {
+  const data = makeData(caseFromMKN('relu_backward', [2, 3, 4]));
+  const got = data.expected.dx!.slice();
+  got[5] += 10;
+  const r = compareOutputs({ arrays: { dx: got } }, data);
+  assert.is(r.ok, false);
+  assert.is(r.mismatch?.index, 5);
+  assert.is(r.mismatch?.output, 'dx');
+  assert.match(r.message!, /first mismatch at dx\[5\]/);
+});
+
+test('WGSL contract: wrong bindings are named; missing overrides and tile are reported', () => {
+  const bad = example.replace('var<storage, read> b:', 'var<storage, read_write> b:').replace('@binding(4)', '@binding(6)');
+  try {
+    parseWgslKernel('dense_forward', 'bad.wgsl', bad);
+    assert.unreachable('should be rejected');
+  } catch (e) {
+    assert.instance(e, KernelRejectedError);
+    const m = (e as Error).message;
+    assert.match(m, `bad.wgsl:${lineOf(bad, 'read_write> b:')}: binding 3 ('b') is declared var<storage, read_write>`);
+    assert.match(m, "binding 6 ('y') is not in the dense_forward contract");
+  }
+  const noTile = example.replace(/const TILE_N[^\n]*\n/, '').replace('override RELU: bool = false;', '');
+  assert.throws(() => parseWgslKernel('dense_forward', 'x.wgsl', noTile), /declare 'override RELU'[\s\S]*TILE_M/);
+  assert.throws(() => parseWgslKernel('adam', 'x.wgsl', example), /custom WGSL kernels can replace dense_forward/);
+  const k = parseWgslKernel('dense_forward', 'ok.wgsl', example);
+  assert.equal([k.tileM, k.tileN], [32, 64]);
+});
+
+test('tessera bench --backend js: aligned table with every flagship op, and --json with the documented fields', async () => {
+  const json = join(dir, 'bench.json');
+  const r = await tessera('bench', '--backend', 'js', '--shape', '3,7,5', '--repeat', '2', '--json', json);
+  assert.is(r.code, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  const head = lines.findIndex((l) => /^op\s+backend\s+kernel\s+shape\s+max rel err\s+median\s+min–max\s+rate\s+% peak$/.test(l));
+  assert.ok(head >= 0, r.stdout);
+  const rows = lines.slice(head + 1).filter((l) => /^\S+\s+js\s/.test(l));
+  assert.is(rows.length, BENCH_OPS.length);
+  assert.match(r.stdout, /dense_forward\s+js\s+built-in\s+3×7×5\s+0\s+[\d.]+ µs/);
+  const report = JSON.parse(readFileSync(json, 'utf8'));
+  for (const key of ['machine', 'node', 'date', 'repeats', 'backends', 'results']) assert.ok(key in report, key);
+  assert.is(report.backends[0].name, 'js');
+  assert.ok(report.backends[0].peak.gflops > 0 && report.backends[0].peak.gbps > 0);
+  const row = report.results.find((x: { op: string }) => x.op === 'dense_forward');
+  for (const key of ['op', 'backend', 'kernel', 'shape', 'dims', 'status', 'maxRelErr', 'tolerance', 'time', 'flops', 'bytes', 'unit', 'rate', 'peakFraction']) assert.ok(key in row, key);
+  assert.equal(row.dims, [3, 7, 5]);
+  assert.is(row.status, 'ok');
+  assert.is(row.unit, 'GFLOP/s');
+  assert.is(row.flops, 2 * 3 * 7 * 5);
+  for (const key of ['median', 'min', 'max', 'repeats', 'callsPerRepeat']) assert.type(row.time[key], 'number');
+  assert.is(row.time.repeats, 2);
+  assert.ok(row.time.min <= row.time.median && row.time.median <= row.time.max);
+  assert.ok(row.rate.median > 0 && row.peakFraction > 0);
+});
+
+test('tessera bench --backend wasm runs the flagship shapes; bad flags are usage errors', async () => {
+  const r = await tessera('bench', '--backend', 'wasm', '--op', 'dense_forward,adam', '--repeat', '1');
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /wasm: wasm \(/);
+  assert.match(r.stdout, /peak: [\d.]+ GFLOP\/s/);
+  assert.match(r.stdout, /dense_forward\s+wasm\s+built-in\s+32×784×128\s+[\d.e-]+\s+[\d.]+ [µm]s/);
+  assert.match(r.stdout, /adam\s+wasm\s+built-in\s+100352\s/);
+  const bad = await tessera('bench', '--op', 'matmul');
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /unknown op 'matmul'/);
+  const ts = await tessera('bench', '--backend', 'webgpu', '--kernel', 'dense_forward=./k.ts');
+  assert.is(ts.code, 1);
+  assert.match(ts.stderr, /AssemblyScript kernels are not supported yet/);
+  assert.not.match(ts.stderr, /\n\s+at /);
+});
+
+// ---------------------------------------------------------------- WebGPU
+
+const gpu = await requestNodeGpu();
+const ci = process.env.CI === 'true' || process.env.CI === '1';
+if (!gpu.gpu) {
+  console.error(`\n${'!'.repeat(78)}\n!! bench: NO WEBGPU ADAPTER — ${gpu.reason}\n${'!'.repeat(78)}\n`);
+  if (ci) test('a WebGPU adapter is available (required under CI=true)', () => { throw new Error(`no WebGPU adapter: ${gpu.reason}`); });
+  else test.skip('custom WGSL kernels (no adapter; CI=true makes this a failure)', () => {});
+} else {
+  // An adapter makes one device: ask for a fresh one per device.
+  const freshAdapter = async () => (await gpu.gpu.requestAdapter({ featureLevel: 'compatibility' }))!;
+  let runner: WebGpuOpRunner;
+  test.before(async () => { runner = await WebGpuOpRunner.create(gpu.adapter, 'test'); });
+  test.after(() => runner?.dispose());
+
+  test('webgpu: built-in kernels pass the check; the example custom dense_forward passes at awkward shapes', async () => {
+    const k = parseWgslKernel('dense_forward', EXAMPLE, example);
+    for (const shape of [[1, 1, 1], [3, 7, 5], [33, 129, 7], [7, 784, 128]] as [number, number, number][]) {
+      const c = caseFromMKN('dense_forward', shape);
+      const builtin = await benchCase(c, 'webgpu', 'built-in', runner, null, 'check only');
+      assert.is(builtin.status, 'ok', builtin.message);
+      const mine = await benchCase(c, 'webgpu', EXAMPLE, runner.withKernel(k), null, 'check only');
+      assert.is(mine.status, 'ok', `${c.dims}: ${mine.message}`);
+      assert.ok(mine.maxRelErr! < 1e-5);
+    }
+    for (const op of BENCH_OPS) {
+      const row = await benchCase(caseFromMKN(op, [7, 33, 10]), 'webgpu', 'built-in', runner, null, 'check only');
+      assert.is(row.status, 'ok', `${op}: ${row.message}`);
+    }
+  });
+
+  test('webgpu: a wrong custom kernel is WRONG with its max error and first mismatching index, and is not timed', async () => {
+    const file = variant('wrong.wgsl', 'acc[2u * i] += xv * wv[0];', 'acc[2u * i] += xv * wv[1];');
+    const k = parseWgslKernel('dense_forward', file, readFileSync(file, 'utf8'));
+    const row = await benchCase(caseFromMKN('dense_forward', [7, 33, 10]), 'webgpu', file, runner.withKernel(k), null, { repeats: 1 });
+    assert.is(row.status, 'wrong');
+    assert.ok(row.maxRelErr! > 1e-3);
+    assert.is(row.firstMismatch?.output, 'y');
+    assert.is(row.firstMismatch?.index, 0);
+    assert.match(row.message!, /max relative error .* first mismatch at y\[0\]/);
+    assert.is(row.time, null);
+  });
+
+  test('webgpu: a WGSL error is reported at its line and column in the user file', async () => {
+    const file = variant('typo.wgsl', 'let c0 = gid.x * 8u;', 'let c0 = gidx.x * 8u;');
+    const text = readFileSync(file, 'utf8');
+    const line = lineOf(text, 'gidx.x');
+    const col = text.split('\n')[line - 1]!.indexOf('gidx') + 1;
+    const k = parseWgslKernel('dense_forward', file, text);
+    const row = await benchCase(caseFromMKN('dense_forward', [3, 7, 5]), 'webgpu', file, runner.withKernel(k), null, 'check only');
+    assert.is(row.status, 'error');
+    assert.match(row.message!, `${file}:${line}:${col}: error:`);
+    assert.match(row.message!, /gidx/);
+    assert.match(row.message!, /\^/);
+    assert.not.match(row.message!, /\n\s+at /);
+  });
+
+  test('webgpu: a correct custom kernel is used in training and matches the built-in; a wrong one is refused', async () => {
+    const spec = await loadModelConfig('models/mnist.yaml');
+    const graph = compileGraph(spec, 16);
+    const count = 16 * 6;
+    const images = Uint8Array.from({ length: count * graph.inputFeatures }, (_, i) => ((i * 2654435761) >>> 24) & (i % 5 ? 255 : 0));
+    const labels = Uint8Array.from({ length: count }, (_, i) => i % 10);
+    const k = parseWgslKernel('dense_forward', EXAMPLE, example);
+    const trainWith = async (custom: WgslKernel | null) => {
+      const b = await WebGpuBackend.create(gpu.gpu!, { adapter: await freshAdapter(), customKernels: custom ? { dense_forward: toCustomKernel(custom) } : {} });
+      try {
+        if (custom) assert.match(b.description, `custom dense_forward: ${EXAMPLE}`);
+        await b.prepare(graph, initParams(graph));
+        await b.setDataset('train', { images, labels, count, features: graph.inputFeatures });
+        await b.setOrder(Uint32Array.from({ length: count }, (_, i) => i));
+        await b.trainSteps(0, 6, 0);
+        return { params: await b.readParams(), metrics: await b.readMetrics() };
+      } finally {
+        b.dispose();
+      }
+    };
+    const builtin = await trainWith(null);
+    const mine = await trainWith(k);
+    assert.ok(Math.abs(builtin.metrics.lossSum - mine.metrics.lossSum) <= 1e-4 * builtin.metrics.lossSum, `loss ${builtin.metrics.lossSum} vs ${mine.metrics.lossSum}`);
+    builtin.params.forEach((p, i) => {
+      let d = 0, s = 0;
+      for (let j = 0; j < p.length; j++) { d = Math.max(d, Math.abs(p[j]! - mine.params[i]![j]!)); s = Math.max(s, Math.abs(p[j]!)); }
+      assert.ok(d / s < 1e-4, `param ${i}: ${d / s}`);
+    });
+    // The check train runs first: the wrong kernel is refused at the model's shapes.
+    const wrongFile = variant('wrong2.wgsl', 'acc[2u * i] += xv * wv[0];', 'acc[2u * i] += xv * wv[1];');
+    const device = await (await freshAdapter()).requestDevice();
+    try {
+      const check = await verifyCustomKernels(device, graph, { dense_forward: parseWgslKernel('dense_forward', wrongFile, readFileSync(wrongFile, 'utf8')) });
+      assert.is(check.ok, false);
+      assert.match(check.lines[0]!, /is WRONG at 16×784×128: max relative error/);
+    } finally {
+      device.destroy();
+    }
+  });
+
+  test('tessera train with kernels: in the YAML says it uses the custom kernel; a wrong one exits 1 without a stack trace', async () => {
+    const yaml = readFileSync('examples/custom-kernel/mnist-custom.yaml', 'utf8');
+    const good = join(dir, 'good.yaml');
+    writeFileSync(good, yaml.replace('dense_forward: dense_forward_4x8.wgsl', `dense_forward: ${resolve(EXAMPLE)}`));
+    const r = await tessera('train', good, '--epochs', '1', '--limit', '320');
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stdout, /kernels: custom dense_forward: .*dense_forward_4x8\.wgsl \(checked against the reference at 32×784×128, 32×128×10/);
+    assert.match(r.stdout, /test\s+loss/);
+    variant('bad.wgsl', 'acc[2u * i] += xv * wv[0];', 'acc[2u * i] += xv * wv[1];');
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, yaml.replace('dense_forward: dense_forward_4x8.wgsl', 'dense_forward: bad.wgsl'));
+    const w = await tessera('train', bad, '--epochs', '1', '--limit', '320');
+    assert.is(w.code, 1);
+    assert.match(w.stderr, /custom dense_forward kernel .*bad\.wgsl is WRONG at 32×784×128: max relative error .* first mismatch at y\[0\]/);
+    assert.not.match(w.stderr, /\n\s+at /);
+  });
+}
+
+test.run();
