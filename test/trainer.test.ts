@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { loadModelConfig } from '../src/config/index.js';
 import type { ModelSpec } from '../src/config/types.js';
 import { loadMnist } from '../src/data/node.js';
+import { takeExamples } from '../src/data/idx.js';
 import type { Backend, DatasetSlot, DatasetTensors, EvalResult, TrainMetrics } from '../src/runtime/backend.js';
 import { JsBackend } from '../src/runtime/backends/js.js';
 import { compileGraph, type Graph } from '../src/runtime/graph.js';
@@ -17,10 +18,6 @@ import { evaluate, fit, predict, TrainingDivergedError, type FitOptions, type Tr
 const baseSpec = await loadModelConfig('models/mnist.yaml');
 const mnist = await loadMnist(baseSpec.dataset, 'models');
 
-/** The first n examples (views). */
-function first(d: DatasetTensors, n: number): DatasetTensors {
-  return { images: d.images.subarray(0, n * d.features), labels: d.labels.subarray(0, n), count: n, features: d.features };
-}
 
 function specWith(change: (s: ModelSpec) => void = () => {}): ModelSpec {
   const s = structuredClone(baseSpec);
@@ -44,7 +41,7 @@ test('one epoch on 4,000 examples: loss falls, test accuracy above 80%', async (
   const graph = compileGraph(specWith());
   const backend = await jsBackend(graph);
   const progress: number[] = [];
-  const r = await fit(backend, graph, { train: first(mnist.train, 4000), test: first(mnist.test, 1000) }, {
+  const r = await fit(backend, graph, { train: takeExamples(mnist.train, 4000), test: takeExamples(mnist.test, 1000) }, {
     epochs: 1, shuffle: true, seed: graph.seed,
     onEvent: (e) => { if (e.type === 'progress') progress.push(e.loss); },
   });
@@ -62,7 +59,7 @@ test('the same seed twice gives identical per-epoch losses and parameters', asyn
   const run = async () => {
     const graph = compileGraph(specWith());
     const backend = await jsBackend(graph);
-    const r = await fit(backend, graph, { train: first(mnist.train, 1500) }, { epochs: 2, shuffle: true, seed: graph.seed });
+    const r = await fit(backend, graph, { train: takeExamples(mnist.train, 1500) }, { epochs: 2, shuffle: true, seed: graph.seed });
     return { losses: r.epochs.map((e) => [e.loss, e.accuracy]), params: await backend.readParams() };
   };
   const a = await run();
@@ -72,7 +69,7 @@ test('the same seed twice gives identical per-epoch losses and parameters', asyn
   // A different seed gives a different run.
   const graph = compileGraph(specWith((s) => { s.seed = 7; }));
   const backend = await jsBackend(graph);
-  const c = await fit(backend, graph, { train: first(mnist.train, 1500) }, { epochs: 2, shuffle: true, seed: 7 });
+  const c = await fit(backend, graph, { train: takeExamples(mnist.train, 1500) }, { epochs: 2, shuffle: true, seed: 7 });
   assert.not.equal(c.epochs.map((e) => [e.loss, e.accuracy]), a.losses);
 });
 
@@ -81,7 +78,7 @@ test('progressEvery does not change the numbers: identical parameters for chunks
   for (const progressEvery of [1, 7, 100]) {
     const graph = compileGraph(specWith());
     const backend = await jsBackend(graph);
-    const r = await fit(backend, graph, { train: first(mnist.train, 1000) }, { epochs: 2, shuffle: true, seed: graph.seed, progressEvery });
+    const r = await fit(backend, graph, { train: takeExamples(mnist.train, 1000) }, { epochs: 2, shuffle: true, seed: graph.seed, progressEvery });
     results.push({ params: await backend.readParams(), epochs: r.epochs });
   }
   for (const r of results.slice(1)) {
@@ -98,7 +95,7 @@ test('a partial last batch: 1,000 examples at batch 32 is 32 steps and exactly 1
   const graph = compileGraph(specWith());
   const backend = await jsBackend(graph);
   const events: TrainEvent[] = [];
-  const r = await fit(backend, graph, { train: first(mnist.train, 1000) }, { epochs: 2, shuffle: true, seed: 1, progressEvery: 5, onEvent: (e) => events.push(e) });
+  const r = await fit(backend, graph, { train: takeExamples(mnist.train, 1000) }, { epochs: 2, shuffle: true, seed: 1, progressEvery: 5, onEvent: (e) => events.push(e) });
   assert.is(r.steps, 64);
   for (const e of r.epochs) assert.is(e.samples, 1000);
   const start = events[0];
@@ -111,7 +108,7 @@ test('events: start, then per epoch epoch-start, progress with rising steps, epo
   const graph = compileGraph(specWith((s) => { s.training.batch_size = 50; }));
   const backend = await jsBackend(graph);
   const events: TrainEvent[] = [];
-  const r = await fit(backend, graph, { train: first(mnist.train, 620), test: first(mnist.test, 300) }, { epochs: 3, shuffle: true, seed: 3, progressEvery: 4, onEvent: (e) => events.push(e) });
+  const r = await fit(backend, graph, { train: takeExamples(mnist.train, 620), test: takeExamples(mnist.test, 300) }, { epochs: 3, shuffle: true, seed: 3, progressEvery: 4, onEvent: (e) => events.push(e) });
   assert.is(events[0].type, 'start');
   const end = events[events.length - 1];
   assert.ok(end.type === 'end' && !end.aborted && end.test?.samples === 300 && end.epochs === 3);
@@ -148,7 +145,7 @@ test('abort: fit stops after the current chunk and reports where', async () => {
   const backend = await jsBackend(graph);
   const controller = new AbortController();
   const events: TrainEvent[] = [];
-  const r = await fit(backend, graph, { train: first(mnist.train, 1000), test: first(mnist.test, 100) }, {
+  const r = await fit(backend, graph, { train: takeExamples(mnist.train, 1000), test: takeExamples(mnist.test, 100) }, {
     epochs: 3, shuffle: true, seed: 1, progressEvery: 5, signal: controller.signal,
     onEvent: (e) => { events.push(e); if (e.type === 'progress' && e.epoch === 2 && e.step === 10) controller.abort(); },
   });
@@ -190,7 +187,7 @@ class FaultyBackend implements Backend {
 
 async function diverge(backend: Backend, graph: Graph, options: Partial<FitOptions> = {}): Promise<TrainingDivergedError> {
   try {
-    await fit(backend, graph, { train: first(mnist.train, 1000) }, { epochs: 3, shuffle: true, seed: 1, ...options });
+    await fit(backend, graph, { train: takeExamples(mnist.train, 1000) }, { epochs: 3, shuffle: true, seed: 1, ...options });
   } catch (e) {
     if (e instanceof TrainingDivergedError) return e;
     throw e;
@@ -215,7 +212,7 @@ test('a NaN loss stops training naming epoch and steps; the last good parameters
   // Restored = what a clean run had after 42 steps.
   const ref = new JsBackend();
   await ref.prepare(graph, initParams(graph));
-  await ref.setDataset('train', first(mnist.train, 1000));
+  await ref.setDataset('train', takeExamples(mnist.train, 1000));
   await ref.setOrder(epochOrder(1000, 1, 0, true));
   await ref.trainSteps(0, 32, 0);
   await ref.setOrder(epochOrder(1000, 1, 1, true));
@@ -259,7 +256,7 @@ test('fit rejects data of the wrong width and a non-positive epoch count', async
     () => assert.unreachable('accepted 100 features'),
     (e: Error) => assert.match(e.message, 'training set has 100 features per example, model \'mnist-mlp\' takes 784'),
   );
-  await fit(backend, graph, { train: first(mnist.train, 10) }, { epochs: 0, shuffle: false, seed: 0 }).then(
+  await fit(backend, graph, { train: takeExamples(mnist.train, 10) }, { epochs: 0, shuffle: false, seed: 0 }).then(
     () => assert.unreachable('accepted 0 epochs'),
     (e: Error) => assert.match(e.message, 'epochs must be a positive integer'),
   );

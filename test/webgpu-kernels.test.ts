@@ -11,6 +11,7 @@
 // No adapter: under CI=true the suite fails; otherwise it is skipped loudly.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { relErr } from './support/compare.js';
 import * as ref from '../src/runtime/reference/kernels.js';
 import { dropoutScale, dropoutThreshold, hashAt, rngKey } from '../src/runtime/rng.js';
 import { requestNodeGpu } from '../src/node/webgpu.js';
@@ -18,16 +19,6 @@ import { CTX_STRIDE, KernelSet, grid1d, matmulDispatch, writeCtx, type Constants
 
 const TOL = 1e-5;
 
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.is(a.length, b.length, 'lengths');
-  let d = 0, s = 0;
-  for (let i = 0; i < b.length; i++) {
-    if (Number.isNaN(a[i]) !== Number.isNaN(b[i])) return Infinity;
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    s = Math.max(s, Math.abs(b[i]));
-  }
-  return d / Math.max(s, 1e-30);
-}
 
 let stream = 2000;
 function rand(n: number, scale = 1, positive = false): Float32Array {

@@ -138,8 +138,7 @@ function duplicateKeyError(
         if (found || !range || range[0] !== offset) return;
         const first = map.items.slice(0, i).find((p) => keyText(p) === keyText(pair));
         const firstRange = (first?.key as { range?: number[] } | null)?.range;
-        const CASCADE_CODES = new Set<string>(['MULTILINE_IMPLICIT_KEY', 'BLOCK_AS_IMPLICIT_KEY']);
-const firstLine = firstRange ? ` (first on line ${loc.at(firstRange[0]).line})` : '';
+        const firstLine = firstRange ? ` (first on line ${loc.at(firstRange[0]).line})` : '';
         found = diag(loc.at(range[0], range[1]), 'duplicate-key', `duplicate key '${keyText(pair)}'${firstLine}`);
       });
       return found ? visit.BREAK : undefined;

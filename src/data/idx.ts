@@ -78,3 +78,9 @@ export function toDataset(images: IdxArray, labels: IdxArray, source: string, cl
   }
   return { images: images.data, labels: labels.data, count, features: rows * cols };
 }
+
+/** The first `n` examples of a dataset (views, no copy). */
+export function takeExamples(data: DatasetTensors, n: number): DatasetTensors {
+  const count = Math.max(0, Math.min(data.count, Math.floor(n)));
+  return { images: data.images.subarray(0, count * data.features), labels: data.labels.subarray(0, count), count, features: data.features };
+}

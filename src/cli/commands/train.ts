@@ -8,6 +8,7 @@ import { countErrors, formatConfigErrors } from '../../config/errors.js';
 import { validateModelFile } from '../../config/load-file.js';
 import type { ModelSpec } from '../../config/types.js';
 import { DataError } from '../../data/errors.js';
+import { takeExamples } from '../../data/idx.js';
 import { loadMnist } from '../../data/node.js';
 import { saveWeights } from '../../data/weights-node.js';
 import { createNodeBackend } from '../../node-backends.js';
@@ -93,11 +94,6 @@ export function testLine(r: EvalResult): string {
   return `test  loss ${r.loss.toFixed(4)}  accuracy ${pct(r.accuracy, 2)}  (${formatInt(r.samples)} images)`;
 }
 
-/** The first `n` examples of a dataset (views, not copies). */
-export function firstExamples(data: DatasetTensors, n: number): DatasetTensors {
-  if (n >= data.count) return data;
-  return { images: data.images.subarray(0, n * data.features), labels: data.labels.subarray(0, n), count: n, features: data.features };
-}
 
 // ---------------------------------------------------------------------------
 
@@ -244,7 +240,7 @@ with exit code 1; with --save the last good weights are saved.`,
     try {
       const kernelLines = await checkCustomKernels(backend, graph, custom);
       const data = await loadModelData(spec, file);
-      const train = limit !== undefined ? firstExamples(data.train, limit) : data.train;
+      const train = limit !== undefined ? takeExamples(data.train, limit) : data.train;
       await backend.prepare(graph, initParams(graph));
       if (!quiet) {
         const limited = train.count < data.train.count ? ` (the first ${formatInt(train.count)} of ${formatInt(data.train.count)})` : '';

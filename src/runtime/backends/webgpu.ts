@@ -31,7 +31,7 @@ import { adamStepSize } from '../reference/kernels.js';
 import { dropoutScale, dropoutThreshold, rngKey } from '../rng.js';
 import { describeGpuError, WebGpuError, withErrorScopes } from '../webgpu/errors.js';
 import {
-  CTX_STRIDE, grid1d, KernelSet, matmulDispatch, MAX_DROPOUT_KEYS, writeCtx, type Constants, type CtxRecord, type KernelName,
+  CTX_STRIDE, grid1d, KernelSet, matmulDispatch, MAX_DROPOUT_KEYS, writeCtx, type Constants, type KernelName,
 } from '../webgpu/kernels.js';
 
 export interface WebGpuBackendOptions {
