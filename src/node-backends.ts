@@ -6,20 +6,24 @@
 import { createBackend, type BackendRequest } from './runtime/select.js';
 import type { Backend } from './runtime/backend.js';
 import { registerBuiltinBackends } from './runtime/backends/register.js';
+import type { WasmBackendOptions } from './runtime/backends/wasm.js';
 import type { WebGpuBackendOptions } from './runtime/backends/webgpu.js';
 import { requestNodeGpu } from './node/webgpu.js';
 
-/** `webgpu`: extra options for the webgpu backend (e.g. customKernels from a model file's `kernels:`). */
-export async function createNodeBackend(name: BackendRequest, webgpu: Partial<WebGpuBackendOptions> = {}): Promise<{ backend: Backend; reason: string }> {
+/**
+ * `webgpu`, `wasm`: extra options for those backends (e.g. customKernels from
+ * a model file's `kernels:`: WGSL for webgpu, AssemblyScript for wasm).
+ */
+export async function createNodeBackend(name: BackendRequest, webgpu: Partial<WebGpuBackendOptions> = {}, wasm: WasmBackendOptions = {}): Promise<{ backend: Backend; reason: string }> {
   if (name === 'js' || name === 'wasm') {
-    registerBuiltinBackends();
+    registerBuiltinBackends({}, wasm);
     return createBackend(name, { gpu: null, gpuReason: 'not requested' });
   }
   const found = await requestNodeGpu();
   if (!found.gpu) {
-    registerBuiltinBackends();
+    registerBuiltinBackends({}, wasm);
     return createBackend(name, { gpu: null, gpuReason: found.reason });
   }
-  registerBuiltinBackends({ ...webgpu, adapter: found.adapter, backendLabel: found.backend, featureLevel: found.featureLevel });
+  registerBuiltinBackends({ ...webgpu, adapter: found.adapter, backendLabel: found.backend, featureLevel: found.featureLevel }, wasm);
   return createBackend(name, { gpu: found.gpu });
 }

@@ -3,6 +3,7 @@
 // correct custom kernel passes the check and trains exactly like the
 // built-in, a wrong one is rejected with its error and first mismatching
 // index, and a WGSL syntax error is reported at its line in the user's file.
+// On wasm (no GPU needed) the same for custom AssemblyScript kernels.
 // Assertions are about structure and correctness, never speed.
 //
 // No WebGPU adapter: under CI=true the WebGPU tests fail; otherwise they are skipped loudly.
@@ -14,15 +15,18 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchCase } from '../src/bench/bench.js';
 import { compareOutputs } from '../src/bench/check.js';
+import { toCustomWasmKernel, type AsKernel } from '../src/bench/custom-as.js';
+import { loadCustomKernel } from '../src/bench/load-node.js';
 import { parseWgslKernel, toCustomKernel, type WgslKernel } from '../src/bench/custom-wgsl.js';
 import { JsOpRunner } from '../src/bench/js.js';
 import { BENCH_OPS, caseFromMKN, makeData } from '../src/bench/ops.js';
 import { KernelRejectedError } from '../src/bench/runner.js';
-import { verifyCustomKernels } from '../src/bench/verify.js';
+import { verifyCustomKernels, verifyCustomWasmKernels } from '../src/bench/verify.js';
 import { WasmOpRunner } from '../src/bench/wasm.js';
 import { WebGpuOpRunner } from '../src/bench/webgpu.js';
 import { loadModelConfig } from '../src/config/load-file.js';
 import { requestNodeGpu } from '../src/node/webgpu.js';
+import { WasmBackend } from '../src/runtime/backends/wasm.js';
 import { WebGpuBackend } from '../src/runtime/backends/webgpu.js';
 import { compileGraph } from '../src/runtime/graph.js';
 import { initParams } from '../src/runtime/params.js';
@@ -129,10 +133,179 @@ test('tessera bench --backend wasm runs the flagship shapes; bad flags are usage
   const bad = await tessera('bench', '--op', 'matmul');
   assert.is(bad.code, 2);
   assert.match(bad.stderr, /unknown op 'matmul'/);
+  // An AssemblyScript kernel runs on wasm only: asking for it on webgpu alone is a usage error.
   const ts = await tessera('bench', '--backend', 'webgpu', '--kernel', 'dense_forward=./k.ts');
-  assert.is(ts.code, 1);
-  assert.match(ts.stderr, /AssemblyScript kernels are not supported yet/);
+  assert.is(ts.code, 2);
+  assert.match(ts.stderr, /custom AssemblyScript kernels run on the wasm backend; add --backend wasm/);
   assert.not.match(ts.stderr, /\n\s+at /);
+  const missing = await tessera('bench', '--backend', 'wasm', '--kernel', 'dense_forward=./k.ts');
+  assert.is(missing.code, 1);
+  assert.match(missing.stderr, /cannot read the custom dense_forward kernel \.\/k\.ts: no such file/);
+});
+
+// ---------------------------------------------------------------- custom AssemblyScript kernels (wasm)
+
+const AS_EXAMPLE = 'examples/custom-kernel/dense_forward_wasm.ts';
+const asExample = readFileSync(AS_EXAMPLE, 'utf8');
+/** The AssemblyScript example with one piece replaced, written to the temp dir. */
+function asVariant(name: string, from: string, to: string): string {
+  assert.ok(asExample.includes(from), `example contains ${from}`);
+  const file = join(dir, name);
+  writeFileSync(file, asExample.replace(from, to));
+  return file;
+}
+const NO_BIAS = ['const init = bias ? v128.load(bias) : f32x4.splat(0);', 'const init = f32x4.splat(0);'] as const;
+const asKernel = await loadCustomKernel('dense_forward', AS_EXAMPLE) as AsKernel;
+
+test('wasm: the example AssemblyScript dense_forward passes the check at awkward shapes and is timed', async () => {
+  assert.is(asKernel.language, 'assemblyscript');
+  const wasm = await WasmOpRunner.create(false);
+  for (const shape of [[1, 1, 1], [3, 7, 5], [33, 129, 7], [7, 784, 128]] as [number, number, number][]) {
+    const row = await benchCase(caseFromMKN('dense_forward', shape), 'wasm', AS_EXAMPLE, wasm.withKernel(asKernel), null, 'check only');
+    assert.is(row.status, 'ok', `${shape}: ${row.message}`);
+    assert.ok(row.maxRelErr! < 1e-5, `${shape}: ${row.maxRelErr}`);
+  }
+  const timed = await benchCase(caseFromMKN('dense_forward', [8, 64, 16]), 'wasm', AS_EXAMPLE, wasm.withKernel(asKernel), null, { repeats: 1, targetMs: 2 });
+  assert.is(timed.status, 'ok');
+  assert.ok(timed.time!.median > 0);
+});
+
+test('wasm: a wrong AssemblyScript kernel (forgets the bias) is WRONG with max error and first mismatching index, not timed', async () => {
+  const file = asVariant('nobias.ts', ...NO_BIAS);
+  const k = await loadCustomKernel('dense_forward', file) as AsKernel;
+  const wasm = await WasmOpRunner.create(false);
+  const c = caseFromMKN('dense_forward', [7, 33, 12]);
+  const row = await benchCase(c, 'wasm', file, wasm.withKernel(k), null, { repeats: 1 });
+  assert.is(row.status, 'wrong');
+  assert.ok(row.maxRelErr! > 1e-3, String(row.maxRelErr));
+  assert.is(row.firstMismatch?.output, 'y');
+  // The first mismatch is the first output whose bias matters: recompute it from the same data.
+  const data = makeData(c);
+  assert.type(row.firstMismatch?.index, 'number');
+  assert.ok(row.firstMismatch!.index >= 0 && row.firstMismatch!.index < data.expected.y!.length);
+  assert.match(row.message!, new RegExp(`max relative error .* first mismatch at y\\[${row.firstMismatch!.index}\\]: got `));
+  assert.is(row.time, null);
+});
+
+test('wasm: AssemblyScript compile errors give line:column in the user file; wrong export name and arity are named', async () => {
+  const file = asVariant('typo.ts', 'const wv = v128.load(w);', 'const wv = v128.lod(w);');
+  const text = readFileSync(file, 'utf8');
+  const line = lineOf(text, 'v128.lod(w)');
+  const col = text.split('\n')[line - 1]!.indexOf('lod') + 1;
+  try {
+    await loadCustomKernel('dense_forward', file);
+    assert.unreachable('should be rejected');
+  } catch (e) {
+    assert.instance(e, KernelRejectedError);
+    const m = (e as Error).message;
+    assert.match(m, `${file}:${line}:${col}: error TS2339: Property 'lod' does not exist`);
+    assert.match(m, `  ${line} |     const wv = v128.lod(w);`);
+    assert.match(m, /\|\s+\^\^\^/);
+    assert.not.match(m, /\n\s+at /);
+  }
+  const renamed = asVariant('renamed.ts', 'export function dense_forward(', 'export function denseForward(');
+  await loadCustomKernel('dense_forward', renamed).then(() => assert.unreachable('renamed'), (e: Error) => {
+    assert.match(e.message, `${renamed} exports no function 'dense_forward' (it exports 'denseForward')`);
+  });
+  const short = asVariant('short.ts', ', relu: i32, sparse: i32): void {', ', relu: i32): void {');
+  await loadCustomKernel('dense_forward', short).then(() => assert.unreachable('short'), (e: Error) => {
+    assert.match(e.message, 'dense_forward takes 8 parameters, the contract has 9');
+  });
+  // A CLI run shows the same message without a stack trace (exit 1).
+  const r = await tessera('bench', '--backend', 'wasm', '--op', 'dense_forward', '--kernel', `dense_forward=${file}`, '--repeat', '1');
+  assert.is(r.code, 1);
+  assert.match(r.stderr, `${file}:${line}:${col}: error TS2339`);
+  assert.not.match(r.stderr, /\n\s+at /);
+});
+
+test('wasm: a correct custom AssemblyScript kernel is used in training and matches the built-in; a wrong one is refused', async () => {
+  const spec = await loadModelConfig('models/mnist.yaml');
+  const graph = compileGraph(spec, 16);
+  const count = 16 * 6;
+  const images = Uint8Array.from({ length: count * graph.inputFeatures }, (_, i) => ((i * 2654435761) >>> 24) & (i % 5 ? 255 : 0));
+  const labels = Uint8Array.from({ length: count }, (_, i) => i % 10);
+  const trainWith = async (custom: AsKernel | null) => {
+    const b = await WasmBackend.create({ relaxed: false, customKernels: custom ? { dense_forward: toCustomWasmKernel(custom) } : {} });
+    try {
+      if (custom) assert.match(b.description, `custom dense_forward: ${custom.file}`);
+      await b.prepare(graph, initParams(graph));
+      await b.setDataset('train', { images, labels, count, features: graph.inputFeatures });
+      await b.setOrder(Uint32Array.from({ length: count }, (_, i) => i));
+      await b.trainSteps(0, 6, 0);
+      await b.setDataset('test', { images, labels, count, features: graph.inputFeatures });
+      return { params: await b.readParams(), metrics: await b.readMetrics(), test: await b.evaluate('test') };
+    } finally {
+      b.dispose();
+    }
+  };
+  const relDiff = (a: Float32Array[], b: Float32Array[]) => Math.max(...a.map((p, i) => {
+    let d = 0, s = 0;
+    for (let j = 0; j < p.length; j++) { d = Math.max(d, Math.abs(p[j]! - b[i]![j]!)); s = Math.max(s, Math.abs(p[j]!)); }
+    return d / s;
+  }));
+  const builtin = await trainWith(null);
+  const mine = await trainWith(asKernel);
+  assert.ok(Math.abs(builtin.metrics.lossSum - mine.metrics.lossSum) <= 1e-5 * builtin.metrics.lossSum, `loss ${builtin.metrics.lossSum} vs ${mine.metrics.lossSum}`);
+  assert.ok(relDiff(builtin.params, mine.params) < 1e-5, `params: ${relDiff(builtin.params, mine.params)}`);
+  assert.ok(Math.abs(builtin.test.loss - mine.test.loss) <= 1e-5 * builtin.test.loss);
+  // The plan really calls the user's function: a kernel without the bias trains differently.
+  const wrongFile = asVariant('nobias2.ts', ...NO_BIAS);
+  const wrong = await loadCustomKernel('dense_forward', wrongFile) as AsKernel;
+  assert.ok(relDiff(builtin.params, (await trainWith(wrong)).params) > 1e-4);
+  // …and the check train runs first refuses it at the model's shapes.
+  const check = await verifyCustomWasmKernels(graph, { dense_forward: wrong }, 'simd');
+  assert.is(check.ok, false);
+  assert.match(check.lines[0]!, /is WRONG at 16×784×128: max relative error .* first mismatch at y\[\d+\]/);
+  const good = await verifyCustomWasmKernels(graph, { dense_forward: asKernel }, 'simd');
+  assert.ok(good.ok, good.lines.join('\n'));
+  assert.match(good.lines[0]!, /custom dense_forward: .* \(checked against the reference at 16×784×128, 16×128×10: max rel err/);
+});
+
+test('tessera bench --backend wasm --kernel FILE.ts: built-in and custom rows side by side, --json fields', async () => {
+  const json = join(dir, 'bench-as.json');
+  const r = await tessera('bench', '--backend', 'wasm', '--op', 'dense_forward', '--shape', '7,33,10', '--kernel', `dense_forward=${AS_EXAMPLE}`, '--repeat', '2', '--json', json);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /dense_forward\s+wasm\s+built-in\s+7×33×10\s+[\d.e-]+\s+[\d.]+ [µm]s/);
+  assert.match(r.stdout, /dense_forward\s+wasm\s+\.\/examples\/custom-kernel\/dense_forward_wasm\.ts\s+7×33×10\s+[\d.e-]+\s+[\d.]+ [µm]s/);
+  const report = JSON.parse(readFileSync(json, 'utf8'));
+  const rows = report.results.filter((x: { op: string }) => x.op === 'dense_forward');
+  assert.equal(rows.map((x: { kernel: string }) => x.kernel), ['built-in', `./${AS_EXAMPLE}`]);
+  const row = rows[1];
+  for (const key of ['op', 'backend', 'kernel', 'shape', 'dims', 'status', 'maxRelErr', 'tolerance', 'time', 'flops', 'bytes', 'unit', 'rate', 'peakFraction']) assert.ok(key in row, key);
+  assert.is(row.backend, 'wasm');
+  assert.is(row.status, 'ok');
+  assert.equal(row.dims, [7, 33, 10]);
+  assert.ok(row.maxRelErr < 1e-5);
+  assert.is(row.time.repeats, 2);
+  assert.ok(row.rate.median > 0 && row.peakFraction > 0);
+  // A wrong one: WRONG row, a note with the first mismatch, exit 1.
+  const bad = asVariant('nobias3.ts', ...NO_BIAS);
+  const w = await tessera('bench', '--backend', 'wasm', '--op', 'dense_forward', '--shape', '7,33,10', '--kernel', `dense_forward=${bad}`, '--repeat', '1');
+  assert.is(w.code, 1);
+  assert.match(w.stdout, /nobias3\.ts\s+7×33×10\s+WRONG [\d.e+-]+/);
+  assert.match(w.stdout, /WRONG: dense_forward on wasm \(.*nobias3\.ts, 7×33×10\): max relative error .* first mismatch at y\[\d+\]/);
+});
+
+test('tessera train with an AssemblyScript kernel in kernels: checks it and says it uses it on wasm; a wrong one exits 1', async () => {
+  const yaml = readFileSync('examples/custom-kernel/mnist-custom-wasm.yaml', 'utf8');
+  const good = join(dir, 'good-wasm.yaml');
+  writeFileSync(good, yaml.replace('dense_forward: dense_forward_wasm.ts', `dense_forward: ${resolve(AS_EXAMPLE)}`));
+  const r = await tessera('train', good, '--epochs', '1', '--limit', '320');
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /backend: wasm .*; custom dense_forward: .*dense_forward_wasm\.ts/);
+  assert.match(r.stdout, /kernels: custom dense_forward: .*dense_forward_wasm\.ts \(checked against the reference at 32×784×128, 32×128×10: max rel err/);
+  assert.match(r.stdout, /test\s+loss/);
+  asVariant('nobias4.ts', ...NO_BIAS);
+  const bad = join(dir, 'bad-wasm.yaml');
+  writeFileSync(bad, yaml.replace('dense_forward: dense_forward_wasm.ts', 'dense_forward: nobias4.ts'));
+  const w = await tessera('train', bad, '--epochs', '1', '--limit', '320');
+  assert.is(w.code, 1);
+  assert.match(w.stderr, /custom dense_forward kernel .*nobias4\.ts is WRONG at 32×784×128: max relative error .* first mismatch at y\[\d+\]/);
+  assert.not.match(w.stderr, /\n\s+at /);
+  // On the js backend the AssemblyScript kernel does not apply: a note says so.
+  const js = await tessera('train', good, '--epochs', '1', '--limit', '64', '--backend', 'js', '--quiet');
+  assert.is(js.code, 0, js.stderr);
+  assert.match(js.stderr, /are AssemblyScript and run on the wasm backend only; js uses its built-in kernels/);
 });
 
 // ---------------------------------------------------------------- WebGPU

@@ -19,6 +19,26 @@ export const OP_DENSE_BW_INPUT = 6;  // dy, wT, dx, reluOut, k, n
 export const OP_RELU_BACKWARD = 7;   // dy, y, dx, features
 export const OP_ADAM = 8;            // p, g, m, v, size
 export const OP_TRANSPOSE = 9;       // w, wT, k, n
+// The same three dense ops, run by a user's kernel (a separate wasm module
+// sharing this memory, src/bench/custom-as.ts) through the imports below.
+// The records are those of the built-in op codes 2, 5 and 6.
+export const OP_CUSTOM_DENSE_FORWARD = 10;
+export const OP_CUSTOM_DENSE_BW_WEIGHTS = 11;
+export const OP_CUSTOM_DENSE_BW_INPUT = 12;
+
+// Custom kernels (exactly the signatures of denseForward, denseBackwardWeights
+// and denseBackwardInput). The host always provides all three: a user's
+// exported function, or a stub that throws when no custom kernel is set (the
+// plan then never uses the op codes above). wasm-to-wasm calls: no JS between.
+// @ts-ignore: decorator
+@external("env", "custom_dense_forward")
+declare function customDenseForward(x: usize, w: usize, b: usize, y: usize, M: i32, K: i32, N: i32, relu: i32, sparse: i32): void;
+// @ts-ignore: decorator
+@external("env", "custom_dense_backward_weights")
+declare function customDenseBackwardWeights(x: usize, dy: usize, dw: usize, db: usize, M: i32, K: i32, N: i32, sparse: i32): void;
+// @ts-ignore: decorator
+@external("env", "custom_dense_backward_input")
+declare function customDenseBackwardInput(dy: usize, wt: usize, dx: usize, reluOut: usize, M: i32, K: i32, N: i32): void;
 
 // The context of the current call.
 let gImages: usize = 0, gLabels: usize = 0, gOrder: usize = 0;
@@ -58,6 +78,15 @@ function runOps(plan: usize, nOps: i32, start: i32, rows: i32, step: i32): void 
         break;
       case OP_ADAM:
         adam(p(op, 1), p(op, 2), p(op, 3), p(op, 4), w(op, 5), adamStepSize(gLr, gB1, gB2, <f64>(step + 1)), gB1, gB2, gEps);
+        break;
+      case OP_CUSTOM_DENSE_FORWARD:
+        customDenseForward(p(op, 1), p(op, 2), p(op, 3), p(op, 4), rows, w(op, 5), w(op, 6), w(op, 7), w(op, 8));
+        break;
+      case OP_CUSTOM_DENSE_BW_WEIGHTS:
+        customDenseBackwardWeights(p(op, 1), p(op, 2), p(op, 3), p(op, 4), rows, w(op, 5), w(op, 6), w(op, 7));
+        break;
+      case OP_CUSTOM_DENSE_BW_INPUT:
+        customDenseBackwardInput(p(op, 1), p(op, 2), p(op, 3), p(op, 4), rows, w(op, 5), w(op, 6));
         break;
       case OP_TRANSPOSE:
         transpose(p(op, 1), p(op, 2), w(op, 3), w(op, 4));

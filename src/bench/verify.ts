@@ -5,8 +5,12 @@
 import type { Graph } from '../runtime/graph.js';
 import { benchCase, type BenchRow } from './bench.js';
 import { fmtErr } from './check.js';
+import type { AsKernel } from './custom-as.js';
 import type { WgslKernel } from './custom-wgsl.js';
 import { casesOfGraph } from './ops.js';
+import type { OpRunner } from './runner.js';
+import type { WasmVariant } from '../runtime/wasm/module.js';
+import { WasmOpRunner } from './wasm.js';
 import { WebGpuOpRunner } from './webgpu.js';
 
 export interface CustomKernelCheck {
@@ -18,28 +22,38 @@ export interface CustomKernelCheck {
 
 export async function verifyCustomKernels(device: GPUDevice, graph: Graph, kernels: Record<string, WgslKernel>): Promise<CustomKernelCheck> {
   const runner = WebGpuOpRunner.fromDevice(device, 'custom kernel check');
+  try {
+    return await verifyWith(graph, 'webgpu', Object.entries(kernels).map(([op, k]) => [op, k.file, runner.withKernel(k)]));
+  } finally {
+    runner.dispose();
+  }
+}
+
+/** The same check for custom AssemblyScript kernels, on the wasm build (variant) the training will use. */
+export async function verifyCustomWasmKernels(graph: Graph, kernels: Record<string, AsKernel>, variant: WasmVariant | 'auto' = 'auto'): Promise<CustomKernelCheck> {
+  const runner = await WasmOpRunner.create(variant === 'auto' ? 'auto' : variant === 'relaxed');
+  return verifyWith(graph, 'wasm', Object.entries(kernels).map(([op, k]) => [op, k.file, runner.withKernel(k)]));
+}
+
+async function verifyWith(graph: Graph, backend: 'webgpu' | 'wasm', kernels: [string, string, Pick<OpRunner, 'prepare'>][]): Promise<CustomKernelCheck> {
   const rows: BenchRow[] = [];
   const lines: string[] = [];
   let ok = true;
-  try {
-    for (const [op, k] of Object.entries(kernels)) {
-      const cases = casesOfGraph(graph).filter((c) => c.op === op);
-      const mine: BenchRow[] = [];
-      for (const c of cases) mine.push(await benchCase(c, 'webgpu', k.file, runner.withKernel(k), null, 'check only'));
-      rows.push(...mine);
-      const bad = mine.find((r) => r.status !== 'ok');
-      if (bad) {
-        ok = false;
-        lines.push(`custom ${op} kernel ${k.file} ${bad.status === 'wrong' ? `is WRONG at ${bad.shape}` : `failed at ${bad.shape}`}: ${bad.message}`);
-      } else if (mine.length) {
-        const worst = Math.max(...mine.map((r) => r.maxRelErr ?? 0));
-        lines.push(`custom ${op}: ${k.file} (checked against the reference at ${mine.map((r) => r.shape).join(', ')}: max rel err ${fmtErr(worst)})`);
-      } else {
-        lines.push(`custom ${op}: ${k.file} (not used: the model has no ${op} op)`);
-      }
+  for (const [op, file, runner] of kernels) {
+    const cases = casesOfGraph(graph).filter((c) => c.op === op);
+    const mine: BenchRow[] = [];
+    for (const c of cases) mine.push(await benchCase(c, backend, file, runner, null, 'check only'));
+    rows.push(...mine);
+    const bad = mine.find((r) => r.status !== 'ok');
+    if (bad) {
+      ok = false;
+      lines.push(`custom ${op} kernel ${file} ${bad.status === 'wrong' ? `is WRONG at ${bad.shape}` : `failed at ${bad.shape}`}: ${bad.message}`);
+    } else if (mine.length) {
+      const worst = Math.max(...mine.map((r) => r.maxRelErr ?? 0));
+      lines.push(`custom ${op}: ${file} (checked against the reference at ${mine.map((r) => r.shape).join(', ')}: max rel err ${fmtErr(worst)})`);
+    } else {
+      lines.push(`custom ${op}: ${file} (not used: the model has no ${op} op)`);
     }
-  } finally {
-    runner.dispose();
   }
   return { ok, rows, lines };
 }

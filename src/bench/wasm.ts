@@ -7,7 +7,8 @@
 
 import { adamStepSize } from '../runtime/reference/kernels.js';
 import { dropoutScale, dropoutThreshold } from '../runtime/rng.js';
-import { chooseVariant, Heap, instantiateKernels, type KernelExports, type WasmVariant } from '../runtime/wasm/module.js';
+import { chooseVariant, Heap, instantiateKernels, instantiateKernelsWith, type KernelExports, type WasmVariant } from '../runtime/wasm/module.js';
+import { toCustomWasmKernel, type AsKernel } from './custom-as.js';
 import { ADAM, ADAM_T, DROPOUT_KEY, DROPOUT_RATE, type OpCase, type OpData } from './ops.js';
 import type { OpRunner, PreparedKernel } from './runner.js';
 import { timeSync } from './stats.js';
@@ -29,9 +30,27 @@ export class WasmOpRunner implements OpRunner {
     return true;
   }
 
-  async prepare(c: OpCase, data: OpData): Promise<PreparedKernel> {
+  /** A runner for one custom AssemblyScript kernel (its op only), sharing memory with the built-in module as in training. */
+  withKernel(custom: AsKernel): Pick<OpRunner, 'prepare'> {
+    return { prepare: (c, data) => this.prepare(c, data, custom) };
+  }
+
+  async prepare(c: OpCase, data: OpData, custom?: AsKernel): Promise<PreparedKernel> {
     // A fresh instance per case keeps memory from growing over a long run.
-    const k = await instantiateKernels(this.variant);
+    let k: KernelExports;
+    let fn: ((...args: number[]) => void) | undefined;
+    if (custom) {
+      if (c.op !== custom.op) throw new Error(`${custom.file} is a ${custom.op} kernel, not ${c.op}`);
+      const inst = await instantiateKernelsWith(this.variant, { [custom.op]: toCustomWasmKernel(custom) });
+      k = inst.exports;
+      fn = inst.custom[custom.op];
+    } else {
+      k = await instantiateKernels(this.variant);
+    }
+    // The user's function with the built-in's signature, or the built-in.
+    const denseForward = (fn ?? k.denseForward) as KernelExports['denseForward'];
+    const denseBackwardWeights = (fn ?? k.denseBackwardWeights) as KernelExports['denseBackwardWeights'];
+    const denseBackwardInput = (fn ?? k.denseBackwardInput) as KernelExports['denseBackwardInput'];
     const heap = new Heap(k);
     const put = (a: Float32Array) => {
       const p = heap.alloc(a.byteLength);
@@ -47,19 +66,19 @@ export class WasmOpRunner implements OpRunner {
     switch (c.op) {
       case 'dense_forward': {
         const [M, K, N] = d as [number, number, number];
-        run = () => k.denseForward(p.x!, p.w!, p.b!, p.y!, M, K, N, 1, 0);
+        run = () => denseForward(p.x!, p.w!, p.b!, p.y!, M, K, N, 1, 0);
         break;
       }
       case 'dense_backward_weights': {
         const [M, K, N] = d as [number, number, number];
-        run = () => k.denseBackwardWeights(p.x!, p.dy!, p.dw!, p.db!, M, K, N, 0);
+        run = () => denseBackwardWeights(p.x!, p.dy!, p.dw!, p.db!, M, K, N, 0);
         break;
       }
       case 'dense_backward_input': {
         const [M, K, N] = d as [number, number, number];
         const wt = heap.alloc(K * N * 4);
         k.transpose(p.w!, wt, K, N);
-        run = () => k.denseBackwardInput(p.dy!, wt, p.dx!, p.reluOut!, M, K, N);
+        run = () => denseBackwardInput(p.dy!, wt, p.dx!, p.reluOut!, M, K, N);
         break;
       }
       case 'relu_backward': {

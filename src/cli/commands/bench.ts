@@ -1,8 +1,9 @@
 // `tessera bench`: check every kernel against the TypeScript reference on
 // fresh random inputs, then time the ones that are right, beside this
-// machine's measured peaks. Custom WGSL kernels (--kernel op=file.wgsl, or a
-// model file's `kernels:`) are checked and timed side by side with the
-// built-in kernel of the same op. The library side is src/bench/.
+// machine's measured peaks. Custom kernels (--kernel op=file.wgsl for webgpu,
+// op=file.ts in AssemblyScript for wasm, or a model file's `kernels:`) are
+// checked and timed side by side with the built-in kernel of the same op.
+// The library side is src/bench/.
 
 import { writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
@@ -10,8 +11,9 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchCase, benchTrainSteps, type BackendReport, type BenchReport, type BenchRow } from '../../bench/bench.js';
 import { fmtErr } from '../../bench/check.js';
+import { isAsKernel, toCustomWasmKernel, type AsKernel } from '../../bench/custom-as.js';
 import { toCustomKernel, type WgslKernel } from '../../bench/custom-wgsl.js';
-import { loadCustomKernel } from '../../bench/load-node.js';
+import { kernelFileBackend, loadCustomKernel, type LoadedKernel } from '../../bench/load-node.js';
 import { JsOpRunner } from '../../bench/js.js';
 import { BENCH_OPS, caseFromMKN, casesOfGraph, isBenchOp, type BenchOp, type OpCase } from '../../bench/ops.js';
 import { peakJs, peakWasm, peakWebGpu, type Peak } from '../../bench/peak.js';
@@ -22,7 +24,7 @@ import type { ModelSpec } from '../../config/types.js';
 import { requestNodeGpu } from '../../node/webgpu.js';
 import type { Backend } from '../../runtime/backend.js';
 import { JsBackend } from '../../runtime/backends/js.js';
-import { WasmBackend } from '../../runtime/backends/wasm.js';
+import { WasmBackend, type WasmBackendOptions } from '../../runtime/backends/wasm.js';
 import { WebGpuBackend, describeAdapter, type WebGpuBackendOptions } from '../../runtime/backends/webgpu.js';
 import { compileGraph, type Graph } from '../../runtime/graph.js';
 import { parseCommandArgs, type Command } from '../command.js';
@@ -35,7 +37,7 @@ const FLAGSHIP = fileURLToPath(new URL('../../../models/mnist.yaml', import.meta
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'check kernels against the reference and time them (built-in or your own)',
-  usage: `Usage: tessera bench [--backend webgpu|wasm|js|all] [--op NAMES] [--shape M,K,N ...] [--model FILE.yaml] [--repeat N] [--json FILE] [--kernel OP=FILE.wgsl ...]
+  usage: `Usage: tessera bench [--backend webgpu|wasm|js|all] [--op NAMES] [--shape M,K,N ...] [--model FILE.yaml] [--repeat N] [--json FILE] [--kernel OP=FILE ...]
 
 Checks each kernel against the TypeScript reference on fresh random inputs
 (max relative error; a wrong kernel is shown as WRONG and not timed), then
@@ -53,8 +55,9 @@ Options:
                     training steps; its \`kernels:\` are benched beside the built-ins
   --repeat N        timed repeats per kernel (default 5)
   --json FILE       also write the report as JSON (fields: docs/kernels.md)
-  --kernel OP=FILE  a custom WGSL kernel for OP (repeatable), checked and timed
-                    beside the built-in one on webgpu; contract: docs/kernels.md
+  --kernel OP=FILE  a custom kernel for OP (repeatable), checked and timed beside
+                    the built-in one: FILE.wgsl on webgpu, FILE.ts (AssemblyScript)
+                    on wasm; contract: docs/kernels.md
   --watchdog-ms MS  declare a webgpu kernel hung after MS without finishing (default 30000)
   -h, --help        show this help
 
@@ -99,16 +102,20 @@ Without --shape or --model: the flagship model's shapes (models/mnist.yaml).`,
     if (modelPath && spec?.kernels) for (const [op, file] of Object.entries(spec.kernels)) customFiles.set(op, file);
     for (const k of (values.kernel as string[] | undefined) ?? []) {
       const m = /^([a-z_]+)=(.+)$/.exec(k);
-      if (!m) throw new UsageError(`--kernel takes OP=FILE (e.g. dense_forward=./my_dense.wgsl), got '${k}'`);
+      if (!m) throw new UsageError(`--kernel takes OP=FILE (e.g. dense_forward=./my_dense.wgsl or dense_forward=./my_dense.ts), got '${k}'`);
       customFiles.set(m[1]!, resolve(m[2]!));
     }
-    const custom: Record<string, WgslKernel> = {};
-    for (const [op, file] of customFiles) custom[op] = await loadCustomKernel(op, file);
-
     const wanted: BenchBackend[] = backendArg === 'all' ? [...BENCH_BACKENDS] : [backendArg as BenchBackend];
-    if (Object.keys(custom).length && !wanted.includes('webgpu')) {
-      throw new UsageError(`custom WGSL kernels run on the webgpu backend; add --backend webgpu (or all)`);
+    for (const file of customFiles.values()) {
+      const runsOn = kernelFileBackend(file);
+      if (runsOn && !wanted.includes(runsOn)) {
+        throw new UsageError(`custom ${runsOn === 'webgpu' ? 'WGSL' : 'AssemblyScript'} kernels run on the ${runsOn} backend; add --backend ${runsOn} (or all)`);
+      }
     }
+    const custom: Record<string, LoadedKernel> = {};
+    for (const [op, file] of customFiles) custom[op] = await loadCustomKernel(op, file);
+    const wgslKernels = Object.fromEntries(Object.entries(custom).filter((e): e is [string, WgslKernel] => !isAsKernel(e[1])));
+    const asKernels = Object.fromEntries(Object.entries(custom).filter((e): e is [string, AsKernel] => isAsKernel(e[1])));
     const timing = { repeats };
     const report: BenchReport = { machine: machine(), node: process.version, date: new Date().toISOString(), repeats, backends: [], results: [] };
     const out = process.stdout;
@@ -134,11 +141,13 @@ Without --shape or --model: the flagship model's shapes (models/mnist.yaml).`,
       try {
         for (const c of cases) {
           if (runner instanceof WebGpuOpRunner && runner.deviceLost) { report.results.push(skippedRow(c, name, 'the WebGPU device was lost earlier in this run')); continue; }
-          const k = name === 'webgpu' ? custom[c.op] : undefined;
-          if (name === 'webgpu' && k) {
+          const wk = name === 'webgpu' ? wgslKernels[c.op] : undefined;
+          const ak = name === 'wasm' ? asKernels[c.op] : undefined;
+          if (wk || ak) {
             // Built-in first, then the custom kernel, side by side.
             report.results.push(await benchCase(c, name, 'built-in', runner, br.peak, timing));
-            report.results.push(await benchCase(c, name, k.file, (runner as WebGpuOpRunner).withKernel(k), br.peak, timing));
+            const mine = wk ? (runner as WebGpuOpRunner).withKernel(wk) : (runner as WasmOpRunner).withKernel(ak!);
+            report.results.push(await benchCase(c, name, (wk ?? ak)!.file, mine, br.peak, timing));
           } else {
             report.results.push(await benchCase(c, name, 'built-in', runner, br.peak, timing));
           }
@@ -146,9 +155,12 @@ Without --shape or --model: the flagship model's shapes (models/mnist.yaml).`,
         if (graph && modelPath) {
           const builtin = trainBackendFactory(name, made);
           if (builtin) report.results.push(await benchTrainSteps(builtin, graph, br.peak, timing, 'built-in'));
-          if (name === 'webgpu' && Object.keys(custom).length) {
-            const mine = trainBackendFactory(name, made, Object.fromEntries(Object.entries(custom).map(([op, k]) => [op, toCustomKernel(k)])));
-            const label = Object.values(custom).map((k) => k.file).join(' + ');
+          const mineOnes = name === 'webgpu' ? wgslKernels : name === 'wasm' ? asKernels : {};
+          if (Object.keys(mineOnes).length) {
+            const mine = name === 'webgpu'
+              ? trainBackendFactory(name, made, Object.fromEntries(Object.entries(wgslKernels).map(([op, k]) => [op, toCustomKernel(k)])))
+              : trainBackendFactory(name, made, {}, Object.fromEntries(Object.entries(asKernels).map(([op, k]) => [op, toCustomWasmKernel(k)])));
+            const label = Object.values(mineOnes).map((k) => k.file).join(' + ');
             if (mine) report.results.push(await benchTrainSteps(mine, graph, br.peak, timing, label));
           }
         }
@@ -206,10 +218,10 @@ async function measurePeak(runner: OpRunner, o: { repeats: number }): Promise<Pe
   return peakJs(o);
 }
 
-function trainBackendFactory(name: BenchBackend, made: Made, customKernels: WebGpuBackendOptions['customKernels'] = {}): (() => Promise<Backend>) | null {
+function trainBackendFactory(name: BenchBackend, made: Made, customKernels: WebGpuBackendOptions['customKernels'] = {}, wasmKernels: WasmBackendOptions['customKernels'] = {}): (() => Promise<Backend>) | null {
   if ('unavailable' in made) return null;
   if (name === 'js') return async () => new JsBackend();
-  if (name === 'wasm') return () => WasmBackend.create();
+  if (name === 'wasm') return () => WasmBackend.create({ relaxed: made.runner instanceof WasmOpRunner ? made.runner.variant === 'relaxed' : 'auto', customKernels: wasmKernels });
   if (!made.gpu) return null;
   // An adapter makes one device (the op runner's): the backend requests its own.
   return () => WebGpuBackend.create(made.gpu!, { customKernels });

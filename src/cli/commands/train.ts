@@ -17,9 +17,11 @@ import { compileGraph, type Graph } from '../../runtime/graph.js';
 import { initParams } from '../../runtime/params.js';
 import { isBackendRequest, type BackendRequest } from '../../runtime/select.js';
 import { fit, TrainingDivergedError, type TrainEvent } from '../../runtime/trainer.js';
+import { isAsKernel, toCustomWasmKernel, type AsKernel } from '../../bench/custom-as.js';
 import { toCustomKernel, type WgslKernel } from '../../bench/custom-wgsl.js';
-import { loadCustomKernels } from '../../bench/load-node.js';
-import { verifyCustomKernels } from '../../bench/verify.js';
+import { loadCustomKernels, type LoadedKernel } from '../../bench/load-node.js';
+import { verifyCustomKernels, verifyCustomWasmKernels } from '../../bench/verify.js';
+import { WasmBackend, type WasmBackendOptions } from '../../runtime/backends/wasm.js';
 import { WebGpuBackend, type WebGpuBackendOptions } from '../../runtime/backends/webgpu.js';
 import { parseCommandArgs, type Command, type ParsedCommandArgs } from '../command.js';
 import { formatDuration, formatInt, isTTY, useColor } from '../format.js';
@@ -164,23 +166,43 @@ class ProgressPrinter {
   }
 }
 
-/** The model file's custom kernels as the webgpu backend takes them. */
-function backendKernels(custom: Record<string, WgslKernel>): WebGpuBackendOptions['customKernels'] {
-  return Object.fromEntries(Object.entries(custom).map(([op, k]) => [op, toCustomKernel(k)]));
+/** The model file's WGSL kernels (webgpu backend) and AssemblyScript kernels (wasm backend). */
+function splitKernels(custom: Record<string, LoadedKernel>): { wgsl: Record<string, WgslKernel>; as: Record<string, AsKernel> } {
+  const entries = Object.entries(custom);
+  return {
+    wgsl: Object.fromEntries(entries.filter((e): e is [string, WgslKernel] => !isAsKernel(e[1]))),
+    as: Object.fromEntries(entries.filter((e): e is [string, AsKernel] => isAsKernel(e[1]))),
+  };
+}
+
+/** The model file's custom kernels as the webgpu and wasm backends take them. */
+function backendKernels(custom: Record<string, LoadedKernel>): { webgpu: WebGpuBackendOptions['customKernels']; wasm: WasmBackendOptions['customKernels'] } {
+  const { wgsl, as } = splitKernels(custom);
+  return {
+    webgpu: Object.fromEntries(Object.entries(wgsl).map(([op, k]) => [op, toCustomKernel(k)])),
+    wasm: Object.fromEntries(Object.entries(as).map(([op, k]) => [op, toCustomWasmKernel(k)])),
+  };
 }
 
 /**
  * Custom kernels are checked against the reference at the model's shapes on
- * the training device before they are trusted; a wrong one stops the run.
- * On wasm/js they do not apply, and a note says so. Returns lines for the header.
+ * the training backend (device, or wasm build) before they are trusted; a
+ * wrong one stops the run. Kernels for another backend do not apply, and a
+ * note says so. Returns lines for the header.
  */
-async function checkCustomKernels(backend: Backend, graph: Graph, custom: Record<string, WgslKernel>): Promise<string[]> {
+async function checkCustomKernels(backend: Backend, graph: Graph, custom: Record<string, LoadedKernel>): Promise<string[]> {
   if (Object.keys(custom).length === 0) return [];
-  if (!(backend instanceof WebGpuBackend)) {
-    process.stderr.write(`note: the model file's custom kernels (${Object.entries(custom).map(([op, k]) => `${op}: ${k.file}`).join(', ')}) are WGSL and run on the webgpu backend only; ${backend.name} uses its built-in kernels\n`);
-    return [];
-  }
-  const check = await verifyCustomKernels(backend.device, graph, custom);
+  const { wgsl, as } = splitKernels(custom);
+  const list = (ks: Record<string, { file: string }>) => Object.entries(ks).map(([op, k]) => `${op}: ${k.file}`).join(', ');
+  const mine = backend instanceof WebGpuBackend ? wgsl : backend instanceof WasmBackend ? as : {};
+  const notes: string[] = [];
+  if (Object.keys(wgsl).length && !(backend instanceof WebGpuBackend)) notes.push(`the model file's custom kernels (${list(wgsl)}) are WGSL and run on the webgpu backend only; ${backend.name} uses its built-in kernels for them`);
+  if (Object.keys(as).length && !(backend instanceof WasmBackend)) notes.push(`the model file's custom kernels (${list(as)}) are AssemblyScript and run on the wasm backend only; ${backend.name} uses its built-in kernels for them`);
+  for (const n of notes) process.stderr.write(`note: ${n}\n`);
+  if (Object.keys(mine).length === 0) return [];
+  const check = backend instanceof WebGpuBackend
+    ? await verifyCustomKernels(backend.device, graph, wgsl)
+    : await verifyCustomWasmKernels(graph, as, (backend as WasmBackend).variant);
   if (!check.ok) throw new UserError(`${check.lines.join('\n')}\nFix the kernel (tessera bench --kernel OP=FILE shows the check), or remove it from the model file's kernels:.`);
   return check.lines;
 }
@@ -235,7 +257,8 @@ with exit code 1; with --save the last good weights are saved.`,
 
     const graph = compileGraph(spec);
     const custom = await loadCustomKernels(spec.kernels);
-    const { backend, reason } = await createNodeBackend(backendName, { customKernels: backendKernels(custom) });
+    const kernels = backendKernels(custom);
+    const { backend, reason } = await createNodeBackend(backendName, { customKernels: kernels.webgpu }, { customKernels: kernels.wasm });
     const out = process.stdout;
     try {
       const kernelLines = await checkCustomKernels(backend, graph, custom);

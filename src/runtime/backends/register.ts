@@ -3,10 +3,10 @@
 // same thing everywhere: WebGPU when an adapter exists, else wasm, else js.
 // (Node passes Dawn's GPU and adapter; the browser passes navigator.gpu.)
 import { registerBackendFactory } from '../select.js';
-import { WasmBackend } from './wasm.js';
+import { WasmBackend, type WasmBackendOptions } from './wasm.js';
 import { WebGpuBackend, type WebGpuBackendOptions } from './webgpu.js';
 
-export function registerBuiltinBackends(webgpuOptions: WebGpuBackendOptions = {}): void {
-  registerBackendFactory('wasm', () => WasmBackend.create());
+export function registerBuiltinBackends(webgpuOptions: WebGpuBackendOptions = {}, wasmOptions: WasmBackendOptions = {}): void {
+  registerBackendFactory('wasm', () => WasmBackend.create(wasmOptions));
   registerBackendFactory('webgpu', (env) => WebGpuBackend.create(env.gpu!, webgpuOptions));
 }

@@ -8,12 +8,18 @@
 
 import type { Backend, DatasetSlot, DatasetTensors, EvalResult, TrainMetrics } from '../backend.js';
 import type { Graph } from '../graph.js';
-import { chooseVariant, Heap, instantiateKernels, type KernelExports, type WasmVariant } from '../wasm/module.js';
+import { chooseVariant, Heap, instantiateKernelsWith, type CustomWasmKernel, type CustomWasmOp, type KernelExports, type WasmVariant } from '../wasm/module.js';
 import { encodeInferencePlan, encodeTrainPlan, OP_WORDS, transposedKernels } from '../wasm/plan.js';
 
 export interface WasmBackendOptions {
   /** Use the relaxed-SIMD (FMA) build: true requires it, 'auto' (default) takes it when the engine validates it. */
   relaxed?: boolean | 'auto';
+  /**
+   * Users' kernels (compiled modules sharing the backend's memory; see
+   * src/bench/custom-as.ts) that replace built-in dense ops in training,
+   * evaluation and prediction. The plan calls them from inside the step loop.
+   */
+  customKernels?: Partial<Record<CustomWasmOp, CustomWasmKernel>>;
 }
 
 interface ResidentData { images: number; labels: number; count: number; features: number; imageCapacity: number; labelCapacity: number }
@@ -38,17 +44,24 @@ export class WasmBackend implements Backend {
   private scratch = { ptr: 0, bytes: 0 };
   private disposed = false;
 
+  private readonly customOps: ReadonlySet<CustomWasmOp>;
+
   private constructor(
     private readonly k: KernelExports,
     readonly variant: WasmVariant,
+    custom: Partial<Record<CustomWasmOp, CustomWasmKernel>>,
   ) {
     this.heap = new Heap(k);
-    this.description = variant === 'relaxed' ? 'wasm (relaxed SIMD, FMA; AssemblyScript kernels, single thread)' : 'wasm (SIMD128; AssemblyScript kernels, single thread)';
+    const entries = Object.entries(custom).filter((e): e is [CustomWasmOp, CustomWasmKernel] => e[1] !== undefined);
+    this.customOps = new Set(entries.map(([op]) => op));
+    this.description = (variant === 'relaxed' ? 'wasm (relaxed SIMD, FMA; AssemblyScript kernels, single thread)' : 'wasm (SIMD128; AssemblyScript kernels, single thread)') +
+      entries.map(([op, c]) => `; custom ${op}: ${c.label}`).join('');
   }
 
   static async create(options: WasmBackendOptions = {}): Promise<WasmBackend> {
     const variant = chooseVariant(options.relaxed ?? 'auto');
-    return new WasmBackend(await instantiateKernels(variant), variant);
+    const custom = options.customKernels ?? {};
+    return new WasmBackend((await instantiateKernelsWith(variant, custom)).exports, variant, custom);
   }
 
   /** The raw kernel exports and heap (for tests and benchmarks). */
@@ -75,8 +88,8 @@ export class WasmBackend implements Backend {
     this.heap.f64(this.trainMetrics, 3).fill(0);
 
     const layout = { ptr: (name: string) => this.ptr(name), transposed: (name: string) => this.transposed.get(name)!.ptr, labels: this.labelsPtr };
-    const train = encodeTrainPlan(graph, layout);
-    const infer = encodeInferencePlan(graph, layout);
+    const train = encodeTrainPlan(graph, layout, this.customOps);
+    const infer = encodeInferencePlan(graph, layout, this.customOps);
     this.trainPlan = { ptr: this.heap.alloc(train.byteLength), ops: train.length / OP_WORDS };
     this.inferPlan = { ptr: this.heap.alloc(infer.byteLength), ops: infer.length / OP_WORDS };
     this.heap.i32(this.trainPlan.ptr, train.length).set(train);

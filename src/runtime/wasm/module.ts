@@ -83,14 +83,92 @@ export function chooseVariant(relaxed: boolean | 'auto' = 'auto'): WasmVariant {
   return ok ? 'relaxed' : 'simd';
 }
 
-/** Instantiates one variant of the kernels with its own memory. */
-export async function instantiateKernels(variant: WasmVariant): Promise<KernelExports> {
-  const { instance } = await WebAssembly.instantiate(kernelBytes(variant) as BufferSource, {
-    env: { abort: () => { throw new Error('wasm kernels aborted'); } },
-  });
+/** The ops a custom wasm kernel (src/bench/custom-as.ts) may replace; the built-in module imports one function for each. */
+export const CUSTOM_WASM_OPS = ['dense_forward', 'dense_backward_weights', 'dense_backward_input'] as const;
+export type CustomWasmOp = (typeof CUSTOM_WASM_OPS)[number];
+
+/**
+ * A user's kernel as the wasm backend takes it: a compiled module that
+ * imports `env.memory` (the built-in module's memory, shared) and optionally
+ * `env.abort`, keeps its static data in [CUSTOM_DATA_BASE, CUSTOM_DATA_END),
+ * and exports `exportName` with the signature of the built-in kernel.
+ */
+export interface CustomWasmKernel {
+  /** Shown in descriptions and errors (the user's file). */
+  label: string;
+  module: WebAssembly.Module;
+  exportName: string;
+}
+
+/**
+ * Linear memory layout with custom kernels: [0, 64 KiB) unused; then one
+ * 64 KiB region per op of CUSTOM_WASM_OPS for its custom module's static data
+ * (customDataRegion; the module is compiled with --memoryBase at its start),
+ * up to CUSTOM_DATA_END, the built-in module's memoryBase (asconfig.json);
+ * then the built-in's static data, then the Heap from heapBase().
+ */
+export const CUSTOM_DATA_REGION = 65536;
+export const CUSTOM_DATA_END = 262144;
+
+/** [start, end) of the static data region of a custom kernel for `op`. */
+export function customDataRegion(op: CustomWasmOp): [number, number] {
+  const start = CUSTOM_DATA_REGION * (1 + CUSTOM_WASM_OPS.indexOf(op));
+  return [start, start + CUSTOM_DATA_REGION];
+}
+const INITIAL_PAGES = 16; // asconfig.json initialMemory
+
+type KernelFn = (...args: number[]) => void;
+
+/** Reads an AssemblyScript string (UTF-16, byte length at ptr − 4) for abort messages. */
+function readAsString(memory: WebAssembly.Memory, ptr: number): string {
+  if (!ptr || ptr < 4 || ptr >= memory.buffer.byteLength) return '';
+  const bytes = new Uint32Array(memory.buffer, ptr - 4, 1)[0]!;
+  if (ptr + bytes > memory.buffer.byteLength) return '';
+  return String.fromCharCode(...new Uint16Array(memory.buffer.slice(ptr, ptr + (bytes & ~1))));
+}
+
+/**
+ * Instantiates one variant of the kernels with its own memory, and the
+ * custom kernels given, sharing that memory. The built-in module imports the
+ * custom ops' functions (`env.custom_<op>`): the user's export where given,
+ * else a stub that throws (plans only use those op codes for custom ops).
+ */
+export async function instantiateKernelsWith(
+  variant: WasmVariant,
+  custom: Partial<Record<CustomWasmOp, CustomWasmKernel>> = {},
+): Promise<{ exports: KernelExports; custom: Partial<Record<CustomWasmOp, KernelFn>> }> {
+  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES });
+  const fns: Partial<Record<CustomWasmOp, KernelFn>> = {};
+  const env: Record<string, WebAssembly.ImportValue> = {
+    memory,
+    abort: () => { throw new Error('wasm kernels aborted'); },
+  };
+  for (const op of CUSTOM_WASM_OPS) {
+    const k = custom[op];
+    if (k) {
+      // src/bench/custom-as.ts compiles the user's file as 'tessera-kernel.ts': show the user's name.
+      const where = (f: string) => (!f || f === 'tessera-kernel.ts' ? k.label : f);
+      const abort = (msg: number, file: number, line: number, col: number) => {
+        const text = readAsString(memory, msg);
+        // A user's mistake: the CLI prints the message without a stack trace.
+        throw Object.assign(new Error(`custom ${op} kernel ${k.label} aborted${text ? `: ${text}` : ''} (${where(readAsString(memory, file))}:${line}:${col})`), { isUserError: true });
+      };
+      const inst = await WebAssembly.instantiate(k.module, { env: { memory, abort } });
+      const fn = inst.exports[k.exportName];
+      if (typeof fn !== 'function') throw new Error(`${k.label} exports no function '${k.exportName}'`);
+      fns[op] = fn as KernelFn;
+    }
+    env[`custom_${op}`] = fns[op] ?? (() => { throw new Error(`the wasm plan called a custom ${op} kernel, but none was given`); });
+  }
+  const { instance } = await WebAssembly.instantiate(kernelBytes(variant) as BufferSource, { env });
   const k = instance.exports as unknown as KernelExports;
   k._initialize?.();
-  return k;
+  return { exports: k, custom: fns };
+}
+
+/** Instantiates one variant of the kernels with its own memory (no custom kernels). */
+export async function instantiateKernels(variant: WasmVariant): Promise<KernelExports> {
+  return (await instantiateKernelsWith(variant)).exports;
 }
 
 const PAGE = 65536;

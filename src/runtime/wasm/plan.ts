@@ -15,7 +15,21 @@ export const OP = {
   relu_backward: 7,
   adam: 8,
   transpose: 9,
+  /** The dense ops run by a custom kernel (the built-in module's env.custom_<op> imports); same records. */
+  custom_dense_forward: 10,
+  custom_dense_backward_weights: 11,
+  custom_dense_backward_input: 12,
 } as const;
+
+/** Ops whose records use the custom op codes (custom kernels given to the backend). */
+export type CustomOps = ReadonlySet<'dense_forward' | 'dense_backward_weights' | 'dense_backward_input'>;
+
+function withCustom(op: Op, record: number[], custom: CustomOps): number[] {
+  if ((op.kind === 'dense_forward' || op.kind === 'dense_backward_weights' || op.kind === 'dense_backward_input') && custom.has(op.kind)) {
+    record[0] = OP[`custom_${op.kind}`];
+  }
+  return record;
+}
 
 export interface PlanLayout {
   /** Byte offset of a graph buffer. */
@@ -59,17 +73,17 @@ function encodeOp(op: Op, L: PlanLayout, sparse: Set<string>): number[] {
 }
 
 /** The training step (forward, backward, Adam, transposed-copy refresh) as records. */
-export function encodeTrainPlan(graph: Graph, L: PlanLayout): Int32Array {
+export function encodeTrainPlan(graph: Graph, L: PlanLayout, custom: CustomOps = new Set()): Int32Array {
   const sparse = sparseInputs(graph);
-  const records = [...graph.forward, ...graph.backward, ...graph.update].map((op) => encodeOp(op, L, sparse));
+  const records = [...graph.forward, ...graph.backward, ...graph.update].map((op) => withCustom(op, encodeOp(op, L, sparse), custom));
   for (const [w, { k, n }] of transposedKernels(graph)) records.push([OP.transpose, L.ptr(w), L.transposed(w), k, n]);
   return pack(records);
 }
 
 /** Evaluation/prediction: gather, forward without dropout, softmax_xent (no dLogits). */
-export function encodeInferencePlan(graph: Graph, L: PlanLayout): Int32Array {
+export function encodeInferencePlan(graph: Graph, L: PlanLayout, custom: CustomOps = new Set()): Int32Array {
   const sparse = sparseInputs(graph);
-  return pack(graph.inference.map((op) => encodeOp(op, L, sparse)));
+  return pack(graph.inference.map((op) => withCustom(op, encodeOp(op, L, sparse), custom)));
 }
 
 function pack(records: number[][]): Int32Array {
