@@ -290,7 +290,8 @@ test('tessera train with an AssemblyScript kernel in kernels: checks it and says
   const yaml = readFileSync('examples/custom-kernel/mnist-custom-wasm.yaml', 'utf8');
   const good = join(dir, 'good-wasm.yaml');
   writeFileSync(good, yaml.replace('dense_forward: dense_forward_wasm.ts', `dense_forward: ${resolve(AS_EXAMPLE)}`));
-  const r = await tessera('train', good, '--epochs', '1', '--limit', '320');
+  const weights = join(dir, 'good-wasm.safetensors');
+  const r = await tessera('train', good, '--epochs', '1', '--limit', '320', '--save', weights);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /backend: wasm .*; custom dense_forward: .*dense_forward_wasm\.ts/);
   assert.match(r.stdout, /kernels: custom dense_forward: .*dense_forward_wasm\.ts \(checked against the reference at 32×784×128, 32×128×10: max rel err/);
@@ -302,6 +303,17 @@ test('tessera train with an AssemblyScript kernel in kernels: checks it and says
   assert.is(w.code, 1);
   assert.match(w.stderr, /custom dense_forward kernel .*nobias4\.ts is WRONG at 32×784×128: max relative error .* first mismatch at y\[\d+\]/);
   assert.not.match(w.stderr, /\n\s+at /);
+  // eval and predict run the model file's kernels too, checked the same way.
+  const trainedLine = r.stdout.match(/test\s+loss .*/)![0];
+  const ev = await tessera('eval', good, '--weights', weights);
+  assert.is(ev.code, 0, ev.stderr);
+  assert.ok(ev.stdout.includes(trainedLine), `eval printed\n${ev.stdout}\ntrain printed\n${trainedLine}`);
+  const evBad = await tessera('eval', bad, '--weights', weights);
+  assert.is(evBad.code, 1);
+  assert.match(evBad.stderr, /nobias4\.ts is WRONG/);
+  const prBad = await tessera('predict', bad, '--weights', weights, '--index', '0');
+  assert.is(prBad.code, 1);
+  assert.match(prBad.stderr, /nobias4\.ts is WRONG/);
   // On the js backend the AssemblyScript kernel does not apply: a note says so.
   const js = await tessera('train', good, '--epochs', '1', '--limit', '64', '--backend', 'js', '--quiet');
   assert.is(js.code, 0, js.stderr);

@@ -2,9 +2,9 @@
 // saved weights, printed in the same form as `tessera train` prints them.
 
 import { loadWeights } from '../../data/weights-node.js';
-import { createNodeBackend } from '../../node-backends.js';
 import { compileGraph } from '../../runtime/graph.js';
 import { parseCommandArgs, type Command } from '../command.js';
+import { createModelBackend } from '../model-backend.js';
 import { formatDuration } from '../format.js';
 import { UsageError } from '../user-error.js';
 import { backendFlag, dataStep, intFlag, loadModelData, loadModelSpec, modelFile, testLine } from './train.js';
@@ -39,7 +39,7 @@ Options:
     const backendName = backendFlag(values, spec);
     const graph = compileGraph(spec);
     const { params } = await dataStep(() => loadWeights(weightsFile, graph));
-    const { backend } = await createNodeBackend(backendName);
+    const { backend } = await createModelBackend(spec, graph, backendName);
     try {
       const data = await loadModelData(spec, file);
       const t0 = performance.now();

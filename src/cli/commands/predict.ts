@@ -3,10 +3,10 @@
 
 import { readIdxFile } from '../../data/node.js';
 import { loadWeights } from '../../data/weights-node.js';
-import { createNodeBackend } from '../../node-backends.js';
 import { compileGraph } from '../../runtime/graph.js';
 import { predict } from '../../runtime/trainer.js';
 import { parseCommandArgs, type Command } from '../command.js';
+import { createModelBackend } from '../model-backend.js';
 import { formatInt, renderTable } from '../format.js';
 import { UsageError, UserError } from '../user-error.js';
 import { backendFlag, dataStep, intFlag, loadModelData, loadModelSpec, modelFile } from './train.js';
@@ -103,7 +103,7 @@ Options:
       sel = { ids: Array.from({ length: take }, (_, i) => i), images: idx.data.subarray(0, take * F), labels, source: path };
     }
 
-    const { backend } = await createNodeBackend(backendName);
+    const { backend } = await createModelBackend(spec, graph, backendName);
     try {
       await backend.prepare(graph, params);
       const p = await predict(backend, sel.images, sel.ids.length);

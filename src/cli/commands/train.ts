@@ -11,19 +11,13 @@ import { DataError } from '../../data/errors.js';
 import { takeExamples } from '../../data/idx.js';
 import { loadMnist } from '../../data/node.js';
 import { saveWeights } from '../../data/weights-node.js';
-import { createNodeBackend } from '../../node-backends.js';
 import type { Backend, DatasetTensors, EvalResult } from '../../runtime/backend.js';
 import { compileGraph, type Graph } from '../../runtime/graph.js';
 import { initParams } from '../../runtime/params.js';
 import { isBackendRequest, type BackendRequest } from '../../runtime/select.js';
 import { fit, TrainingDivergedError, type TrainEvent } from '../../runtime/trainer.js';
-import { isAsKernel, toCustomWasmKernel, type AsKernel } from '../../bench/custom-as.js';
-import { toCustomKernel, type WgslKernel } from '../../bench/custom-wgsl.js';
-import { loadCustomKernels, type LoadedKernel } from '../../bench/load-node.js';
-import { verifyCustomKernels, verifyCustomWasmKernels } from '../../bench/verify.js';
-import { WasmBackend, type WasmBackendOptions } from '../../runtime/backends/wasm.js';
-import { WebGpuBackend, type WebGpuBackendOptions } from '../../runtime/backends/webgpu.js';
 import { parseCommandArgs, type Command, type ParsedCommandArgs } from '../command.js';
+import { createModelBackend } from '../model-backend.js';
 import { formatDuration, formatInt, isTTY, useColor } from '../format.js';
 import { UsageError, UserError } from '../user-error.js';
 
@@ -166,47 +160,6 @@ class ProgressPrinter {
   }
 }
 
-/** The model file's WGSL kernels (webgpu backend) and AssemblyScript kernels (wasm backend). */
-function splitKernels(custom: Record<string, LoadedKernel>): { wgsl: Record<string, WgslKernel>; as: Record<string, AsKernel> } {
-  const entries = Object.entries(custom);
-  return {
-    wgsl: Object.fromEntries(entries.filter((e): e is [string, WgslKernel] => !isAsKernel(e[1]))),
-    as: Object.fromEntries(entries.filter((e): e is [string, AsKernel] => isAsKernel(e[1]))),
-  };
-}
-
-/** The model file's custom kernels as the webgpu and wasm backends take them. */
-function backendKernels(custom: Record<string, LoadedKernel>): { webgpu: WebGpuBackendOptions['customKernels']; wasm: WasmBackendOptions['customKernels'] } {
-  const { wgsl, as } = splitKernels(custom);
-  return {
-    webgpu: Object.fromEntries(Object.entries(wgsl).map(([op, k]) => [op, toCustomKernel(k)])),
-    wasm: Object.fromEntries(Object.entries(as).map(([op, k]) => [op, toCustomWasmKernel(k)])),
-  };
-}
-
-/**
- * Custom kernels are checked against the reference at the model's shapes on
- * the training backend (device, or wasm build) before they are trusted; a
- * wrong one stops the run. Kernels for another backend do not apply, and a
- * note says so. Returns lines for the header.
- */
-async function checkCustomKernels(backend: Backend, graph: Graph, custom: Record<string, LoadedKernel>): Promise<string[]> {
-  if (Object.keys(custom).length === 0) return [];
-  const { wgsl, as } = splitKernels(custom);
-  const list = (ks: Record<string, { file: string }>) => Object.entries(ks).map(([op, k]) => `${op}: ${k.file}`).join(', ');
-  const mine = backend instanceof WebGpuBackend ? wgsl : backend instanceof WasmBackend ? as : {};
-  const notes: string[] = [];
-  if (Object.keys(wgsl).length && !(backend instanceof WebGpuBackend)) notes.push(`the model file's custom kernels (${list(wgsl)}) are WGSL and run on the webgpu backend only; ${backend.name} uses its built-in kernels for them`);
-  if (Object.keys(as).length && !(backend instanceof WasmBackend)) notes.push(`the model file's custom kernels (${list(as)}) are AssemblyScript and run on the wasm backend only; ${backend.name} uses its built-in kernels for them`);
-  for (const n of notes) process.stderr.write(`note: ${n}\n`);
-  if (Object.keys(mine).length === 0) return [];
-  const check = backend instanceof WebGpuBackend
-    ? await verifyCustomKernels(backend.device, graph, wgsl)
-    : await verifyCustomWasmKernels(graph, as, (backend as WasmBackend).variant);
-  if (!check.ok) throw new UserError(`${check.lines.join('\n')}\nFix the kernel (tessera bench --kernel OP=FILE shows the check), or remove it from the model file's kernels:.`);
-  return check.lines;
-}
-
 export const train: Command = {
   name: 'train',
   summary: 'train a model file on its dataset and report the test accuracy',
@@ -256,12 +209,9 @@ with exit code 1; with --save the last good weights are saved.`,
     const backendName = backendFlag(values, spec);
 
     const graph = compileGraph(spec);
-    const custom = await loadCustomKernels(spec.kernels);
-    const kernels = backendKernels(custom);
-    const { backend, reason } = await createNodeBackend(backendName, { customKernels: kernels.webgpu }, { customKernels: kernels.wasm });
+    const { backend, reason, kernelLines } = await createModelBackend(spec, graph, backendName);
     const out = process.stdout;
     try {
-      const kernelLines = await checkCustomKernels(backend, graph, custom);
       const data = await loadModelData(spec, file);
       const train = limit !== undefined ? takeExamples(data.train, limit) : data.train;
       await backend.prepare(graph, initParams(graph));
