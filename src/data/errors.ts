@@ -5,6 +5,8 @@
 export class DataError extends Error {
   /** The file (or other source, e.g. a URL) the problem is in. */
   readonly source: string;
+  /** A user's input is wrong, not Tessera: the CLI prints the message alone and exits 1. */
+  readonly isUserError = true;
   constructor(source: string, message: string) {
     super(message);
     this.name = 'DataError';

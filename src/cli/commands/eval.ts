@@ -7,7 +7,7 @@ import { parseCommandArgs, type Command } from '../command.js';
 import { createModelBackend } from '../model-backend.js';
 import { formatDuration } from '../format.js';
 import { UsageError } from '../user-error.js';
-import { backendFlag, dataStep, intFlag, loadModelData, loadModelSpec, modelFile, testLine } from './train.js';
+import { backendFlag, intFlag, loadModelData, loadModelSpec, modelFile, testLine } from './train.js';
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -38,7 +38,7 @@ Options:
     if (batchSize !== undefined) spec.training.batch_size = batchSize;
     const backendName = backendFlag(values, spec);
     const graph = compileGraph(spec);
-    const { params } = await dataStep(() => loadWeights(weightsFile, graph));
+    const { params } = await loadWeights(weightsFile, graph);
     const { backend } = await createModelBackend(spec, graph, backendName);
     try {
       const data = await loadModelData(spec, file);

@@ -9,7 +9,7 @@ import { parseCommandArgs, type Command } from '../command.js';
 import { createModelBackend } from '../model-backend.js';
 import { formatInt, renderTable } from '../format.js';
 import { UsageError, UserError } from '../user-error.js';
-import { backendFlag, dataStep, intFlag, loadModelData, loadModelSpec, modelFile } from './train.js';
+import { backendFlag, intFlag, loadModelData, loadModelSpec, modelFile } from './train.js';
 
 /** "0,1,5-9" -> [0, 1, 5, 6, 7, 8, 9]. */
 function parseIndices(text: string): number[] {
@@ -72,7 +72,7 @@ Options:
     const backendName = backendFlag(values, spec);
     const graph = compileGraph(spec);
     const weightsFile = String(values.weights);
-    const { params } = await dataStep(() => loadWeights(weightsFile, graph));
+    const { params } = await loadWeights(weightsFile, graph);
     const F = graph.inputFeatures;
 
     let sel: Selection;
@@ -86,7 +86,7 @@ Options:
       sel = { ids: chosen, images, labels: chosen.map((i) => test.labels[i]!), source: 'test set' };
     } else {
       const path = String(values.images);
-      const idx = await dataStep(() => readIdxFile(path));
+      const idx = await readIdxFile(path);
       const [n = 0, ...rest] = idx.dims;
       const per = rest.reduce((a, b) => a * b, 1);
       if (idx.dims.length < 2 || per !== F) {
@@ -96,7 +96,7 @@ Options:
       let labels: (number | null)[] = new Array(take).fill(null);
       if (values.labels !== undefined) {
         const lpath = String(values.labels);
-        const l = await dataStep(() => readIdxFile(lpath));
+        const l = await readIdxFile(lpath);
         if (l.dims.length !== 1 || l.dims[0] !== n) throw new UserError(`${lpath}: ${l.dims.length === 1 ? formatInt(l.dims[0]!) : `[${l.dims.join('×')}]`} labels for ${formatInt(n)} images in ${path}`);
         labels = Array.from(l.data.subarray(0, take));
       }

@@ -7,7 +7,6 @@ import { dirname } from 'node:path';
 import { countErrors, formatConfigErrors } from '../../config/errors.js';
 import { validateModelFile } from '../../config/load-file.js';
 import type { ModelSpec } from '../../config/types.js';
-import { DataError } from '../../data/errors.js';
 import { takeExamples } from '../../data/idx.js';
 import { loadMnist } from '../../data/node.js';
 import { saveWeights } from '../../data/weights-node.js';
@@ -41,19 +40,9 @@ export async function loadModelSpec(file: string): Promise<ModelSpec> {
   return result.spec;
 }
 
-/** Runs `fn`, turning a DataError (bad data or weights file) into a one-line UserError. */
-export async function dataStep<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof DataError) throw new UserError(e.message);
-    throw e;
-  }
-}
-
 /** The MNIST train and test sets of a model file (paths in the spec are already absolute). */
 export function loadModelData(spec: ModelSpec, file: string): Promise<{ train: DatasetTensors; test: DatasetTensors; source: string }> {
-  return dataStep(() => loadMnist(spec.dataset, dirname(file)));
+  return loadMnist(spec.dataset, dirname(file));
 }
 
 /** An integer flag value, or undefined when the flag is absent. */
@@ -266,7 +255,7 @@ async function runTraining(r: TrainingRun): Promise<number> {
   /** Saves the backend's current parameters to --save. */
   const saveNow = async (metadata: Record<string, string>) => {
     const params = await backend.readParams();
-    await dataStep(() => saveWeights(r.save!, graph, params, { ...baseMetadata, ...metadata }));
+    await saveWeights(r.save!, graph, params, { ...baseMetadata, ...metadata });
   };
 
   try {
