@@ -20,6 +20,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { relErr } from './support/compare.js';
+import { kernelRandoms } from './support/random.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as ref from '../src/runtime/reference/kernels.js';
@@ -31,21 +32,7 @@ const variants: WasmVariant[] = ONLY ? [ONLY] : relaxedSimdSupported() ? ['simd'
 const TOL = 1e-5;
 
 
-// Deterministic non-zero random values in [-scale, scale] from the counter RNG.
-let stream = 1000;
-function rand(n: number, scale = 1, positive = false): Float32Array {
-  const key = rngKey(7, stream++, 0);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let u = ((hashAt(key, i) >>> 8) + 0.5) / 16777216; // (0, 1), never 0
-    out[i] = positive ? u * scale : (2 * u - 1) * scale || 0.25 * scale;
-  }
-  return out;
-}
-function randBytes(n: number): Uint8Array {
-  const key = rngKey(7, stream++, 0);
-  return Uint8Array.from({ length: n }, (_, i) => hashAt(key, i) & 255);
-}
+const { rand, randBytes } = kernelRandoms(7, 1000);
 
 function matErr(a: ArrayLike<number>, b: ArrayLike<number>, scale: ArrayLike<number>): number {
   assert.is(a.length, b.length, 'lengths');

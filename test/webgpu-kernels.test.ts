@@ -12,28 +12,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { relErr } from './support/compare.js';
+import { kernelRandoms } from './support/random.js';
 import * as ref from '../src/runtime/reference/kernels.js';
-import { dropoutScale, dropoutThreshold, hashAt, rngKey } from '../src/runtime/rng.js';
+import { dropoutScale, dropoutThreshold, rngKey } from '../src/runtime/rng.js';
 import { requestNodeGpu } from '../src/node/webgpu.js';
 import { CTX_STRIDE, KernelSet, grid1d, matmulDispatch, writeCtx, type Constants, type CtxRecord, type KernelName } from '../src/runtime/webgpu/kernels.js';
 
 const TOL = 1e-5;
 
 
-let stream = 2000;
-function rand(n: number, scale = 1, positive = false): Float32Array {
-  const key = rngKey(11, stream++, 0);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const u = ((hashAt(key, i) >>> 8) + 0.5) / 16777216;
-    out[i] = positive ? u * scale : (2 * u - 1) * scale || 0.25 * scale;
-  }
-  return out;
-}
-function randBytes(n: number): Uint8Array {
-  const key = rngKey(11, stream++, 0);
-  return Uint8Array.from({ length: n }, (_, i) => hashAt(key, i) & 255);
-}
+const { rand, randBytes } = kernelRandoms(11, 2000);
 
 const r = await requestNodeGpu();
 const ci = process.env.CI === 'true' || process.env.CI === '1';
