@@ -241,19 +241,21 @@ function assignSlots(buffers: Omit<BufferInfo, 'slot'>[], ops: Op[]): { placed: 
       last.set(b, i);
     }
   });
-  // Forward activations are read again by inference; keep the input alive throughout.
   const slots: SlotInfo[] = [];
   const slotFreeAfter: number[] = [];
+  // Only gradient slots are shared: activations are read again by inference,
+  // in a different pattern than training, so each keeps its own slot.
+  const gradientSlot: boolean[] = [];
   const placed: BufferInfo[] = [];
   const perRow = buffers.filter((b) => b.perRow).sort((a, b) => (first.get(a.name) ?? 0) - (first.get(b.name) ?? 0));
   for (const b of perRow) {
     const start = first.get(b.name) ?? 0, end = last.get(b.name) ?? start;
-    // Activations are never shared: inference reuses them in a different pattern than training.
-    let slot = b.kind === 'gradient' ? slots.findIndex((s, i) => s.perRow && slotFreeAfter[i] < start && slotKind(placed, i) === 'gradient') : -1;
+    let slot = b.kind === 'gradient' ? slots.findIndex((_, i) => gradientSlot[i] && slotFreeAfter[i] < start) : -1;
     if (slot < 0) {
       slot = slots.length;
       slots.push({ id: slot, floats: 0, perRow: true });
       slotFreeAfter.push(-1);
+      gradientSlot.push(b.kind === 'gradient');
     }
     slots[slot].floats = Math.max(slots[slot].floats, b.floats);
     slotFreeAfter[slot] = end;
@@ -267,10 +269,6 @@ function assignSlots(buffers: Omit<BufferInfo, 'slot'>[], ops: Op[]): { placed: 
   const order = new Map(buffers.map((b, i) => [b.name, i]));
   placed.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
   return { placed, slots };
-}
-
-function slotKind(placed: BufferInfo[], slot: number): BufferKind | undefined {
-  return placed.find((p) => p.slot === slot)?.kind;
 }
 
 /** A readable listing of the graph (tessera validate --graph). */
