@@ -9,7 +9,6 @@
 // No WebGPU adapter: under CI=true the WebGPU tests fail; otherwise they are skipped loudly.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -31,14 +30,7 @@ import { WebGpuBackend } from '../src/runtime/backends/webgpu.js';
 import { compileGraph } from '../src/runtime/graph.js';
 import { initParams } from '../src/runtime/params.js';
 
-interface Run { code: number; stdout: string; stderr: string }
-function tessera(...args: string[]): Promise<Run> {
-  return new Promise((res) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli/run.ts', ...args], { env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
-      res({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+import { tessera } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
 const EXAMPLE = 'examples/custom-kernel/dense_forward_4x8.wgsl';

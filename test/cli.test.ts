@@ -2,26 +2,11 @@
 // exit codes and the text that matters.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** `tessera ...args` from source. NO_COLOR keeps the output plain. */
-function tessera(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli/run.ts', ...args], { env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { tessera } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
 const mnist = readFileSync('models/mnist.yaml', 'utf8');

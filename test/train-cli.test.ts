@@ -3,29 +3,13 @@
 // real MNIST training set (the test set is always the full 10,000).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeSafetensorsFile } from '../src/runtime/safetensors.js';
 
-interface Run { code: number; stdout: string; stderr: string }
-
-const ARGS = ['--import', 'tsx', 'src/cli/run.ts'];
-const ENV = { ...process.env, NO_COLOR: '1' };
-
-function tessera(...args: string[]): Promise<Run> {
-  return tesseraWithEnv({}, ...args);
-}
-
-function tesseraWithEnv(env: Record<string, string>, ...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...ARGS, ...args], { env: { ...ENV, ...env }, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { CLI_ARGS as ARGS, CLI_ENV as ENV, tessera, tesseraWithEnv, type Run } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-train-'));
 const weights = join(dir, 'w.safetensors');
