@@ -110,6 +110,27 @@ test('YAML syntax error: unclosed flow list, reported once', () => {
   assert.is(errors[0]!.code, 'syntax');
 });
 
+// yaml notices a missing bracket only where the collection runs into a line
+// it cannot belong to (the next key, or the end of the file); the error
+// points back at the bracket that was left open.
+test('unclosed flow [ is reported where it opens', () => {
+  const e = expectOne(edit('input_shape: [28, 28]', 'input_shape: [28, 28'), 3, 14, "'[' is never closed", 'end with a ]');
+  assert.is(e.hint, 'still open at line 4, column 1');
+});
+
+test('unclosed flow { on the last line is reported where it opens, not at the end of the file', () => {
+  const e = expectOne(edit('dataset: {name: mnist}', 'dataset: {name: mnist'), 16, 10, "'{' is never closed", 'end with a }');
+  assert.is(e.hint, 'the file ended before the closing bracket');
+});
+
+test('unclosed flow { in a list item hides the follow-on errors of the lines it swallowed', () => {
+  expectOne(edit('  - type: flatten', '  - {type: flatten'), 5, 5, "'{' is never closed");
+});
+
+test('unclosed [ inside a closed-looking { points at the [', () => {
+  expectOne(edit('  - type: dense\n    units: 10', '  - {type: dense, units: [10}'), 11, 26, "'[' is never closed");
+});
+
 test('duplicate key points at the second one and names the first', () => {
   const e = expectOne(edit('    units: 128\n', '    units: 128\n    units: 64\n'), 8, 5, "duplicate key 'units'", 'line 7');
   assert.is(e.endColumn, 10);

@@ -9,6 +9,7 @@ import schema from './model.schema.json' with { type: 'json' };
 import { sortBySource, type ConfigError, type ConfigErrorCode } from './errors.js';
 import { SourceLocator, keyText, type SourceRef, type Target } from './locate.js';
 import { describeAjvErrors } from './schema-errors.js';
+import { bracketOf, missedAt, unclosedBrackets, unclosedMessage } from './unclosed.js';
 import { inferLayers, type LayerInfo, type ShapeIssue } from './shapes.js';
 import type { ModelSpec } from './types.js';
 
@@ -68,15 +69,23 @@ export function validateModelConfig(text: string, fileName = '<input>'): Validat
   //    still runs after them; any other syntax error stops here, since the
   //    document's shape is then a guess.
   let syntaxErrors = 0;
+  // A missing `]` or `}` is reported at the bracket that opened it; what the
+  // parser says about the lines it then swallowed are follow-on errors.
+  const open = doc.errors.length > 0 ? unclosedBrackets(doc) : [];
+  const firstOpen = Math.min(...open.map((b) => b.offset));
   for (const e of doc.errors) {
     if (e.code === 'DUPLICATE_KEY') {
       errors.push(duplicateKeyError(doc, e.pos[0], loc, diag));
       continue;
     }
+    const bracket = bracketOf(e, open);
+    if (!bracket && e.pos[0] > firstOpen) continue;
     // After one syntax error the parser's recovery misreads the following
     // lines as implicit keys; those follow-on errors only bury the real one.
     if (syntaxErrors > 0 && CASCADE_CODES.has(e.code)) continue;
-    const d = diag(loc.at(e.pos[0], e.pos[1]), 'syntax', `YAML syntax: ${lowerFirst(firstLine(e.message))}`);
+    const d = bracket
+      ? diag(loc.at(bracket.offset, bracket.offset + 1), 'syntax', unclosedMessage(bracket), { hint: missedAt(e.pos[0], text, loc) })
+      : diag(loc.at(e.pos[0], e.pos[1]), 'syntax', `YAML syntax: ${lowerFirst(firstLine(e.message))}`);
     if (errors.some((o) => o.code === 'syntax' && o.line === d.line)) continue; // one per line
     errors.push(d);
     syntaxErrors++;
