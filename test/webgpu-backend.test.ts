@@ -180,9 +180,28 @@ if (!r.gpu) {
     const be = await gpuBackend();
     await be.prepare(g, initParams(g));
     await be.setDataset('train', subset(train, 64));
-    try { await be.trainSteps(0, 1, 0); assert.unreachable(); } catch (e) { assert.match((e as Error).message, /setOrder/); }
+    /** The message of what `f` throws; fails if it does not throw. */
+    const thrown = async (f: () => Promise<unknown>, what: string) => {
+      try { await f(); } catch (e) { return (e as Error).message; }
+      assert.unreachable(`${what} should throw`);
+      return '';
+    };
+    assert.match(await thrown(() => be.trainSteps(0, 1, 0), 'trainSteps without an order'), /setOrder/);
     await be.setOrder(epochOrder(64, 1, 0, true));
-    try { await be.trainSteps(1, 2, 0); assert.unreachable(); } catch (e) { assert.match((e as Error).message, /past the end/); }
+    assert.match(await thrown(() => be.trainSteps(1, 2, 0), 'trainSteps past the end'), /past the end/);
+    // Examples of 28×27 = 756 features for a model that takes 784: refused, naming both counts.
+    const F = 756, n = 64;
+    const narrow: DatasetTensors = { images: train.images.subarray(0, n * F), labels: train.labels.subarray(0, n), count: n, features: F };
+    await be.setDataset('train', narrow);
+    await be.setOrder(epochOrder(n, 1, 0, true));
+    assert.match(await thrown(() => be.trainSteps(0, 1, 0), 'trainSteps on 756-feature examples'), 'train dataset has 756 features per example, the model takes 784');
+    await be.setDataset('test', narrow);
+    assert.match(await thrown(() => be.evaluate('test'), 'evaluate on 756-feature examples'), 'test dataset has 756 features per example, the model takes 784');
+    // The right width again trains: the refusal left the backend usable.
+    await be.setDataset('train', subset(train, 64));
+    await be.setOrder(epochOrder(64, 1, 0, true));
+    await be.trainSteps(0, 1, 0);
+    assert.is((await be.readMetrics()).samples, 32);
   });
 
   test('a dataset larger than one storage binding is refused with a clear error (never trained on silently)', async () => {
