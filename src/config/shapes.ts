@@ -1,8 +1,11 @@
 // Shape inference on a schema-valid ModelSpec: each layer's input/output
 // shape and parameter count, and the errors that make a model unbuildable
 // (so they surface as config errors with a location, never mid-training).
-// The runtime's graph compiler builds on the same rules.
+// Each layer's rules live in its file under src/layers/; this module walks
+// them. The runtime's graph compiler builds on the same results.
 
+import { layerDef } from '../layers/index.js';
+import type { ParamDecl } from '../layers/types.js';
 import { DATASET_FACTS, type ModelSpec, type LayerSpec } from './types.js';
 
 export interface LayerInfo {
@@ -17,7 +20,9 @@ export interface LayerInfo {
   /** Number of trainable values. */
   params: number;
   paramShapes: { kernel?: [number, number]; bias?: [number] };
-  /** Dense layers only. */
+  /** Every parameter of the layer, in the order they are saved. */
+  paramDecls: ParamDecl[];
+  /** The layer's activation (Keras name), for layers that have one. */
   activation?: string;
 }
 
@@ -57,34 +62,24 @@ export function inferLayers(spec: ModelSpec): ShapeReport {
   spec.layers.forEach((layer, index) => {
     const n = (counters.get(layer.type) ?? 0) + 1;
     counters.set(layer.type, n);
+    const path = ['layers', index];
+    const result = layerDef(layer).infer(layer, [shape], { path, spec, error: (e) => errors.push(e), warn: (w) => warnings.push(w) });
+    const kernel = result.params.find((p) => p.name === 'kernel');
+    const bias = result.params.find((p) => p.name === 'bias');
     const info: LayerInfo = {
       name: layer.name ?? `${layer.type}_${n}`,
       type: layer.type,
       index,
       inputShape: shape,
-      outputShape: shape,
-      params: 0,
-      paramShapes: {},
+      outputShape: result.outputShape,
+      params: result.params.reduce((sum, p) => sum + product(p.shape), 0),
+      paramShapes: {
+        ...(kernel ? { kernel: kernel.shape as [number, number] } : {}),
+        ...(bias ? { bias: bias.shape as [number] } : {}),
+      },
+      paramDecls: result.params,
     };
-    if (layer.type === 'flatten') {
-      info.outputShape = [product(shape)];
-    } else if (layer.type === 'dense') {
-      if (shape.length !== 1) {
-        errors.push({
-          path: ['layers', index],
-          message: `dense layer needs a flat input but gets shape ${fmt(shape)}`,
-          hint: 'add a flatten layer before it',
-        });
-      }
-      // Carry on as if flattened, so one mistake gives one error.
-      const inputs = product(shape);
-      info.outputShape = [layer.units];
-      info.paramShapes.kernel = [inputs, layer.units];
-      if (layer.use_bias) info.paramShapes.bias = [layer.units];
-      info.params = inputs * layer.units + (layer.use_bias ? layer.units : 0);
-      info.activation = layer.activation;
-    }
-    // dropout keeps its input shape and has no parameters.
+    if (result.activation !== undefined) info.activation = result.activation;
     layers.push(info);
     shape = info.outputShape;
   });
@@ -139,10 +134,11 @@ function checkOutput(spec: ModelSpec, errors: ShapeIssue[], warnings: ShapeIssue
       hint: `use units: ${classes}`,
     });
   }
-  if (last.activation !== 'linear') {
+  const lastActivation = typeof last.activation === 'object' ? last.activation.type : last.activation;
+  if (lastActivation !== 'linear') {
     warnings.push({
       path: ['layers', lastIndex, 'activation'],
-      message: `the last layer has activation '${last.activation}', but the loss expects raw logits (from_logits: true)`,
+      message: `the last layer has activation '${lastActivation}', but the loss expects raw logits (from_logits: true)`,
       hint: 'use activation: linear on the last layer',
     });
   }

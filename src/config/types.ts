@@ -2,13 +2,17 @@
 // src/config/model.schema.json is the source of truth for ranges and
 // defaults; these types mirror it for the rest of the code.
 
-export type Activation = 'relu' | 'linear';
+/** Keras activation names (swish is silu). */
+export type Activation = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax' | 'leaky_relu' | 'elu' | 'gelu' | 'silu' | 'swish' | 'softplus';
+/** An activation by name, or as an object with its settings (leaky_relu's negative_slope, elu's alpha, gelu's approximate). */
+export type ActivationSpec = Activation | { type: Activation; negative_slope?: number; alpha?: number; approximate?: boolean };
 export type BackendKind = 'auto' | 'webgpu' | 'wasm' | 'js';
 
 export interface FlattenLayerSpec { type: 'flatten'; name?: string }
-export interface DenseLayerSpec { type: 'dense'; name?: string; units: number; activation: Activation; use_bias: boolean }
+export interface DenseLayerSpec { type: 'dense'; name?: string; units: number; activation: ActivationSpec; use_bias: boolean }
 export interface DropoutLayerSpec { type: 'dropout'; name?: string; rate: number }
-export type LayerSpec = FlattenLayerSpec | DenseLayerSpec | DropoutLayerSpec;
+export interface ActivationLayerSpec { type: 'activation'; name?: string; activation: ActivationSpec }
+export type LayerSpec = FlattenLayerSpec | DenseLayerSpec | DropoutLayerSpec | ActivationLayerSpec;
 
 export interface LossSpec { type: 'sparse_categorical_crossentropy'; from_logits: true }
 export interface AdamSpec { type: 'adam'; learning_rate: number; beta_1: number; beta_2: number; epsilon: number }

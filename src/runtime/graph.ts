@@ -18,24 +18,16 @@
 
 import { inferLayers, type LayerInfo } from '../config/shapes.js';
 import { DATASET_FACTS, type ModelSpec } from '../config/types.js';
+import { layerDef } from '../layers/index.js';
+import type { Grad, GraphBuilder, LoweredLayer, Tensor } from '../layers/types.js';
+import { opBuffers, type Op } from '../ops/index.js';
+import type { OpRecordBase } from '../ops/types.js';
+import { LABELS_BUFFER } from '../ops/gather.js';
 import { STREAM_DROPOUT_BASE } from './rng.js';
 
-export type Op =
-  /** Rows of the training/test set through the order buffer -> x (floats in [0,1]) and the `labels` buffer. */
-  | { kind: 'gather'; x: string; features: number }
-  | { kind: 'dense_forward'; layer: string; x: string; w: string; b: string | null; y: string; k: number; n: number; relu: boolean }
-  /** Inverted dropout with key rngKey(seed, stream, step); identity at inference (not in `inference`). */
-  | { kind: 'dropout'; layer: string; x: string; y: string; features: number; rate: number; stream: number }
-  /** Loss, correct-count and dLogits = (softmax - onehot) / rows. Reads the `labels` buffer. */
-  | { kind: 'softmax_xent'; logits: string; dlogits: string | null; classes: number }
-  | { kind: 'dense_backward_weights'; layer: string; x: string; dy: string; dw: string; db: string | null; k: number; n: number }
-  | { kind: 'dense_backward_input'; layer: string; dy: string; w: string; dx: string; reluOut: string | null; k: number; n: number }
-  | { kind: 'relu_backward'; layer: string; dy: string; y: string; dx: string; features: number }
-  /** Same mask as the forward dropout at the same step (recomputed from the counter). */
-  | { kind: 'dropout_backward'; layer: string; dy: string; dx: string; features: number; rate: number; stream: number }
-  | { kind: 'adam'; param: string; grad: string; m: string; v: string; size: number };
-
-export type OpKind = Op['kind'];
+export type { Op, OpKind } from '../ops/index.js';
+export { opBuffers } from '../ops/index.js';
+export { LABELS_BUFFER };
 
 export type BufferKind = 'input' | 'activation' | 'gradient' | 'param' | 'grad' | 'adam_m' | 'adam_v';
 
@@ -57,7 +49,7 @@ export interface ParamInfo {
   index: number;
   shape: number[];
   size: number;
-  init: 'glorot_uniform' | 'zeros';
+  init: 'glorot_uniform' | 'zeros' | 'ones';
   fanIn: number;
   fanOut: number;
   grad: string;
@@ -89,8 +81,6 @@ export interface Graph {
   optimizer: { learningRate: number; beta1: number; beta2: number; epsilon: number };
 }
 
-export const LABELS_BUFFER = 'labels';
-
 export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_size): Graph {
   const report = inferLayers(spec);
   if (report.errors.length) throw new Error(`model cannot be compiled: ${report.errors.map((e) => e.message).join('; ')}`);
@@ -99,95 +89,72 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
 
   const buffers: Omit<BufferInfo, 'slot'>[] = [];
   const addBuffer = (name: string, kind: BufferKind, floats: number) => {
-    buffers.push({ name, kind, floats, perRow: kind === 'input' || kind === 'activation' || kind === 'gradient' });
+    if (!buffers.some((b) => b.name === name)) buffers.push({ name, kind, floats, perRow: kind === 'input' || kind === 'activation' || kind === 'gradient' });
     return name;
   };
   const params: ParamInfo[] = [];
-  const addParam = (name: string, shape: number[], init: ParamInfo['init'], fanIn: number, fanOut: number) => {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const p: ParamInfo = { name, index: params.length, shape, size, init, fanIn, fanOut, grad: `${name}:grad`, m: `${name}:m`, v: `${name}:v` };
-    params.push(p);
-    addBuffer(name, 'param', size);
-    addBuffer(p.grad, 'grad', size);
-    addBuffer(p.m, 'adam_m', size);
-    addBuffer(p.v, 'adam_v', size);
-    return p;
+  const forward: OpRecordBase[] = [];
+  const backward: OpRecordBase[] = [];
+  // Train-only ops (dropout) and the alias their output has at inference.
+  const trainOnly = new Map<OpRecordBase, { input: string; output: string }>();
+  const builder: GraphBuilder = {
+    batchSize,
+    seed: spec.seed,
+    activation: (name, floats) => addBuffer(name, 'activation', floats),
+    gradient: (name, floats) => addBuffer(name, 'gradient', floats),
+    param(layer, decl) {
+      const name = `${layer}/${decl.name}`;
+      const size = decl.shape.reduce((a, b) => a * b, 1);
+      const p: ParamInfo = { name, index: params.length, shape: decl.shape, size, init: decl.init, fanIn: decl.fanIn, fanOut: decl.fanOut, grad: `${name}:grad`, m: `${name}:m`, v: `${name}:v` };
+      params.push(p);
+      addBuffer(name, 'param', size);
+      addBuffer(p.grad, 'grad', size);
+      addBuffer(p.m, 'adam_m', size);
+      addBuffer(p.v, 'adam_v', size);
+      return name;
+    },
+    forward: (op) => { forward.push(op); },
+    trainOnly: (op, input, output) => { forward.push(op); trainOnly.set(op, { input, output }); },
+    backward: (op) => { backward.push(op); },
+    stream: (index) => STREAM_DROPOUT_BASE + index,
   };
 
-  const forward: Op[] = [{ kind: 'gather', x: addBuffer('input', 'input', inputFeatures), features: inputFeatures }];
-  // What produced the current activation, so backward knows how to route gradients.
-  interface Stage { buffer: string; features: number; producer: 'input' | 'dense' | 'dropout'; relu: boolean; layer?: LayerInfo; dropoutRate?: number; stream?: number; input?: Stage; hasParamsUpstream: boolean; w?: string; b?: string | null; k?: number }
-  let cur: Stage = { buffer: 'input', features: inputFeatures, producer: 'input', relu: false, hasParamsUpstream: false };
-  const stages: Stage[] = [];
-
+  forward.push({ kind: 'gather', layer: 'input', x: addBuffer('input', 'input', inputFeatures), features: inputFeatures } as OpRecordBase);
+  let cur: Tensor = { buffer: 'input', shape: [...spec.input_shape], features: inputFeatures, needsGrad: false, reluOutput: false };
+  const lowered: LoweredLayer[] = [];
   spec.layers.forEach((layerSpec, i) => {
-    const info = report.layers[i];
-    if (layerSpec.type === 'flatten') return; // row-major data: flatten is a rename
-    if (layerSpec.type === 'dense') {
-      const [k, n] = [cur.features, layerSpec.units];
-      const w = addParam(`${info.name}/kernel`, [k, n], 'glorot_uniform', k, n).name;
-      const b = layerSpec.use_bias === false ? null : addParam(`${info.name}/bias`, [n], 'zeros', k, n).name;
-      const y = addBuffer(`${info.name}/out`, 'activation', n);
-      const relu = layerSpec.activation === 'relu';
-      forward.push({ kind: 'dense_forward', layer: info.name, x: cur.buffer, w, b, y, k, n, relu });
-      cur = { buffer: y, features: n, producer: 'dense', relu, layer: info, input: cur, hasParamsUpstream: true, w, b, k };
-    } else {
-      const y = addBuffer(`${info.name}/out`, 'activation', cur.features);
-      const stream = STREAM_DROPOUT_BASE + i;
-      forward.push({ kind: 'dropout', layer: info.name, x: cur.buffer, y, features: cur.features, rate: layerSpec.rate, stream });
-      cur = { buffer: y, features: cur.features, producer: 'dropout', relu: false, layer: info, dropoutRate: layerSpec.rate, stream, input: cur, hasParamsUpstream: cur.hasParamsUpstream };
-    }
-    stages.push(cur);
+    const info = report.layers[i]!;
+    const out = layerDef(layerSpec).lower(layerSpec, info, [cur], builder);
+    lowered.push(out);
+    // A tensor needs a gradient once any layer at or below it has parameters.
+    cur = { ...out.output, needsGrad: cur.needsGrad || info.params > 0 };
   });
 
   const logits = cur.buffer;
   const dlogits = addBuffer(`grad:${logits}`, 'gradient', cur.features);
-  forward.push({ kind: 'softmax_xent', logits, dlogits, classes: cur.features });
+  forward.push({ kind: 'softmax_xent', layer: 'loss', logits, dlogits, classes: cur.features } as OpRecordBase);
 
-  // Backward: walk stages from the loss towards the input. `grad` holds the
-  // name of the buffer with dLoss/d(stage output); for a relu dense stage
-  // `gradIsPreActivation` says the ReLU mask was already applied (fused).
-  const backward: Op[] = [];
-  let grad = dlogits;
-  let gradIsPreActivation = false;
-  for (let s = stages.length - 1; s >= 0; s--) {
-    const st = stages[s];
-    const input = st.input!;
-    if (!input.hasParamsUpstream && st.producer === 'dropout') break; // nothing left to train below
-    if (st.producer === 'dense') {
-      let dz = grad;
-      if (st.relu && !gradIsPreActivation) {
-        dz = addBuffer(`grad:${st.layer!.name}/preact`, 'gradient', st.features);
-        backward.push({ kind: 'relu_backward', layer: st.layer!.name, dy: grad, y: st.buffer, dx: dz, features: st.features });
-      }
-      const w = st.w!;
-      backward.push({ kind: 'dense_backward_weights', layer: st.layer!.name, x: input.buffer, dy: dz, dw: `${w}:grad`, db: st.b ? `${st.b}:grad` : null, k: st.k!, n: st.features });
-      if (!input.hasParamsUpstream) break;
-      const fuseRelu = input.producer === 'dense' && input.relu;
-      const dx = addBuffer(`grad:${input.buffer}`, 'gradient', input.features);
-      backward.push({ kind: 'dense_backward_input', layer: st.layer!.name, dy: dz, w, dx, reluOut: fuseRelu ? input.buffer : null, k: st.k!, n: st.features });
-      grad = dx;
-      gradIsPreActivation = fuseRelu;
-    } else {
-      const dx = addBuffer(`grad:${input.buffer}`, 'gradient', input.features);
-      backward.push({ kind: 'dropout_backward', layer: st.layer!.name, dy: grad, dx, features: st.features, rate: st.dropoutRate!, stream: st.stream! });
-      grad = dx;
-      gradIsPreActivation = false;
-    }
+  // Backward: from the loss towards the input, each layer turning the
+  // gradient of its output into that of its input; a null gradient means
+  // nothing below has parameters, so the walk stops.
+  let grad: Grad | null = { buffer: dlogits, reluApplied: false };
+  for (let i = lowered.length - 1; i >= 0 && grad; i--) {
+    const layer = lowered[i]!;
+    if (layer.backward) grad = layer.backward(grad)[0] ?? null;
   }
 
-  const update: Op[] = params.map((p) => ({ kind: 'adam', param: p.name, grad: p.grad, m: p.m, v: p.v, size: p.size }));
+  const update: OpRecordBase[] = params.map((p) => ({ kind: 'adam', layer: p.name, param: p.name, grad: p.grad, m: p.m, v: p.v, size: p.size }) as OpRecordBase);
 
-  // Inference: drop dropout ops and read their inputs instead.
+  // Inference: train-only ops are left out and their outputs read their inputs instead.
   const alias = new Map<string, string>();
-  const inference: Op[] = [];
+  const resolve = (name: string) => alias.get(name) ?? name;
+  const inference: OpRecordBase[] = [];
   for (const op of forward) {
-    if (op.kind === 'dropout') { alias.set(op.y, alias.get(op.x) ?? op.x); continue; }
-    if (op.kind === 'softmax_xent') { inference.push({ ...op, logits: alias.get(op.logits) ?? op.logits, dlogits: null }); continue; }
-    if (op.kind === 'dense_forward') { inference.push({ ...op, x: alias.get(op.x) ?? op.x }); continue; }
-    inference.push(op);
+    const skip = trainOnly.get(op);
+    if (skip) { alias.set(skip.output, resolve(skip.input)); continue; }
+    inference.push(renameReads(op, resolve));
   }
-  const inferenceLogits = alias.get(logits) ?? logits;
+  const inferenceLogits = resolve(logits);
 
   const { placed, slots } = assignSlots(buffers, [...forward, ...backward, ...update]);
   return {
@@ -202,29 +169,25 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
     totalParams: params.reduce((a, p) => a + p.size, 0),
     buffers: placed,
     slots,
-    forward,
-    backward,
-    update,
-    inference,
+    forward: forward as Op[],
+    backward: backward as Op[],
+    update: update as Op[],
+    inference: inference as Op[],
     logits: inferenceLogits,
     optimizer: { learningRate: spec.optimizer.learning_rate, beta1: spec.optimizer.beta_1, beta2: spec.optimizer.beta_2, epsilon: spec.optimizer.epsilon },
   };
 }
 
-/** Buffer names an op reads and writes (for liveness, and for backends that bind by name). */
-export function opBuffers(op: Op): { reads: string[]; writes: string[] } {
-  const r = (...xs: (string | null)[]) => xs.filter((x): x is string => x !== null);
-  switch (op.kind) {
-    case 'gather': return { reads: [], writes: [op.x, LABELS_BUFFER] };
-    case 'dense_forward': return { reads: r(op.x, op.w, op.b), writes: [op.y] };
-    case 'dropout': return { reads: [op.x], writes: [op.y] };
-    case 'softmax_xent': return { reads: [op.logits, LABELS_BUFFER], writes: r(op.dlogits) };
-    case 'dense_backward_weights': return { reads: [op.x, op.dy], writes: r(op.dw, op.db) };
-    case 'dense_backward_input': return { reads: r(op.dy, op.w, op.reluOut), writes: [op.dx] };
-    case 'relu_backward': return { reads: [op.dy, op.y], writes: [op.dx] };
-    case 'dropout_backward': return { reads: [op.dy], writes: [op.dx] };
-    case 'adam': return { reads: [op.grad], writes: [op.param, op.m, op.v] };
+/** The op with every buffer it only reads renamed (inference reads a dropout's input instead of its output); the loss gets no gradient output. */
+function renameReads(op: OpRecordBase, resolve: (name: string) => string): OpRecordBase {
+  const { reads, writes } = opBuffers(op);
+  const out: Record<string, unknown> = { ...op };
+  for (const [k, v] of Object.entries(op)) {
+    if (typeof v !== 'string' || k === 'kind' || k === 'layer') continue;
+    if (reads.includes(v) && !writes.includes(v)) out[k] = resolve(v);
   }
+  if (op.kind === 'softmax_xent') out.dlogits = null;
+  return out as unknown as OpRecordBase;
 }
 
 /**
@@ -232,7 +195,7 @@ export function opBuffers(op: Op): { reads: string[]; writes: string[] } {
  * a buffer may take a slot whose previous occupant's last use is strictly
  * before this buffer's first write. Parameter-side buffers get their own slots.
  */
-function assignSlots(buffers: Omit<BufferInfo, 'slot'>[], ops: Op[]): { placed: BufferInfo[]; slots: SlotInfo[] } {
+function assignSlots(buffers: Omit<BufferInfo, 'slot'>[], ops: OpRecordBase[]): { placed: BufferInfo[]; slots: SlotInfo[] } {
   const first = new Map<string, number>(), last = new Map<string, number>();
   ops.forEach((op, i) => {
     const { reads, writes } = opBuffers(op);

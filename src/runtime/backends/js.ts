@@ -4,8 +4,8 @@
 
 import type { Backend, DatasetSlot, DatasetTensors, EvalResult, TrainMetrics } from '../backend.js';
 import type { Graph, Op } from '../graph.js';
-import * as ref from '../reference/kernels.js';
-import { rngKey } from '../rng.js';
+import { defOf } from '../../ops/index.js';
+import { softmaxRows } from '../../ops/softmax_xent.js';
 
 export class JsBackend implements Backend {
   readonly name = 'js' as const;
@@ -79,7 +79,7 @@ export class JsBackend implements Backend {
     for (let start = 0; start < count; start += B) {
       const rows = Math.min(B, count - start);
       for (const op of this.graph.inference) if (op.kind !== 'softmax_xent') this.run(op, rows, 0, data, identity, start);
-      ref.softmax(this.buf(this.graph.logits), out.subarray(start * C), rows, C);
+      softmaxRows(this.buf(this.graph.logits), out.subarray(start * C), rows, C);
     }
     return out;
   }
@@ -118,37 +118,17 @@ export class JsBackend implements Backend {
     return b;
   }
 
+  /** One op through its registered reference implementation (src/ops). */
   private run(op: Op, rows: number, step: number, data: DatasetTensors, order: Uint32Array, start: number): void {
     const g = this.graph;
-    switch (op.kind) {
-      case 'gather':
-        return ref.gather(data.images, data.labels, order, start, rows, op.features, this.buf(op.x), this.labels);
-      case 'dense_forward':
-        return ref.denseForward(this.buf(op.x), this.buf(op.w), op.b ? this.buf(op.b) : null, this.buf(op.y), rows, op.k, op.n, op.relu);
-      case 'dropout':
-      case 'dropout_backward': {
-        const [x, y] = op.kind === 'dropout' ? [op.x, op.y] : [op.dy, op.dx];
-        return ref.dropout(this.buf(x), this.buf(y), rows * op.features, rngKey(g.seed, op.stream, step), op.rate);
-      }
-      case 'softmax_xent': {
-        const { lossSum, correct } = ref.softmaxXent(this.buf(op.logits), this.labels, op.dlogits ? this.buf(op.dlogits) : null, rows, op.classes, rows);
-        this.metrics.lossSum += lossSum;
-        this.metrics.correct += correct;
-        this.metrics.samples += rows;
-        return;
-      }
-      case 'dense_backward_weights':
-        return ref.denseBackwardWeights(this.buf(op.x), this.buf(op.dy), this.buf(op.dw), op.db ? this.buf(op.db) : null, rows, op.k, op.n);
-      case 'dense_backward_input':
-        return ref.denseBackwardInput(this.buf(op.dy), this.buf(op.w), this.buf(op.dx), op.reluOut ? this.buf(op.reluOut) : null, rows, op.k, op.n);
-      case 'relu_backward':
-        return ref.reluBackward(this.buf(op.dy), this.buf(op.y), this.buf(op.dx), rows * op.features);
-      case 'adam': {
-        const o = g.optimizer;
-        const alpha = ref.adamStepSize(o, step + 1);
-        return ref.adam(this.buf(op.param), this.buf(op.grad), this.buf(op.m), this.buf(op.v), op.size, alpha, o.beta1, o.beta2, o.epsilon);
-      }
-    }
+    defOf(op).reference(op, {
+      buf: (name) => this.buf(name),
+      rows, step, seed: g.seed,
+      labels: this.labels,
+      optimizer: g.optimizer,
+      addMetrics: (lossSum, correct, n) => { this.metrics.lossSum += lossSum; this.metrics.correct += correct; this.metrics.samples += n; },
+      data: { images: data.images, labels: data.labels, order, start },
+    });
   }
 }
 

@@ -1,0 +1,55 @@
+// dense: Y = activation(X·W + b), W of shape [inputs, units] (Keras's
+// kernel layout), Glorot-uniform kernel and zero bias as Keras initialises
+// them. ReLU is fused into dense_forward; any other activation runs as its
+// own op on the pre-activation. Backward: the activation's gradient (unless
+// the layer above already applied the ReLU mask), then dW/db, then dX when
+// something below needs it (with the ReLU mask of the layer below fused in).
+
+import type { DenseLayerSpec } from '../config/types.js';
+import { lowerActivation, resolveActivation } from './activation-lowering.js';
+import { fmtShape, product, type Grad, type LayerDef } from './types.js';
+
+export const denseLayer: LayerDef<DenseLayerSpec> = {
+  type: 'dense',
+  infer(spec, [input], ctx) {
+    if (input!.length !== 1) {
+      ctx.error({ path: ctx.path, message: `dense layer needs a flat input but gets shape ${fmtShape(input!)}`, hint: 'add a flatten layer before it' });
+    }
+    // Carry on as if flattened, so one mistake gives one error.
+    const k = product(input!), n = spec.units;
+    const params = [{ name: 'kernel', shape: [k, n], init: 'glorot_uniform' as const, fanIn: k, fanOut: n }];
+    if (spec.use_bias) params.push({ name: 'bias', shape: [n], init: 'zeros' as never, fanIn: k, fanOut: n });
+    return { outputShape: [n], params, activation: resolveActivation(spec.activation).name };
+  },
+  lower(spec, info, [x], g) {
+    const k = x!.features, n = spec.units;
+    const decl = { fanIn: k, fanOut: n };
+    const w = g.param(info.name, { name: 'kernel', shape: [k, n], init: 'glorot_uniform', ...decl });
+    const b = spec.use_bias === false ? null : g.param(info.name, { name: 'bias', shape: [n], init: 'zeros', ...decl });
+    const act = resolveActivation(spec.activation);
+    const fused = act.op === 'relu';
+    const separate = act.op !== null && !fused;
+    const z = g.activation(separate ? `${info.name}/preact` : `${info.name}/out`, n);
+    g.forward({ kind: 'dense_forward', layer: info.name, x: x!.buffer, w, b, y: z, k, n, relu: fused } as never);
+    const zTensor = { buffer: z, shape: [n], features: n, needsGrad: true, reluOutput: fused };
+    const epilogue = separate ? lowerActivation(act, info.name, zTensor, `${info.name}/out`, g) : { output: zTensor };
+    return {
+      output: epilogue.output,
+      backward(dOut) {
+        let dz: Grad = dOut;
+        if (separate) dz = epilogue.backward!(dOut)[0]!;
+        else if (fused && !dOut.reluApplied) {
+          const pre = g.gradient(`grad:${info.name}/preact`, n);
+          g.backward({ kind: 'relu_backward', layer: info.name, dy: dOut.buffer, y: z, dx: pre, features: n } as never);
+          dz = { buffer: pre, reluApplied: true };
+        }
+        g.backward({ kind: 'dense_backward_weights', layer: info.name, x: x!.buffer, dy: dz.buffer, dw: `${w}:grad`, db: b ? `${b}:grad` : null, k, n } as never);
+        if (!x!.needsGrad) return [null];
+        const dx = g.gradient(`grad:${x!.buffer}`, k);
+        const reluOut = x!.reluOutput ? x!.buffer : null;
+        g.backward({ kind: 'dense_backward_input', layer: info.name, dy: dz.buffer, w, dx, reluOut, k, n } as never);
+        return [{ buffer: dx, reluApplied: reluOut !== null }];
+      },
+    };
+  },
+};

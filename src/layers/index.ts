@@ -1,0 +1,20 @@
+// The layer registry: every layer type a model file may use, one file each.
+// Shape inference (src/config/shapes.ts) and the graph compiler
+// (src/runtime/graph.ts) look layers up here.
+
+import type { LayerSpec } from '../config/types.js';
+import { activationLayer } from './activation.js';
+import { denseLayer } from './dense.js';
+import { dropoutLayer } from './dropout.js';
+import { flattenLayer } from './flatten.js';
+import type { LayerDef } from './types.js';
+
+export const LAYERS: readonly LayerDef<never>[] = [flattenLayer, denseLayer, dropoutLayer, activationLayer] as never;
+
+const BY_TYPE = new Map<string, LayerDef>(LAYERS.map((l) => [l.type, l as unknown as LayerDef]));
+
+export function layerDef(spec: LayerSpec): LayerDef {
+  const d = BY_TYPE.get(spec.type);
+  if (!d) throw new Error(`unknown layer type '${spec.type}'`);
+  return d;
+}

@@ -1,0 +1,86 @@
+// The op registry: every op Tessera's graphs are made of, one file each.
+// Everything that handles ops (the graph's liveness analysis, the js, wasm
+// and webgpu backends, the generated AssemblyScript step loop, `tessera
+// bench`, custom kernels, docs/kernels.md, the schema's `kernels:` names and
+// the conformance tests) loops over this list instead of naming ops.
+//
+// Adding an op: write src/ops/<op>.ts (see docs/architecture.md), add it
+// here, and give it a WGSL kernel in kernels/wgsl and an AssemblyScript
+// function in kernels/as.
+
+import { adamOp } from './adam.js';
+import { denseBackwardInputOp } from './dense_backward_input.js';
+import { denseBackwardWeightsOp } from './dense_backward_weights.js';
+import { denseForwardOp } from './dense_forward.js';
+import { dropoutBackwardOp, dropoutOp } from './dropout.js';
+import { gatherOp } from './gather.js';
+import { reluBackwardOp } from './relu_backward.js';
+import { softmaxXentOp } from './softmax_xent.js';
+import { ACTIVATION_OPS } from './activations.js';
+import type { OpDef, OpRecordBase } from './types.js';
+
+/** Every registered op, in the order docs and benches list them. */
+export const OPS = [
+  gatherOp,
+  denseForwardOp,
+  denseBackwardWeightsOp,
+  denseBackwardInputOp,
+  reluBackwardOp,
+  dropoutOp,
+  dropoutBackwardOp,
+  softmaxXentOp,
+  adamOp,
+  ...ACTIVATION_OPS,
+] as const;
+
+type RecordOf<D> = D extends OpDef<infer T> ? T : never;
+
+/** An op record of any registered kind. */
+export type Op = RecordOf<(typeof OPS)[number]>;
+export type OpKind = Op['kind'];
+
+const BY_KIND = new Map<string, OpDef>(OPS.map((d) => [d.kind, d as unknown as OpDef]));
+
+export function isOpKind(kind: string): kind is OpKind {
+  return BY_KIND.has(kind);
+}
+
+/** The definition of an op kind; throws for one that is not registered. */
+export function opDef(kind: string): OpDef {
+  const d = BY_KIND.get(kind);
+  if (!d) throw new Error(`unknown op '${kind}'; registered ops: ${[...BY_KIND.keys()].join(', ')}`);
+  return d;
+}
+
+/** The definition of an op record's kind. */
+export function defOf(op: OpRecordBase): OpDef {
+  return opDef(op.kind);
+}
+
+/** Buffer names an op record reads and writes. */
+export function opBuffers(op: OpRecordBase): { reads: string[]; writes: string[] } {
+  return defOf(op).buffers(op);
+}
+
+/** Kinds a user's kernel may replace (those with a contract). */
+export function replaceableOps(): OpDef[] {
+  return [...BY_KIND.values()].filter((d) => d.custom !== null);
+}
+
+/** Kinds `tessera bench` can check and time. */
+export function benchableOps(): OpDef[] {
+  return [...BY_KIND.values()].filter((d) => d.bench !== null);
+}
+
+/** Every op kind, in registry order. */
+export const OP_KINDS: readonly string[] = OPS.map((d) => d.kind);
+
+// Op codes must be unique: the wasm plan's records start with them.
+{
+  const seen = new Map<number, string>();
+  for (const d of OPS) {
+    const other = seen.get(d.wasm.code);
+    if (other) throw new Error(`ops ${other} and ${d.kind} share wasm op code ${d.wasm.code}`);
+    seen.set(d.wasm.code, d.kind);
+  }
+}
