@@ -9,7 +9,8 @@
 //   const probs = await model.predict(test.images.subarray(0, 784), 1);   // 10 class probabilities
 //
 // createModel picks the backend as the YAML says (`backend: auto` takes
-// WebGPU through navigator.gpu when an adapter exists, else WASM) and
+// WebGPU through navigator.gpu on a hardware adapter, else WASM: SwiftShader
+// and other software adapters rank below it, select.ts) and
 // `model.backendChoice` says which and why. Importing this module registers
 // the wasm and webgpu backend factories with createBackend.
 
@@ -44,7 +45,7 @@ import type { DatasetTensors } from './runtime/backend.js';
 import { registerBuiltinBackends } from './runtime/backends/register.js';
 
 // The browser build carries all three backends: createBackend('auto', { gpu: navigator.gpu })
-// takes WebGPU when an adapter exists, else WASM (then js).
+// takes WebGPU on a hardware adapter, else WASM (then js).
 registerBuiltinBackends();
 import { DATASET_FACTS } from './config/types.js';
 import { DataError, formatCount } from './data/errors.js';

@@ -1,14 +1,17 @@
 // Node-side backend creation for the CLI and Node users: registers the wasm
-// and webgpu backends and hands Dawn's GPU (src/node/webgpu.ts) to
-// createBackend. Dawn is only loaded when the request can use WebGPU
-// ('auto' or 'webgpu'), so `--backend wasm` starts no GPU driver.
+// and webgpu backends and hands Dawn's GPU and adapter (src/node/webgpu.ts)
+// to createBackend. Dawn is only loaded when the request can use WebGPU
+// ('auto' or 'webgpu'), so `--backend wasm` starts no GPU driver. When
+// 'auto' judges the adapter software (select.ts) it takes wasm without
+// requesting a device, and Dawn's objects are let go so that an open GPU
+// instance neither competes with the wasm kernels nor keeps the process alive.
 
 import { createBackend, type BackendRequest } from './runtime/select.js';
 import type { Backend } from './runtime/backend.js';
 import { registerBuiltinBackends } from './runtime/backends/register.js';
 import type { WasmBackendOptions } from './runtime/backends/wasm.js';
 import type { WebGpuBackendOptions } from './runtime/backends/webgpu.js';
-import { requestNodeGpu } from './node/webgpu.js';
+import { releaseNodeGpu, requestNodeGpu } from './node/webgpu.js';
 
 /**
  * `webgpu`, `wasm`: extra options for those backends (e.g. customKernels from
@@ -25,5 +28,17 @@ export async function createNodeBackend(name: BackendRequest, webgpu: Partial<We
     return createBackend(name, { gpu: null, gpuReason: found.reason });
   }
   registerBuiltinBackends({ ...webgpu, adapter: found.adapter, backendLabel: found.backend, featureLevel: found.featureLevel }, wasm);
-  return createBackend(name, { gpu: found.gpu });
+  let picked: Backend | undefined;
+  try {
+    const chosen = await createBackend(name, { gpu: found.gpu, adapter: found.adapter });
+    picked = chosen.backend;
+    return chosen;
+  } finally {
+    if (picked?.name !== 'webgpu') {
+      // The registered webgpu factory holds the adapter: replace it with one
+      // that holds nothing of Dawn's, then let the GPU go.
+      registerBuiltinBackends({}, wasm);
+      releaseNodeGpu(found.gpu);
+    }
+  }
 }

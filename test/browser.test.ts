@@ -4,9 +4,10 @@
 // (scripts/build-browser.mjs, esbuild, about a second) and starts the static
 // server on a free port of 127.0.0.1.
 //
-//   1. WebGPU: the page trains 63 steps (2,000 examples, one epoch, seed 42)
-//      on SwiftShader; the loss falls, and every progress window's mean loss
-//      matches Node's webgpu backend (Dawn on Mesa) from the same seed.
+//   1. WebGPU (?backend=webgpu): the page trains 63 steps (2,000 examples,
+//      one epoch, seed 42) on SwiftShader; the loss falls, and every progress
+//      window's mean loss matches Node's webgpu backend (Dawn on Mesa) from
+//      the same seed. On auto the page takes WASM, as SwiftShader is software.
 //   2. navigator.gpu removed before load: the page falls back to WASM, says
 //      so, and the same training matches Node's wasm backend.
 //   3. Invalid YAML in the editor: the errors show the right line and column,
@@ -174,7 +175,7 @@ const browserTests: [string, () => Promise<void>][] = [];
 const bt = (name: string, fn: () => Promise<void>) => browserTests.push([name, fn]);
 
 bt('WebGPU (SwiftShader): trains, loss falls, and matches Node\'s webgpu backend from the same seed', async () => {
-  const page = await openPage(QUERY);
+  const page = await openPage(`${QUERY}&backend=webgpu`);
   const before = await pageState(page);
   assert.is(before.backend?.name, 'webgpu', `the page should take WebGPU; it says: ${before.backend?.line}`);
   const line = await page.textContent('#backend');
@@ -208,6 +209,12 @@ bt('WebGPU (SwiftShader): trains, loss falls, and matches Node\'s webgpu backend
   console.log(`  downloaded weights vs Node's after the same steps: largest difference ${worst.toExponential(2)}`);
   assert.ok(worst < 1e-4, `the downloaded weights should match Node's trained weights, largest difference ${worst}`);
   assert.ok(Math.abs(st.test!.accuracy - node.test.accuracy) <= 2 / TEST_LIMIT, `test accuracy ${st.test!.accuracy} in the page vs ${node.test.accuracy} in Node`);
+});
+
+bt('on auto the page ranks SwiftShader (software) below WASM and says why', async () => {
+  const page = await openPage('');
+  assert.is((await pageState(page)).backend?.name, 'wasm');
+  assert.is(await page.textContent('#backend'), 'WASM: webgpu adapter is a software rasteriser (google; swiftshader)');
 });
 
 bt('without navigator.gpu the page falls back to WASM, says so, and matches Node\'s wasm backend', async () => {
@@ -291,7 +298,7 @@ bt('weights trained in Node predict the same classes in the page, and a drawn "1
     model.dispose();
   }
 
-  const page = await openPage('');
+  const page = await openPage('?backend=webgpu');
   await page.setInputFiles('#weights-file', file);
   await page.waitForFunction(() => (window as unknown as { __app: { state: PageState } }).__app.state.weights !== null, null, { timeout: 30_000 });
   assert.match((await page.textContent('#weights-status')) ?? '', /browser-node-weights\.safetensors/);

@@ -26,8 +26,9 @@ export interface NodeGpu {
 
 export type NodeGpuResult = NodeGpu | { gpu: null; reason: string };
 
-// Dawn's GPU objects must outlive every device made from them: keep them.
-const keep: GPU[] = [];
+// Dawn's GPU objects must outlive every device made from them: keep them
+// until releaseNodeGpu says no device will be made.
+const keep = new Set<GPU>();
 
 interface Attempt { flags: string[]; featureLevel: 'core' | 'compatibility'; name: string }
 
@@ -63,9 +64,9 @@ export async function requestNodeGpu(): Promise<NodeGpuResult> {
   for (const a of attempts()) {
     try {
       const gpu = mod.create(a.flags);
-      keep.push(gpu);
       const adapter = await gpu.requestAdapter({ featureLevel: a.featureLevel });
       if (adapter) {
+        keep.add(gpu);
         return { gpu, adapter, adapterInfo: adapter.info, backend: `Dawn ${a.name} backend`, featureLevel: a.featureLevel };
       }
       tried.push(`${a.name}/${a.featureLevel}: no adapter`);
@@ -78,4 +79,14 @@ export async function requestNodeGpu(): Promise<NodeGpuResult> {
     gpu: null,
     reason: `Dawn found no WebGPU adapter (${tried.join('; ')}). On a machine without a GPU install Mesa's drivers: apt-get install libvulkan1 mesa-vulkan-drivers libegl1 libegl-mesa0 libgles2`,
   };
+}
+
+/**
+ * Forget a GPU that no device was made from (e.g. `backend: auto` judged its
+ * adapter software and took wasm), so that nothing of Dawn's is referenced
+ * any more: a live Dawn instance can keep the process from exiting
+ * (https://issues.chromium.org/issues/387965810).
+ */
+export function releaseNodeGpu(gpu: GPU): void {
+  keep.delete(gpu);
 }

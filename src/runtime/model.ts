@@ -88,7 +88,7 @@ async function openBackend(kind: BackendKind, options: { gpu?: GPU | null; gpuRe
   let why: string;
   if (backend.name === 'webgpu') why = backend.description.replace(/^webgpu \((.*)\)$/, '$1');
   else if (kind !== 'auto') why = reason;
-  else why = /no WebGPU \((.*?)\)(, no wasm|, using)/.exec(reason)?.[1] ?? reason;
+  else why = /no WebGPU \((.*?)\)(, no wasm|, using)/.exec(reason)?.[1] ?? /^auto: (webgpu adapter is .*?), (?:no wasm|using) /.exec(reason)?.[1] ?? reason;
   return { backend, choice: { name: backend.name, description: backend.description, reason: why, detail: reason } };
 }
 
