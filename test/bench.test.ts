@@ -18,7 +18,7 @@ import { toCustomWasmKernel, type AsKernel } from '../src/bench/custom-as.js';
 import { loadCustomKernel } from '../src/bench/load-node.js';
 import { parseWgslKernel, toCustomKernel, type WgslKernel } from '../src/bench/custom-wgsl.js';
 import { JsOpRunner } from '../src/bench/js.js';
-import { BENCH_OPS, caseFromMKN, makeData } from '../src/bench/ops.js';
+import { ADAM, ADAM_T, BENCH_OPS, caseFromMKN, DROPOUT_KEY, DROPOUT_RATE, makeData, shapeText, type OpCase, type OpData } from '../src/bench/ops.js';
 import { KernelRejectedError } from '../src/bench/runner.js';
 import { verifyCustomKernels, verifyCustomWasmKernels } from '../src/bench/verify.js';
 import { WasmOpRunner } from '../src/bench/wasm.js';
@@ -31,6 +31,9 @@ import { compileGraph } from '../src/runtime/graph.js';
 import { initParams } from '../src/runtime/params.js';
 
 import { tessera } from './support/cli.js';
+import { beforeOrFail } from './support/setup.js';
+import { relErr, updateErr } from './support/compare.js';
+import { adam64, dense64, denseGradInput64, denseGradWeights64, dropout64, dropoutKeep64, keyBig, reluGrad64, softmaxXent64 } from './support/oracle64.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
 const EXAMPLE = 'examples/custom-kernel/dense_forward_4x8.wgsl';
@@ -43,18 +46,67 @@ function variant(name: string, from: string, to: string): string {
   return file;
 }
 const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+const AWKWARD: [number, number, number][] = [[1, 1, 1], [3, 7, 5], [7, 33, 10]];
+
+/** What an op's outputs are by the float64 formulas, from the same inputs (the bench's names and constants). */
+function oracleOf(c: OpCase, data: OpData): { arrays: Record<string, Float64Array>; scalars: Record<string, number> } {
+  const i = data.inputs;
+  const [M, K, N] = c.dims as [number, number, number];
+  switch (c.op) {
+    case 'dense_forward': return { arrays: { y: dense64(i.x!, i.w!, i.b!, M, K, N, true) }, scalars: {} };
+    case 'dense_backward_weights': return { arrays: denseGradWeights64(i.x!, i.dy!, M, K, N), scalars: {} };
+    case 'dense_backward_input': return { arrays: { dx: denseGradInput64(i.dy!, i.w!, i.reluOut!, M, K, N) }, scalars: {} };
+    case 'relu_backward': return { arrays: { dx: reluGrad64(i.dy!, i.y!) }, scalars: {} };
+    case 'dropout': {
+      // The bench's dropout: seed 42, stream 16, step 3 (src/bench/ops.ts), rate DROPOUT_RATE.
+      assert.is(Number(keyBig(42, 16, 3)), DROPOUT_KEY, 'the bench dropout key is hash key (42, 16, 3)');
+      return { arrays: { y: dropout64(i.x!, dropoutKeep64(keyBig(42, 16, 3), i.x!.length, DROPOUT_RATE), DROPOUT_RATE) }, scalars: {} };
+    }
+    case 'softmax_xent': {
+      const r = softmaxXent64(i.logits!, data.labels!, M, K);
+      return { arrays: { dlogits: r.dlogits }, scalars: { lossSum: r.lossSum, correct: r.correct } };
+    }
+    case 'adam': return { arrays: adam64(i.p!, i.g!, i.m!, i.v!, ADAM, ADAM_T), scalars: {} };
+  }
+}
 
 // ---------------------------------------------------------------- no GPU needed
 
-test('js and wasm runners match the reference on every op at awkward shapes', async () => {
+test('the wasm runner matches the reference on every op at awkward shapes', async () => {
   const wasm = await WasmOpRunner.create(false);
-  for (const shape of [[1, 1, 1], [3, 7, 5], [7, 33, 10]] as [number, number, number][]) {
+  for (const shape of AWKWARD) {
+    for (const op of BENCH_OPS) {
+      const row = await benchCase(caseFromMKN(op, shape), 'wasm', 'built-in', wasm, null, 'check only');
+      assert.is(row.status, 'ok', `wasm ${op} ${row.shape}: ${row.message}`);
+      assert.ok(row.maxRelErr !== null && row.maxRelErr < 1e-5, `wasm ${op}: ${row.maxRelErr}`);
+    }
+  }
+});
+
+// The js runner runs the reference kernels themselves, so checking it against
+// the reference would compare them with themselves: it is checked against
+// independent float64 formulas instead (test/support/oracle64.ts).
+test('the js runner matches independent float64 formulas on every op at awkward shapes', async () => {
+  const js = new JsOpRunner();
+  for (const shape of AWKWARD) {
     for (const op of BENCH_OPS) {
       const c = caseFromMKN(op, shape);
-      for (const [name, runner] of [['js', new JsOpRunner()], ['wasm', wasm]] as const) {
-        const row = await benchCase(c, name, 'built-in', runner, null, 'check only');
-        assert.is(row.status, 'ok', `${name} ${op} ${row.shape}: ${row.message}`);
-        assert.ok(row.maxRelErr !== null && row.maxRelErr < 1e-5, `${name} ${op}: ${row.maxRelErr}`);
+      const data = makeData(c);
+      const prepared = await js.prepare(c, data);
+      const got = await prepared.check();
+      prepared.dispose();
+      const want = oracleOf(c, data);
+      const tag = `js ${op} ${shapeText(c)}`;
+      assert.equal(Object.keys(want.arrays).sort(), Object.keys(data.expected).sort(), `${tag}: every output is checked`);
+      for (const [name, w] of Object.entries(want.arrays)) {
+        const a = got.arrays[name]!;
+        // Adam's parameters: the error relative to the step, not to the parameters.
+        const e = op === 'adam' && name === 'p' ? updateErr(a, data.inputs.p!, w) : relErr(a, w);
+        assert.ok(e < 1e-5, `${tag} ${name}: error ${e}`);
+      }
+      for (const [name, w] of Object.entries(want.scalars)) {
+        const a = got.scalars?.[name];
+        assert.ok(a !== undefined && Math.abs(a - w) <= 1e-9 * Math.max(1, Math.abs(w)), `${tag} ${name}: ${a} vs ${w}`);
       }
     }
   }
@@ -324,7 +376,7 @@ if (!gpu.gpu) {
   // An adapter makes one device: ask for a fresh one per device.
   const freshAdapter = async () => (await gpu.gpu.requestAdapter({ featureLevel: 'compatibility' }))!;
   let runner: WebGpuOpRunner;
-  test.before(async () => { runner = await WebGpuOpRunner.create(gpu.adapter, 'test'); });
+  beforeOrFail(test, 'bench setup (the WebGPU op runner)', async () => { runner = await WebGpuOpRunner.create(gpu.adapter, 'test'); });
   test.after(() => runner?.dispose());
 
   test('webgpu: built-in kernels pass the check; the example custom dense_forward passes at awkward shapes', async () => {
@@ -379,7 +431,7 @@ if (!gpu.gpu) {
     const trainWith = async (custom: WgslKernel | null) => {
       const b = await WebGpuBackend.create(gpu.gpu!, { adapter: await freshAdapter(), customKernels: custom ? { dense_forward: toCustomKernel(custom) } : {} });
       try {
-        if (custom) assert.match(b.description, `custom dense_forward: ${EXAMPLE}`);
+        if (custom) assert.match(b.description, `custom dense_forward: ${custom.file}`);
         await b.prepare(graph, initParams(graph));
         await b.setDataset('train', { images, labels, count, features: graph.inputFeatures });
         await b.setOrder(Uint32Array.from({ length: count }, (_, i) => i));
@@ -392,11 +444,13 @@ if (!gpu.gpu) {
     const builtin = await trainWith(null);
     const mine = await trainWith(k);
     assert.ok(Math.abs(builtin.metrics.lossSum - mine.metrics.lossSum) <= 1e-4 * builtin.metrics.lossSum, `loss ${builtin.metrics.lossSum} vs ${mine.metrics.lossSum}`);
-    builtin.params.forEach((p, i) => {
-      let d = 0, s = 0;
-      for (let j = 0; j < p.length; j++) { d = Math.max(d, Math.abs(p[j]! - mine.params[i]![j]!)); s = Math.max(s, Math.abs(p[j]!)); }
-      assert.ok(d / s < 1e-4, `param ${i}: ${d / s}`);
-    });
+    builtin.params.forEach((p, i) => assert.ok(relErr(mine.params[i]!, p) < 1e-4, `param ${i}: ${relErr(mine.params[i]!, p)}`));
+    // The backend really runs the user's kernel: one that forgets the bias (which is
+    // non-zero from the second step on) trains differently, by far more than rounding.
+    const noBiasFile = variant('nobias-train.wgsl', 'if (HAS_BIAS) {', 'if (false) {');
+    const noBias = await trainWith(parseWgslKernel('dense_forward', noBiasFile, readFileSync(noBiasFile, 'utf8')));
+    const moved = Math.max(...builtin.params.map((p, i) => relErr(noBias.params[i]!, p)));
+    assert.ok(moved > 1e-3, `a kernel without the bias changed the trained parameters by only ${moved}`);
     // The check train runs first: the wrong kernel is refused at the model's shapes.
     const wrongFile = variant('wrong2.wgsl', 'acc[2u * i] += xv * wv[0];', 'acc[2u * i] += xv * wv[1];');
     const device = await (await freshAdapter()).requestDevice();
