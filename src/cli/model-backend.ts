@@ -1,9 +1,9 @@
 // The backend for a model file, as train, eval and predict all need it: the
 // model file's custom kernels (`kernels:`) are loaded, handed to the backend
 // they are written for, and checked against the reference at the model's
-// shapes before anything runs with them.
+// shapes before anything runs with them. Node's half of building a Model:
+// Model.plan gives the graph, this the backend, Model.open joins them.
 
-import type { ModelSpec } from '../config/types.js';
 import { isAsKernel, toCustomWasmKernel, type AsKernel } from '../bench/custom-as.js';
 import { toCustomKernel, type WgslKernel } from '../bench/custom-wgsl.js';
 import { loadCustomKernels, type LoadedKernel } from '../bench/load-node.js';
@@ -13,8 +13,10 @@ import type { Backend } from '../runtime/backend.js';
 import { WasmBackend, type WasmBackendOptions } from '../runtime/backends/wasm.js';
 import { WebGpuBackend, type WebGpuBackendOptions } from '../runtime/backends/webgpu.js';
 import type { Graph } from '../runtime/graph.js';
+import type { ModelPlan } from '../runtime/model.js';
 import type { BackendRequest } from '../runtime/select.js';
 import { UserError } from './user-error.js';
+
 /** The model file's WGSL kernels (webgpu backend) and AssemblyScript kernels (wasm backend). */
 function splitKernels(custom: Record<string, LoadedKernel>): { wgsl: Record<string, WgslKernel>; as: Record<string, AsKernel> } {
   const entries = Object.entries(custom);
@@ -56,18 +58,18 @@ async function checkCustomKernels(backend: Backend, graph: Graph, custom: Record
   return check.lines;
 }
 
-
 /**
- * Create the backend `name` for this model with its custom kernels, checked.
- * `kernelLines` say which custom kernels are in use (for a header); the
- * backend is disposed if the check fails.
+ * Create (not prepare) the backend `name` for a model plan, with the model
+ * file's custom kernels, checked at the plan's shapes. The command hands it
+ * to Model.open. `kernelLines` say which custom kernels are in use (for a
+ * header); the backend is disposed if the check fails.
  */
-export async function createModelBackend(spec: ModelSpec, graph: Graph, name: BackendRequest): Promise<{ backend: Backend; reason: string; kernelLines: string[] }> {
-  const custom = await loadCustomKernels(spec.kernels);
+export async function createModelBackend(plan: ModelPlan, name: BackendRequest): Promise<{ backend: Backend; reason: string; kernelLines: string[] }> {
+  const custom = await loadCustomKernels(plan.spec.kernels);
   const kernels = backendKernels(custom);
   const { backend, reason } = await createNodeBackend(name, { customKernels: kernels.webgpu }, { customKernels: kernels.wasm });
   try {
-    return { backend, reason, kernelLines: await checkCustomKernels(backend, graph, custom) };
+    return { backend, reason, kernelLines: await checkCustomKernels(backend, plan.graph, custom) };
   } catch (e) {
     backend.dispose();
     throw e;

@@ -13,6 +13,12 @@
 // The backend follows the spec's `backend:` (auto | webgpu | wasm | js)
 // unless options.backend overrides it; `model.backendChoice` says which
 // backend runs and why (a page shows "WASM: navigator.gpu missing").
+//
+// This is the one way a model is built, in a page and in the CLI alike:
+// Model.plan (spec -> graph), then Model.open (backend + weights). createModel
+// does both; the CLI runs them apart so that it can check a weights file
+// against the graph, and load a model file's custom kernels into the
+// backend, before anything is prepared.
 
 import { ConfigErrors } from '../config/errors.js';
 import type { BackendKind, ModelSpec } from '../config/types.js';
@@ -22,7 +28,7 @@ import { compileGraph, type Graph } from './graph.js';
 import { initParams } from './params.js';
 import { checkWeightsAgainstGraph, decodeSafetensorsFile, encodeSafetensors } from './safetensors.js';
 import { createBackend } from './select.js';
-import { fit, type FitResult, type TrainEvent } from './trainer.js';
+import { fit, predict, type FitResult, type Prediction, type TrainEvent } from './trainer.js';
 
 export interface BackendChoice {
   name: Backend['name'];
@@ -54,6 +60,17 @@ export interface CreateModelOptions {
   gpuReason?: string;
   /** Override training.batch_size. */
   batchSize?: number;
+  /**
+   * Starting weights in graph.params order (e.g. a weights file checked
+   * against plan.graph), instead of the seed's initial ones.
+   */
+  weights?: Float32Array[];
+}
+
+/** A validated spec and its compiled graph: everything of a model that needs no backend. */
+export interface ModelPlan {
+  readonly spec: ModelSpec;
+  readonly graph: Graph;
 }
 
 /** The means over the steps since the previous progress event: the "step window" a live plot shows. */
@@ -111,6 +128,11 @@ export class Model {
 
   /** See createModel. */
   static async create(source: string | ModelSpec, options: CreateModelOptions = {}): Promise<Model> {
+    return Model.open(Model.plan(source, options), options);
+  }
+
+  /** Validates YAML text (or takes a spec) and compiles its graph. Throws ConfigErrors for an invalid model. */
+  static plan(source: string | ModelSpec, options: Pick<CreateModelOptions, 'fileName' | 'batchSize'> = {}): ModelPlan {
     let spec: ModelSpec;
     if (typeof source === 'string') {
       const r = validateModelConfig(source, options.fileName ?? 'model.yaml');
@@ -119,15 +141,32 @@ export class Model {
     } else {
       spec = source;
     }
-    const graph = compileGraph(spec, options.batchSize ?? spec.training.batch_size);
+    return { spec, graph: compileGraph(spec, options.batchSize ?? spec.training.batch_size) };
+  }
+
+  /**
+   * Opens the backend for a plan (or takes the one given) and prepares it
+   * with options.weights, else the seed's initial weights. A backend given
+   * as an instance stays the caller's to dispose if this throws; one opened
+   * here is disposed.
+   */
+  static async open(plan: ModelPlan, options: CreateModelOptions = {}): Promise<Model> {
+    const { spec, graph } = plan;
     let opened: { backend: Backend; choice: BackendChoice };
-    if (typeof options.backend === 'object' && options.backend !== null) {
-      const b = options.backend;
+    const given = typeof options.backend === 'object' && options.backend !== null;
+    if (given) {
+      const b = options.backend as Backend;
       opened = { backend: b, choice: { name: b.name, description: b.description, reason: 'given by the caller', detail: 'given by the caller' } };
     } else {
-      opened = await openBackend(options.backend ?? spec.backend, options);
+      opened = await openBackend((options.backend as BackendKind | undefined) ?? spec.backend, options);
     }
-    await opened.backend.prepare(graph, initParams(graph));
+    try {
+      if (options.weights) checkParams(graph, options.weights, 'weights');
+      await opened.backend.prepare(graph, options.weights ?? initParams(graph));
+    } catch (e) {
+      if (!given) opened.backend.dispose();
+      throw e;
+    }
     return new Model(spec, graph, opened.backend, opened.choice);
   }
 
@@ -179,10 +218,12 @@ export class Model {
 
   /** Class probabilities [count × classes] for `count` images of graph.inputFeatures uint8 pixels each. */
   async predict(images: Uint8Array, count: number): Promise<Float32Array> {
-    this.live();
-    const F = this.graph.inputFeatures;
-    if (images.length < count * F) throw new Error(`predict: ${count} images need ${count * F} pixels, got ${images.length}`);
-    return this.backend.predict(images.subarray(0, count * F), count);
+    return this.backend.predict(this.batchOf(images, count), count);
+  }
+
+  /** predict, plus the most probable class of each image (the trainer's predict). */
+  async classify(images: Uint8Array, count: number): Promise<Prediction> {
+    return predict(this.backend, this.batchOf(images, count), count);
   }
 
   /** Copies of the parameters, graph.params order. */
@@ -193,10 +234,7 @@ export class Model {
 
   async setWeights(params: Float32Array[]): Promise<void> {
     this.live();
-    if (params.length !== this.graph.params.length) throw new Error(`setWeights: ${params.length} tensors for ${this.graph.params.length} parameters`);
-    this.graph.params.forEach((p, i) => {
-      if (params[i].length !== p.size) throw new Error(`setWeights: ${p.name} needs ${p.size} values, got ${params[i].length}`);
-    });
+    checkParams(this.graph, params, 'setWeights');
     await this.backend.writeParams(params);
     await this.backend.resetOptimizer();
   }
@@ -220,9 +258,25 @@ export class Model {
     this.backend.dispose();
   }
 
+  /** The first `count` images' pixels, checked to be there. */
+  private batchOf(images: Uint8Array, count: number): Uint8Array {
+    this.live();
+    const F = this.graph.inputFeatures;
+    if (images.length < count * F) throw new Error(`predict: ${count} images need ${count * F} pixels, got ${images.length}`);
+    return images.subarray(0, count * F);
+  }
+
   private live(): void {
     if (this.disposed) throw new Error('this model was disposed');
   }
+}
+
+/** One tensor per parameter of the graph, each of the parameter's size. */
+function checkParams(graph: Graph, params: Float32Array[], what: string): void {
+  if (params.length !== graph.params.length) throw new Error(`${what}: ${params.length} tensors for ${graph.params.length} parameters`);
+  graph.params.forEach((p, i) => {
+    if (params[i].length !== p.size) throw new Error(`${what}: ${p.name} needs ${p.size} values, got ${params[i].length}`);
+  });
 }
 
 /** Validate YAML text (or take a spec), compile it, open and prepare its backend. Throws ConfigErrors for an invalid model. */

@@ -28,9 +28,10 @@ import { WasmBackend, type WasmBackendOptions } from '../../runtime/backends/was
 import { WebGpuBackend, describeAdapter, type WebGpuBackendOptions } from '../../runtime/backends/webgpu.js';
 import { compileGraph, type Graph } from '../../runtime/graph.js';
 import { parseCommandArgs, type Command } from '../command.js';
+import { intFlag } from '../flags.js';
 import { renderTable } from '../format.js';
+import { loadModelSpec } from '../model-file.js';
 import { UsageError, UserError } from '../user-error.js';
-import { intFlag, loadModelSpec } from './train.js';
 
 const FLAGSHIP = fileURLToPath(new URL('../../../models/mnist.yaml', import.meta.url));
 

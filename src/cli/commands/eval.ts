@@ -2,12 +2,14 @@
 // saved weights, printed in the same form as `tessera train` prints them.
 
 import { loadWeights } from '../../data/weights-node.js';
-import { compileGraph } from '../../runtime/graph.js';
+import { Model } from '../../runtime/model.js';
 import { parseCommandArgs, type Command } from '../command.js';
-import { createModelBackend } from '../model-backend.js';
+import { backendFlag, intFlag, modelFile } from '../flags.js';
 import { formatDuration } from '../format.js';
+import { createModelBackend } from '../model-backend.js';
+import { loadModelData, loadModelSpec } from '../model-file.js';
+import { testLine } from '../results.js';
 import { UsageError } from '../user-error.js';
-import { backendFlag, intFlag, loadModelData, loadModelSpec, modelFile, testLine } from './train.js';
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -37,20 +39,21 @@ Options:
     const spec = await loadModelSpec(file);
     if (batchSize !== undefined) spec.training.batch_size = batchSize;
     const backendName = backendFlag(values, spec);
-    const graph = compileGraph(spec);
-    const { params } = await loadWeights(weightsFile, graph);
-    const { backend } = await createModelBackend(spec, graph, backendName);
+    const plan = Model.plan(spec);
+    // The weights are checked against the graph before any backend starts.
+    const { params } = await loadWeights(weightsFile, plan.graph);
+    const { backend } = await createModelBackend(plan, backendName);
+    let model: Model | undefined;
     try {
       const data = await loadModelData(spec, file);
       const t0 = performance.now();
-      await backend.prepare(graph, params);
-      await backend.setDataset('test', data.test);
-      const result = await backend.evaluate('test');
+      model = await Model.open(plan, { backend, weights: params });
+      const result = await model.evaluate(data.test);
       process.stdout.write(`${testLine(result)}\n`);
       process.stdout.write(`time ${formatDuration(performance.now() - t0)} (${backend.name})\n`);
       return 0;
     } finally {
-      backend.dispose();
+      (model ?? backend).dispose();
     }
   },
 };

@@ -3,13 +3,13 @@
 
 import { readIdxFile } from '../../data/node.js';
 import { loadWeights } from '../../data/weights-node.js';
-import { compileGraph } from '../../runtime/graph.js';
-import { predict } from '../../runtime/trainer.js';
+import { Model } from '../../runtime/model.js';
 import { parseCommandArgs, type Command } from '../command.js';
-import { createModelBackend } from '../model-backend.js';
+import { backendFlag, intFlag, modelFile } from '../flags.js';
 import { formatInt, renderTable } from '../format.js';
+import { createModelBackend } from '../model-backend.js';
+import { loadModelData, loadModelSpec } from '../model-file.js';
 import { UsageError, UserError } from '../user-error.js';
-import { backendFlag, intFlag, loadModelData, loadModelSpec, modelFile } from './train.js';
 
 /** "0,1,5-9" -> [0, 1, 5, 6, 7, 8, 9]. */
 function parseIndices(text: string): number[] {
@@ -70,7 +70,8 @@ Options:
 
     const spec = await loadModelSpec(file);
     const backendName = backendFlag(values, spec);
-    const graph = compileGraph(spec);
+    const plan = Model.plan(spec);
+    const { graph } = plan;
     const weightsFile = String(values.weights);
     const { params } = await loadWeights(weightsFile, graph);
     const F = graph.inputFeatures;
@@ -103,10 +104,11 @@ Options:
       sel = { ids: Array.from({ length: take }, (_, i) => i), images: idx.data.subarray(0, take * F), labels, source: path };
     }
 
-    const { backend } = await createModelBackend(spec, graph, backendName);
+    const { backend } = await createModelBackend(plan, backendName);
+    let model: Model | undefined;
     try {
-      await backend.prepare(graph, params);
-      const p = await predict(backend, sel.images, sel.ids.length);
+      model = await Model.open(plan, { backend, weights: params });
+      const p = await model.classify(sel.images, sel.ids.length);
       const C = p.numClasses;
       const probs = (i: number) => Array.from(p.probabilities.subarray(i * C, (i + 1) * C));
       if (values.json) {
@@ -136,7 +138,7 @@ Options:
       }
       return 0;
     } finally {
-      backend.dispose();
+      (model ?? backend).dispose();
     }
   },
 };

@@ -1,153 +1,22 @@
 // `tessera train <model.yaml>`: trains a model file on MNIST and reports
-// the test accuracy, optionally saving the weights. Also the home of the
-// helpers that `eval` and `predict` share with it (loading a model file,
-// its data and a backend, and parsing the common flags).
+// the test accuracy, optionally saving the weights. The helpers it shares
+// with `eval` and `predict` live in ../flags.ts, ../model-file.ts,
+// ../results.ts and ../model-backend.ts; the progress display in
+// ../progress.ts.
 
-import { dirname } from 'node:path';
-import { countErrors, formatConfigErrors } from '../../config/errors.js';
-import { validateModelFile } from '../../config/load-file.js';
-import type { ModelSpec } from '../../config/types.js';
 import { takeExamples } from '../../data/idx.js';
-import { loadMnist } from '../../data/node.js';
 import { saveWeights } from '../../data/weights-node.js';
-import type { Backend, DatasetTensors, EvalResult } from '../../runtime/backend.js';
-import { compileGraph, type Graph } from '../../runtime/graph.js';
-import { initParams } from '../../runtime/params.js';
-import { isBackendRequest, type BackendRequest } from '../../runtime/select.js';
-import { fit, TrainingDivergedError, type TrainEvent } from '../../runtime/trainer.js';
-import { parseCommandArgs, type Command, type ParsedCommandArgs } from '../command.js';
+import type { DatasetTensors } from '../../runtime/backend.js';
+import { Model } from '../../runtime/model.js';
+import { TrainingDivergedError } from '../../runtime/trainer.js';
+import { parseCommandArgs, type Command } from '../command.js';
+import { backendFlag, intFlag, modelFile } from '../flags.js';
+import { formatDuration, formatInt, isTTY } from '../format.js';
 import { createModelBackend } from '../model-backend.js';
-import { formatDuration, formatInt, isTTY, useColor } from '../format.js';
-import { UsageError, UserError } from '../user-error.js';
-
-// ---------------------------------------------------------------------------
-// Shared by train, eval and predict.
-
-/**
- * Reads and validates a model file. Invalid: a UserError whose message is
- * every diagnostic with its line and caret, as `tessera validate` prints
- * them. Warnings of a valid file go to stderr.
- */
-export async function loadModelSpec(file: string): Promise<ModelSpec> {
-  const result = await validateModelFile(file);
-  const color = useColor(process.stderr);
-  if (!result.ok) {
-    const text = formatConfigErrors([...result.errors, ...result.warnings], { color });
-    const lone = result.errors.length === 1 && result.errors[0]!.line === 0;
-    throw new UserError(lone ? text : `${text}\n\n${countErrors(result.errors.length)} in ${file}`);
-  }
-  if (result.warnings.length > 0) process.stderr.write(`${formatConfigErrors(result.warnings, { color })}\n\n`);
-  return result.spec;
-}
-
-/** The MNIST train and test sets of a model file (paths in the spec are already absolute). */
-export function loadModelData(spec: ModelSpec, file: string): Promise<{ train: DatasetTensors; test: DatasetTensors; source: string }> {
-  return loadMnist(spec.dataset, dirname(file));
-}
-
-/** An integer flag value, or undefined when the flag is absent. */
-export function intFlag(values: ParsedCommandArgs['values'], name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  const raw = values[name];
-  if (raw === undefined) return undefined;
-  const text = String(raw);
-  const n = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? (min === 1 ? 'a positive integer' : `an integer >= ${min}`) : `an integer from ${min} to ${max}`;
-    throw new UsageError(`--${name} must be ${range}, got '${text}'`);
-  }
-  return n;
-}
-
-/** --backend, else the model file's `backend:`. */
-export function backendFlag(values: ParsedCommandArgs['values'], spec: ModelSpec): BackendRequest {
-  const raw = values.backend === undefined ? spec.backend : String(values.backend);
-  if (!isBackendRequest(raw)) throw new UsageError(`--backend must be one of auto, webgpu, wasm, js; got '${raw}'`);
-  return raw;
-}
-
-/** A single model-file positional. */
-export function modelFile(positionals: string[]): string {
-  if (positionals.length === 0) throw new UsageError('no model file given');
-  if (positionals.length > 1) throw new UsageError(`one model file expected, got ${positionals.length}: ${positionals.join(' ')}`);
-  return positionals[0]!;
-}
-
-export const pct = (x: number, digits: number) => `${(100 * x).toFixed(digits)}%`;
-
-/** The line train and eval both print, so their accuracies can be compared as text. */
-export function testLine(r: EvalResult): string {
-  return `test  loss ${r.loss.toFixed(4)}  accuracy ${pct(r.accuracy, 2)}  (${formatInt(r.samples)} images)`;
-}
-
-
-// ---------------------------------------------------------------------------
-
-
-function etaText(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  return seconds < 60 ? `${Math.ceil(seconds)}s` : formatDuration(seconds * 1000);
-}
-
-function bar(step: number, steps: number, width: number): string {
-  const filled = Math.floor((width * step) / steps);
-  if (filled >= width) return `[${'='.repeat(width)}]`;
-  return `[${'='.repeat(Math.max(0, filled - 1))}${filled > 0 ? '>' : ''}${' '.repeat(width - filled)}]`;
-}
-
-/**
- * Prints training events. On a terminal, a progress bar redrawn in place
- * (at most 10 times a second); otherwise a plain line every ~10% of an
- * epoch. Always a summary line per epoch.
- */
-class ProgressPrinter {
-  private lastDraw = 0;
-  private nextTenth = 1;
-  private barShown = false;
-
-  constructor(private readonly out: NodeJS.WriteStream, private readonly tty: boolean, private readonly quiet: boolean) {}
-
-  /** Clears a progress bar so that other text can be printed. */
-  clear(): void {
-    if (this.barShown) this.out.write('\r\x1b[K');
-    this.barShown = false;
-  }
-
-  on(e: TrainEvent): void {
-    switch (e.type) {
-      case 'epoch-start':
-        this.nextTenth = 1;
-        this.lastDraw = 0;
-        return;
-      case 'progress': {
-        if (this.quiet || e.step >= e.steps) return;
-        const stats = `loss ${e.loss.toFixed(4)}  acc ${pct(e.accuracy, 1)}  ${formatInt(Math.round(e.samplesPerSec))} samples/s  ETA ${etaText(e.etaSeconds)}`;
-        const count = `${String(e.step).padStart(String(e.steps).length)}/${e.steps}`;
-        if (this.tty) {
-          const t = performance.now();
-          if (t - this.lastDraw < 100) return;
-          this.lastDraw = t;
-          // The bar takes what the terminal leaves (10–30 columns); the line never wraps.
-          const columns = this.out.columns > 0 ? this.out.columns - 1 : 119;
-          const head = `epoch ${e.epoch}/${e.epochs} `;
-          const tail = ` ${count}  ${stats}`;
-          const width = Math.max(10, Math.min(30, columns - head.length - tail.length - 2));
-          this.out.write(`\r${(head + bar(e.step, e.steps, width) + tail).slice(0, columns)}\x1b[K`);
-          this.barShown = true;
-        } else if (e.step >= Math.ceil((e.steps * this.nextTenth) / 10)) {
-          while (this.nextTenth < 10 && e.step >= Math.ceil((e.steps * this.nextTenth) / 10)) this.nextTenth++;
-          this.out.write(`epoch ${e.epoch}/${e.epochs}  ${count}  ${stats}\n`);
-        }
-        return;
-      }
-      case 'epoch':
-        this.clear();
-        this.out.write(`epoch ${e.epoch}/${e.epochs}  loss ${e.loss.toFixed(4)}  acc ${pct(e.accuracy, 1)}  ${e.seconds.toFixed(1)} s\n`);
-        return;
-      default:
-        return;
-    }
-  }
-}
+import { loadModelData, loadModelSpec } from '../model-file.js';
+import { ProgressPrinter } from '../progress.js';
+import { testLine } from '../results.js';
+import { UsageError } from '../user-error.js';
 
 export const train: Command = {
   name: 'train',
@@ -197,13 +66,15 @@ with exit code 1; with --save the last good weights are saved.`,
     if (seed !== undefined) spec.seed = seed;
     const backendName = backendFlag(values, spec);
 
-    const graph = compileGraph(spec);
-    const { backend, reason, kernelLines } = await createModelBackend(spec, graph, backendName);
+    const plan = Model.plan(spec);
+    const { graph } = plan;
+    const { backend, reason, kernelLines } = await createModelBackend(plan, backendName);
     const out = process.stdout;
+    let model: Model | undefined;
     try {
       const data = await loadModelData(spec, file);
       const train = limit !== undefined ? takeExamples(data.train, limit) : data.train;
-      await backend.prepare(graph, initParams(graph));
+      model = await Model.open(plan, { backend });
       if (!quiet) {
         const limited = train.count < data.train.count ? ` (the first ${formatInt(train.count)} of ${formatInt(data.train.count)})` : '';
         out.write(
@@ -214,17 +85,16 @@ with exit code 1; with --save the last good weights are saved.`,
             `examples: ${formatInt(train.count)} training${limited}, ${formatInt(data.test.count)} test\n`,
         );
       }
-      return await runTraining({ spec, graph, backend, train, test: data.test, save, quiet, out });
+      return await runTraining({ model, train, test: data.test, save, quiet, out });
     } finally {
-      backend.dispose();
+      // Until the model holds the backend, the backend is ours to release.
+      (model ?? backend).dispose();
     }
   },
 };
 
 interface TrainingRun {
-  spec: ModelSpec;
-  graph: Graph;
-  backend: Backend;
+  model: Model;
   train: DatasetTensors;
   test: DatasetTensors;
   save: string | undefined;
@@ -233,7 +103,8 @@ interface TrainingRun {
 }
 
 async function runTraining(r: TrainingRun): Promise<number> {
-  const { spec, graph, backend, out } = r;
+  const { model, out } = r;
+  const { spec, graph, backend } = model;
   const printer = new ProgressPrinter(out, isTTY(out), r.quiet);
   const controller = new AbortController();
   let interrupts = 0;
@@ -254,18 +125,13 @@ async function runTraining(r: TrainingRun): Promise<number> {
   };
   /** Saves the backend's current parameters to --save. */
   const saveNow = async (metadata: Record<string, string>) => {
-    const params = await backend.readParams();
+    const params = await model.getWeights();
     await saveWeights(r.save!, graph, params, { ...baseMetadata, ...metadata });
   };
 
   try {
-    const result = await fit(backend, graph, { train: r.train, test: r.test }, {
-      epochs: spec.training.epochs,
-      shuffle: spec.training.shuffle,
-      seed: spec.seed,
-      signal: controller.signal,
-      onEvent: (e) => printer.on(e),
-    });
+    // Epochs, shuffle and seed come from the spec, which the flags have already overridden.
+    const result = await model.fit(r.train, { test: r.test, signal: controller.signal, onEvent: (e) => printer.on(e) });
     printer.clear();
     if (result.aborted) {
       const at = result.stoppedAt!;
