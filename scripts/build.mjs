@@ -1,5 +1,6 @@
 // Builds everything a fresh clone needs, in order (run by `npm ci` through
 // the `prepare` script, and by `npm run build`):
+//   0. kernels/as/dispatch.generated.ts from the op registry (scripts/gen-ops.ts)
 //   1. AssemblyScript kernels (kernels/as) -> build/wasm/*.wasm via asconfig.json
 //   2. src/generated/kernels.ts: the WGSL sources of kernels/wgsl and the
 //      .wasm binaries embedded as strings, so neither Node nor the browser
@@ -18,6 +19,8 @@ const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit'
 const only = process.argv[2]; // optional: 'kernels' to skip the TypeScript emit
 
 mkdirSync(join(root, 'build/wasm'), { recursive: true });
+// The step loop's dispatch is generated from the op registry (src/ops), which AssemblyScript cannot import.
+run(process.execPath, ['--import', 'tsx', join(root, 'scripts/gen-ops.ts')]);
 for (const target of ['simd', 'relaxed']) run(bin('asc'), ['--config', 'asconfig.json', '--target', target]);
 
 const wgslDir = join(root, 'kernels/wgsl');

@@ -10,7 +10,7 @@ export { relu, reluBackward, dropout, dropoutMask, transpose } from './elementwi
 export { softmaxXent, softmax } from './loss';
 export { adam, adamStepSize } from './adam';
 export { gather } from './gather';
-export { trainSteps, runInference } from './step';
+export { trainSteps, runInference, runRecords } from './step';
 
 /** First free byte after the module's static data: the host allocates from here. */
 export function heapBase(): usize {

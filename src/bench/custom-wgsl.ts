@@ -168,11 +168,8 @@ export function parseWgslKernel(op: string, file: string, source: string): WgslK
   return { op, file, source, tileM: tileM!, tileN: tileN!, declaredOverrides: overrides };
 }
 
-/** The workgroup grid of a custom kernel for an op at M, K, N. */
-export function customGrid(k: WgslKernel, M: number, K: number, N: number): [number, number] {
-  const c = CUSTOM_WGSL_CONTRACTS[k.op].output;
-  const rows = c.rows === 'M' ? M : K;
-  const cols = c.cols === 'N' ? N : K;
+/** The workgroup grid of a custom kernel over an output of rows × cols (the op contract's `output`). */
+export function customGrid(k: WgslKernel, rows: number, cols: number): [number, number] {
   return [Math.ceil(cols / k.tileN), Math.ceil(rows / k.tileM)];
 }
 
@@ -219,7 +216,7 @@ export function toCustomKernel(k: WgslKernel, sources: Readonly<Record<string, s
   const modules = new WeakMap<GPUDevice, Promise<GPUShaderModule>>();
   return {
     label: k.file,
-    async build(device, layout, values, M, K, N) {
+    async build(device, layout, values, rows, cols) {
       let mp = modules.get(device);
       if (!mp) {
         mp = compileWgslKernel(device, k, sources);
@@ -243,9 +240,9 @@ export function toCustomKernel(k: WgslKernel, sources: Readonly<Record<string, s
       const errors = [await device.popErrorScope(), await device.popErrorScope()].filter((e): e is GPUError => e !== null);
       if (thrown || errors.length || !pipeline) {
         const why = errors.map((e) => e.message).join('; ') || (thrown instanceof Error ? thrown.message : String(thrown));
-        throw new KernelRejectedError(k.op, `${k.file}: the ${k.op} pipeline could not be created (K=${K}, N=${N}): ${why.trim()}`);
+        throw new KernelRejectedError(k.op, `${k.file}: the ${k.op} pipeline could not be created (output ${rows}×${cols}): ${why.trim()}`);
       }
-      return { pipeline, grid: customGrid(k, M, K, N) };
+      return { pipeline, grid: customGrid(k, rows, cols) };
     },
   };
 }

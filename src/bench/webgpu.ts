@@ -16,7 +16,7 @@ import { dropoutScale, dropoutThreshold } from '../runtime/rng.js';
 import { withErrorScopes, WebGpuError } from '../runtime/webgpu/errors.js';
 import { CTX_BYTES, CTX_STRIDE, grid1d, KERNEL_BINDINGS, KernelSet, matmulDispatch, writeCtx, type Constants, type KernelName } from '../runtime/webgpu/kernels.js';
 import type { CustomKernel } from '../runtime/backends/webgpu.js';
-import { toCustomKernel, type WgslKernel } from './custom-wgsl.js';
+import { CUSTOM_WGSL_CONTRACTS, toCustomKernel, type WgslKernel } from './custom-wgsl.js';
 import { ADAM, ADAM_T, DROPOUT_KEY, DROPOUT_RATE, type OpCase, type OpData } from './ops.js';
 import { KernelRejectedError, type OpRunner, type PreparedKernel } from './runner.js';
 import { timeBatched } from './stats.js';
@@ -99,7 +99,8 @@ export class WebGpuOpRunner implements OpRunner {
   private async customStep(k: WgslKernel, layoutOf: KernelName, values: Record<string, number | boolean>, ctx: GPUBuffer, bufs: GPUBuffer[], M: number, K: number, N: number): Promise<Step> {
     let ck = this.customKernels.get(k);
     if (!ck) { ck = toCustomKernel(k); this.customKernels.set(k, ck); }
-    const { pipeline, grid } = await ck.build(this.device, this.kernels.layout(layoutOf), values, M, K, N);
+    const out = CUSTOM_WGSL_CONTRACTS[k.op].output;
+    const { pipeline, grid } = await ck.build(this.device, this.kernels.layout(layoutOf), values, out.rows === 'M' ? M : K, out.cols === 'N' ? N : K);
     const group = this.kernels.bindGroup(layoutOf, `bench custom ${k.file}`, ctx, bufs.map((buffer) => ({ buffer })));
     return { pipeline, group, grid, kernel: `${k.op} (${k.file})` };
   }

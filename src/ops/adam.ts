@@ -44,6 +44,7 @@ export const adamOp = defineOp<AdamOp>({
     module: './adam',
     fields: [['p', 'ptr'], ['g', 'ptr'], ['m', 'ptr'], ['v', 'ptr'], ['size', 'i32']],
     params: [['p', 'usize'], ['g', 'usize'], ['m', 'usize'], ['v', 'usize'], ['n', 'i32'], ['alpha', 'f64'], ['beta1', 'f64'], ['beta2', 'f64'], ['epsilon', 'f64']],
+    imports: [['adamStepSize', './adam']],
     args: '{p}, {g}, {m}, {v}, {size}, adamStepSize(gLr, gB1, gB2, <f64>(step + 1)), gB1, gB2, gEps',
     encode: (op, L) => [L.ptr(op.param), L.ptr(op.grad), L.ptr(op.m), L.ptr(op.v), op.size],
   },

@@ -38,6 +38,7 @@ function dropoutDef<T extends DropoutOp | DropoutBackwardOp>(kind: T['kind'], io
       module: './elementwise',
       fields: [['x', 'ptr'], ['y', 'ptr'], ['features', 'i32'], ['stream', 'u32'], ['threshold', 'i32'], ['scale', 'f32']],
       params: [['x', 'usize'], ['y', 'usize'], ['n', 'i32'], ['key', 'u32'], ['threshold', 'i32'], ['scale', 'f32']],
+      imports: [['rngKey', './rng']],
       args: '{x}, {y}, rows * {features}, rngKey(gSeed, {stream}, <u32>step), {threshold}, {scale}',
       encode: (op, L) => [L.ptr(io(op)[0]), L.ptr(io(op)[1]), op.features, op.stream, dropoutThreshold(op.rate), f32Bits(dropoutScale(op.rate))],
     },

@@ -56,6 +56,7 @@ export const softmaxXentOp = defineOp<SoftmaxXentOp>({
     module: './loss',
     fields: [['logits', 'ptr'], ['dlogits', 'ptr'], ['classes', 'i32'], ['labels', 'ptr']],
     params: [['logits', 'usize'], ['labels', 'usize'], ['dlogits', 'usize'], ['M', 'i32'], ['C', 'i32'], ['gradScale', 'f64'], ['metrics', 'usize']],
+    imports: [['softmax', './loss']],
     args: '{logits}, {labels}, {dlogits}, rows, {classes}, <f64>rows, gMetrics',
     guard: { when: 'gProbs != 0', then: 'softmax({logits}, gProbs + ((<usize>start * <usize>{classes}) << 2), rows, {classes})' },
     encode: (op, L) => [L.ptr(op.logits), L.ptr(op.dlogits), op.classes, L.labels],

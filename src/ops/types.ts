@@ -71,6 +71,8 @@ export interface WasmSpec<T> {
    * gImages, gLabels, gOrder, gLr, gB1, gB2, gEps.
    */
   args: string;
+  /** Other AssemblyScript functions `args` or `guard` use: [function, module]. */
+  imports?: readonly (readonly [string, string])[];
   /** Optional statement run instead of the call when it holds (e.g. predict's softmax); AssemblyScript. */
   guard?: { when: string; then: string };
   /** The record's words 1… for one op (same order as `fields`). */

@@ -3,6 +3,7 @@
 // memory. Browser-safe: no Node imports; base64 is decoded with atob.
 
 import { WASM_RELAXED_BASE64, WASM_SIMD_BASE64 } from '../../generated/kernels.js';
+import { replaceableOps } from '../../ops/index.js';
 
 /** The functions kernels/as/index.ts exports (pointers are byte offsets). */
 export interface KernelExports {
@@ -34,6 +35,8 @@ export interface KernelExports {
     lr: number, beta1: number, beta2: number, epsilon: number,
   ): number;
   runInference(plan: number, nOps: number, images: number, labels: number, count: number, batch: number, metrics: number, probs: number): void;
+  /** One pass over a plan of records on `rows` rows (bench, conformance tests, custom-kernel checks). */
+  runRecords(plan: number, nOps: number, rows: number, step: number, seed: number, metrics: number, lr: number, beta1: number, beta2: number, epsilon: number): void;
   /** Roofline probes (kernels/as/bench.ts). */
   peakMadd(iters: number): number;
   streamAdd(x: number, y: number, z: number, n: number): void;
@@ -83,14 +86,14 @@ export function chooseVariant(relaxed: boolean | 'auto' = 'auto'): WasmVariant {
   return ok ? 'relaxed' : 'simd';
 }
 
-/** The ops a custom wasm kernel (src/bench/custom-as.ts) may replace; the built-in module imports one function for each. */
-export const CUSTOM_WASM_OPS = ['dense_forward', 'dense_backward_weights', 'dense_backward_input'] as const;
-export type CustomWasmOp = (typeof CUSTOM_WASM_OPS)[number];
+/** Ops a custom AssemblyScript kernel may replace: every registered op with a contract; the built-in module imports `env.custom_<op>` for each. */
+export const CUSTOM_WASM_OPS: readonly string[] = replaceableOps().map((d) => d.kind);
+export type CustomWasmOp = string;
 
 /**
  * A user's kernel as the wasm backend takes it: a compiled module that
  * imports `env.memory` (the built-in module's memory, shared) and optionally
- * `env.abort`, keeps its static data in [CUSTOM_DATA_BASE, CUSTOM_DATA_END),
+ * `env.abort`, keeps its static data in its op's region (customDataRegion),
  * and exports `exportName` with the signature of the built-in kernel.
  */
 export interface CustomWasmKernel {
@@ -102,20 +105,23 @@ export interface CustomWasmKernel {
 
 /**
  * Linear memory layout with custom kernels: [0, 64 KiB) unused; then one
- * 64 KiB region per op of CUSTOM_WASM_OPS for its custom module's static data
+ * 16 KiB region per op of CUSTOM_WASM_OPS for its custom module's static data
  * (customDataRegion; the module is compiled with --memoryBase at its start),
  * up to CUSTOM_DATA_END, the built-in module's memoryBase (asconfig.json);
  * then the built-in's static data, then the Heap from heapBase().
  */
-export const CUSTOM_DATA_REGION = 65536;
-export const CUSTOM_DATA_END = 262144;
+export const CUSTOM_DATA_REGION = 16384;
+export const CUSTOM_DATA_END = 2097152;
 
 /** [start, end) of the static data region of a custom kernel for `op`. */
 export function customDataRegion(op: CustomWasmOp): [number, number] {
-  const start = CUSTOM_DATA_REGION * (1 + CUSTOM_WASM_OPS.indexOf(op));
+  const i = CUSTOM_WASM_OPS.indexOf(op);
+  if (i < 0) throw new Error(`'${op}' is not an op a custom kernel may replace`);
+  const start = 65536 + CUSTOM_DATA_REGION * i;
+  if (start + CUSTOM_DATA_REGION > CUSTOM_DATA_END) throw new Error('too many replaceable ops for the custom kernels\' static data regions (raise memoryBase in asconfig.json)');
   return [start, start + CUSTOM_DATA_REGION];
 }
-const INITIAL_PAGES = 16; // asconfig.json initialMemory
+const INITIAL_PAGES = 40; // asconfig.json initialMemory
 
 type KernelFn = (...args: number[]) => void;
 

@@ -12,29 +12,30 @@
 // gets a pipeline specialised to its K and N, created once per model.
 
 import { WGSL_SOURCES } from '../../generated/kernels.js';
+import { OPS } from '../../ops/index.js';
+import type { Access, Constants } from '../../ops/types.js';
 import { kernelLabel, withErrorScopes } from './errors.js';
 
-export type Access = 'read' | 'rw';
+export type { Access, Constants } from '../../ops/types.js';
 
-/** Storage bindings 1, 2, … of each kernel (binding 0 is always the context uniform). */
-export const KERNEL_BINDINGS = {
-  gather: ['read', 'read', 'read', 'rw', 'rw'],
-  dense_forward: ['read', 'read', 'read', 'rw'],
-  dense_forward_vec4: ['read', 'read', 'read', 'rw'],
-  dense_forward_tiled: ['read', 'read', 'read', 'rw'],
-  dense_backward_weights: ['read', 'read', 'rw'],
-  dense_backward_weights_vec4: ['read', 'read', 'rw'],
-  bias_grad: ['read', 'rw'],
-  dense_backward_input: ['read', 'read', 'read', 'rw'],
-  dense_backward_input_vec4: ['read', 'read', 'read', 'rw'],
-  relu_backward: ['read', 'read', 'rw'],
-  dropout: ['read', 'rw'],
-  softmax_xent: ['read', 'read', 'rw', 'rw'],
-  softmax: ['read', 'rw'],
-  adam: ['rw', 'read', 'rw', 'rw'],
-} as const satisfies Record<string, readonly Access[]>;
 
-export type KernelName = keyof typeof KERNEL_BINDINGS;
+/** Storage bindings 1, 2, … of each kernel (binding 0 is always the context uniform), from the ops that use them. */
+export const KERNEL_BINDINGS: Readonly<Record<string, readonly Access[]>> = kernelBindings();
+
+function kernelBindings(): Record<string, readonly Access[]> {
+  const out: Record<string, readonly Access[]> = {};
+  for (const def of OPS) {
+    for (const [kernel, bindings] of Object.entries(def.webgpu.kernels)) {
+      const had = out[kernel];
+      if (had && had.join() !== bindings.join()) throw new Error(`ops declare kernel ${kernel} with different bindings`);
+      out[kernel] = bindings;
+    }
+  }
+  return out;
+}
+
+/** A kernel (file in kernels/wgsl) that some registered op uses. */
+export type KernelName = string;
 
 /** Bytes per context record; a multiple of the default minUniformBufferOffsetAlignment (256). */
 export const CTX_STRIDE = 256;
@@ -74,7 +75,6 @@ export function writeCtx(view: DataView, index: number, r: CtxRecord): void {
   if (r.keys) for (let i = 0; i < r.keys.length; i++) view.setUint32(o + 32 + 4 * i, r.keys[i] >>> 0, true);
 }
 
-export type Constants = Record<string, number | boolean>;
 
 /** Pipelines, layouts and bind groups of the Tessera kernels on one device (pipelines cached by kernel + constants). */
 export class KernelSet {
@@ -89,7 +89,7 @@ export class KernelSet {
     if (!l) {
       const entries: GPUBindGroupLayoutEntry[] = [
         { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: CTX_BYTES } },
-        ...KERNEL_BINDINGS[name].map((a, i): GPUBindGroupLayoutEntry => ({
+        ...bindingsOf(name).map((a, i): GPUBindGroupLayoutEntry => ({
           binding: i + 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: a === 'read' ? 'read-only-storage' : 'storage' },
         })),
       ];
@@ -137,7 +137,7 @@ export class KernelSet {
 
   /** A bind group: binding 0 the context buffer (dynamic offset), then one buffer range per storage binding. */
   bindGroup(name: KernelName, detail: string, ctx: GPUBuffer, buffers: GPUBufferBinding[]): GPUBindGroup {
-    const want = KERNEL_BINDINGS[name].length;
+    const want = bindingsOf(name).length;
     if (buffers.length !== want) throw new Error(`kernel ${name} takes ${want} storage bindings, got ${buffers.length}`);
     return this.device.createBindGroup({
       label: kernelLabel(name, detail),
@@ -147,57 +147,11 @@ export class KernelSet {
   }
 }
 
-/** Workgroup shape for the 4×4-per-invocation matmul kernels: x covers ceil(cols/4), x·y = 64. */
-export function matmulWorkgroup(cols: number): { WG_X: number; WG_Y: number } {
-  const groups = Math.ceil(cols / 4);
-  let x = 1;
-  while (x < 16 && x < groups) x *= 2;
-  return { WG_X: x, WG_Y: 64 / x };
+function bindingsOf(name: KernelName): readonly Access[] {
+  const b = KERNEL_BINDINGS[name];
+  if (!b) throw new Error(`no registered op uses a WGSL kernel named '${name}'`);
+  return b;
 }
 
-/** A 2-D grid of 64-invocation workgroups covering n invocations (prelude's flat_index). */
-export function grid1d(n: number, maxPerDim = 65535): [number, number] {
-  const groups = Math.max(1, Math.ceil(n / 64));
-  if (groups <= maxPerDim) return [groups, 1];
-  const y = Math.ceil(groups / maxPerDim);
-  return [Math.ceil(groups / y), y];
-}
-
-/**
- * Workgroup shape and dispatch size of a matmul kernel for X [M×K], W [K×N]
- * (the kernel headers state the same): what the backend, the tests and the
- * benchmarks dispatch.
- */
-export function matmulDispatch(kernel: KernelName, M: number, K: number, N: number): { constants: Constants; grid: [number, number] } {
-  const c4 = (n: number) => Math.ceil(n / 4);
-  switch (kernel) {
-    case 'dense_forward_tiled':
-      return { constants: {}, grid: [Math.ceil(N / 64), Math.ceil(M / 32)] };
-    case 'dense_forward': {
-      const wg = matmulWorkgroup(N);
-      return { constants: wg, grid: [Math.ceil(c4(N) / wg.WG_X), Math.ceil(c4(M) / wg.WG_Y)] };
-    }
-    case 'dense_forward_vec4': {
-      const wg = matmulWorkgroup(N);
-      return { constants: wg, grid: [Math.ceil(c4(N) / wg.WG_X), Math.ceil(Math.ceil(M / 8) / wg.WG_Y)] };
-    }
-    case 'dense_backward_weights': {
-      const wg = matmulWorkgroup(N);
-      return { constants: wg, grid: [Math.ceil(c4(N) / wg.WG_X), Math.ceil(c4(K) / wg.WG_Y)] };
-    }
-    case 'dense_backward_weights_vec4': {
-      const wg = matmulWorkgroup(N / 2);
-      return { constants: wg, grid: [Math.ceil(Math.ceil(N / 8) / wg.WG_X), Math.ceil(Math.ceil(K / 8) / wg.WG_Y)] };
-    }
-    case 'dense_backward_input': {
-      const wg = matmulWorkgroup(K);
-      return { constants: wg, grid: [Math.ceil(c4(K) / wg.WG_X), Math.ceil(c4(M) / wg.WG_Y)] };
-    }
-    case 'dense_backward_input_vec4': {
-      const wg = matmulWorkgroup(K);
-      return { constants: wg, grid: [Math.ceil(c4(K) / wg.WG_X), Math.ceil(Math.ceil(M / 8) / wg.WG_Y)] };
-    }
-    default:
-      throw new Error(`${kernel} is not a matmul kernel`);
-  }
-}
+export { grid1d } from '../../ops/types.js';
+export { matmulDispatch, matmulWorkgroup } from '../../ops/matmul-grid.js';
