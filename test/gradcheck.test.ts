@@ -3,15 +3,17 @@
 // Float64Arrays for the differences; the backward kernels run in f32), then
 // for a whole compiled model on a tiny batch with dropout active at a fixed
 // step, where the gradients come from the js backend's buffers and the loss
-// for the differences from an independent float64 interpreter of graph.forward.
+// for the differences from an independent float64 interpreter of graph.forward
+// (dropout masks by the RNG's definition, test/support/oracle64.ts).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ref from '../src/runtime/reference/kernels.js';
-import { rngKey, dropoutScale } from '../src/runtime/rng.js';
+import { rngKey } from '../src/runtime/rng.js';
 import { compileGraph, type Graph } from '../src/runtime/graph.js';
 import { initParams } from '../src/runtime/params.js';
 import { JsBackend } from '../src/runtime/backends/js.js';
 import type { ModelSpec, LayerSpec } from '../src/config/types.js';
+import { dropout64, dropoutKeep64, keyBig } from './support/oracle64.js';
 
 /** The reference kernels are plain loops: they run unchanged on float64 arrays. */
 const f64 = (a: Float64Array) => a as unknown as Float32Array;
@@ -27,6 +29,9 @@ function randoms(n: number, seed: number, scale = 1): Float64Array {
   }
   return out;
 }
+
+/** Seeds that are far apart for the LCG (a 32-bit integer hash). */
+const scramble = (x: number) => { x = Math.imul(x ^ (x >>> 16), 0x45d9f3b); x = Math.imul(x ^ (x >>> 16), 0x45d9f3b); return (x ^ (x >>> 16)) >>> 0; };
 
 const H = 1e-5;
 
@@ -63,26 +68,55 @@ const f32 = (a: Float64Array) => Float32Array.from(a);
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; };
 
 test('dense forward: gradients of weights, bias and input (linear and fused relu)', () => {
+  let checked = 0;
   for (const [M, K, N] of [[1, 1, 1], [3, 7, 5], [7, 33, 3]]) {
     for (const fusedRelu of [false, true]) {
-      const X = randoms(M * K, M + K), W = randoms(K * N, K + N), b = randoms(N, N), R = randoms(M * N, 77);
+      // One seed per tensor, scrambled (the LCG maps nearby seeds to nearly equal
+      // first values, and equal seeds made X equal W): X, W, b and R all differ.
+      const seed = (tensor: number) => scramble(10 * (M + K + N) + tensor);
+      const X = randoms(M * K, seed(1)), W = randoms(K * N, seed(2)), b = randoms(N, seed(3)), R = randoms(M * N, seed(4));
       const Y = new Float64Array(M * N);
       // L = Σ R ⊙ dense(X, W, b)
       const loss = () => { ref.denseForward(f64(X), f64(W), f64(b), f64(Y), M, K, N, fusedRelu); return dot(Y, R); };
       loss();
       const Y32 = f32(Y);
+      const tag = `${M}x${K}x${N}${fusedRelu ? ' relu' : ''}`;
+      // The inputs must exercise the ReLU: some outputs pass (or the check is vacuous), and beyond 1×1×1 some are cut.
+      if (fusedRelu) {
+        assert.ok(Y32.some((v) => v > 0), `${tag}: every ReLU output is 0, the gradient check would be vacuous (pick other inputs)`);
+        if (M * N > 1) assert.ok(Y32.some((v) => v === 0), `${tag}: no ReLU output is cut, the mask is not exercised`);
+      }
       // dL/dZ = R (masked by relu when fused)
       const dZ = new Float32Array(M * N);
       if (fusedRelu) ref.reluBackward(f32(R), Y32, dZ, M * N); else dZ.set(R);
       const dW = new Float32Array(K * N), db = new Float32Array(N), dX = new Float32Array(M * K);
       ref.denseBackwardWeights(f32(X), dZ, dW, db, M, K, N);
       ref.denseBackwardInput(dZ, f32(W), dX, null, M, K, N);
-      const tag = `${M}x${K}x${N}${fusedRelu ? ' relu' : ''}`;
-      if (fusedRelu && Y32.every((v) => v === 0)) continue;
       assertGradClose(dW, numericGrad(W, loss), `dW ${tag}`);
       assertGradClose(db, numericGrad(b, loss), `db ${tag}`);
       assertGradClose(dX, numericGrad(X, loss), `dX ${tag}`);
+      checked++;
     }
+  }
+  assert.is(checked, 6, 'every shape was checked, with and without the ReLU');
+});
+
+test('dense forward with every ReLU output cut: all gradients are exactly zero, as the differences say', () => {
+  const [M, K, N] = [3, 7, 5];
+  const X = randoms(M * K, 31), W = randoms(K * N, 32, 0.1), R = randoms(M * N, 34);
+  const b = new Float64Array(N).fill(-10); // |X·W| ≤ 7·0.1 < 10: every pre-activation is negative
+  const Y = new Float64Array(M * N);
+  const loss = () => { ref.denseForward(f64(X), f64(W), f64(b), f64(Y), M, K, N, true); return dot(Y, R); };
+  loss();
+  assert.ok(Y.every((v) => v === 0), 'every output is cut');
+  const dZ = new Float32Array(M * N);
+  ref.reluBackward(f32(R), f32(Y), dZ, M * N);
+  const dW = new Float32Array(K * N).fill(NaN), db = new Float32Array(N).fill(NaN), dX = new Float32Array(M * K).fill(NaN);
+  ref.denseBackwardWeights(f32(X), dZ, dW, db, M, K, N);
+  ref.denseBackwardInput(dZ, f32(W), dX, null, M, K, N);
+  for (const [name, analytic, param] of [['dW', dW, W], ['db', db, b], ['dX', dX, X]] as const) {
+    assert.ok(analytic.every((v) => v === 0), `${name}: analytic gradient is not all zero`);
+    assert.ok(numericGrad(param, loss).every((v) => v === 0), `${name}: numeric gradient is not all zero`);
   }
 });
 
@@ -107,15 +141,33 @@ test('relu backward', () => {
   assertGradClose(dX, numericGrad(X, loss), 'relu dX');
 });
 
-test('dropout backward with a fixed key (same mask, same scale)', () => {
-  const n = 200, rate = 0.3, key = rngKey(42, 18, 3);
-  const X = randoms(n, 11), R = randoms(n, 12), Y = new Float64Array(n);
-  const loss = () => { ref.dropout(f64(X), f64(Y), n, key, rate); return dot(Y, R); };
-  const dX = new Float32Array(n);
-  ref.dropout(f32(R), dX, n, key, rate);
-  const kept = ref.dropoutMask(n, key, rate).reduce((a, b) => a + b, 0);
-  assert.ok(kept > 100 && kept < 180, 'some elements dropped, most kept');
-  assertGradClose(dX, numericGrad(X, loss), 'dropout dX');
+// Dropout, checked against its definition rather than against itself: the
+// mask from the RNG's formula (test/support/oracle64.ts, BigInt mix32), the
+// scale as 1/(1 − rate) in float64; then the backward pass (the same kernel
+// on dY) against the differences of that independent forward.
+test('dropout: the mask is the RNG definition, kept values are scaled by 1/(1 - rate), and the backward pass is its gradient', () => {
+  const n = 2000;
+  for (const [rate, seed, stream, step] of [[0.3, 42, 18, 3], [0.5, 7, 16, 0], [0.2, 1, 17, 1874]]) {
+    const key = rngKey(seed, stream, step);
+    const keep = dropoutKeep64(keyBig(seed, stream, step), n, rate);
+    assert.equal(Array.from(ref.dropoutMask(n, key, rate)), Array.from(keep), `rate ${rate}: mask`);
+    const kept = keep.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(kept / n - (1 - rate)) < 0.04, `rate ${rate}: kept ${kept} of ${n}`);
+    const X = randoms(n, 11 + step, 3);
+    const Y = new Float32Array(n).fill(NaN);
+    ref.dropout(f32(X), Y, n, key, rate);
+    for (let i = 0; i < n; i++) {
+      if (!keep[i]) { if (!Object.is(Y[i], 0)) assert.unreachable(`rate ${rate}: dropped element ${i} is ${Y[i]}, not 0`); continue; }
+      const ratio = Y[i] / X[i];
+      if (!(Math.abs(ratio * (1 - rate) - 1) < 3e-7)) assert.unreachable(`rate ${rate}: element ${i} scaled by ${ratio}, want 1/(1 - ${rate}) = ${1 / (1 - rate)}`);
+    }
+    // The gradient of L = Σ R ⊙ dropout(X), with the independent forward.
+    const R = randoms(n, 12 + step);
+    const loss = () => dot(dropout64(X, keep, rate), R);
+    const dX = new Float32Array(n);
+    ref.dropout(f32(R), dX, n, key, rate);
+    assertGradClose(dX, numericGrad(X, loss), `rate ${rate}: dropout dX`);
+  }
 });
 
 test('softmax cross-entropy: dLogits is the gradient of the mean loss', () => {
@@ -155,7 +207,7 @@ function forward64(graph: Graph, params: Float64Array[], images: Uint8Array, lab
     switch (op.kind) {
       case 'gather': {
         const x = new Float64Array(rows * op.features);
-        for (let r = 0; r < rows; r++) for (let j = 0; j < op.features; j++) x[r * op.features + j] = Math.fround(images[order[start + r] * op.features + j] * ref.PIXEL_SCALE);
+        for (let r = 0; r < rows; r++) for (let j = 0; j < op.features; j++) x[r * op.features + j] = Math.fround(images[order[start + r] * op.features + j] * Math.fround(1 / 255));
         batchLabels = Uint8Array.from({ length: rows }, (_, r) => labels[order[start + r]]);
         buf.set(op.x, x);
         break;
@@ -173,9 +225,8 @@ function forward64(graph: Graph, params: Float64Array[], images: Uint8Array, lab
       }
       case 'dropout': {
         const x = buf.get(op.x)!;
-        const mask = ref.dropoutMask(rows * op.features, rngKey(graph.seed, op.stream, step), op.rate);
-        const scale = dropoutScale(op.rate);
-        buf.set(op.y, x.map((v, i) => (mask[i] ? v * scale : 0)));
+        // By definition (test/support/oracle64.ts), not through the kernels' own mask.
+        buf.set(op.y, dropout64(x, dropoutKeep64(keyBig(graph.seed, op.stream, step), rows * op.features, op.rate), op.rate));
         break;
       }
       case 'softmax_xent': {
