@@ -1,0 +1,103 @@
+// The model editor: a textarea with line numbers, validated as you type
+// (150 ms after the last key), errors and warnings listed with line:column
+// (click one to jump there), and the layer table of a valid model.
+
+import * as tessera from '../src/browser.js';
+import type { ConfigError, ValidationResult } from '../src/browser.js';
+import { updateButtons } from './buttons.js';
+import { options, state } from './state.js';
+import { escapeHtml, ui } from './ui.js';
+
+/** The result of the last validation (the backend choice and the model read it). */
+export let lastResult: ValidationResult | null = null;
+
+function renderGutter(errorLines: Set<number>): void {
+  const n = ui.yaml.value.split('\n').length;
+  let html = '';
+  for (let i = 1; i <= n; i++) html += errorLines.has(i) ? `<span class="err">${i}</span>\n` : `${i}\n`;
+  ui.gutter.innerHTML = html;
+  ui.gutter.scrollTop = ui.yaml.scrollTop;
+}
+
+function jumpTo(line: number, column: number): void {
+  const lines = ui.yaml.value.split('\n');
+  let offset = 0;
+  for (let i = 0; i < line - 1 && i < lines.length; i++) offset += lines[i].length + 1;
+  const lineText = lines[line - 1] ?? '';
+  const start = offset + Math.max(0, Math.min(column - 1, lineText.length));
+  ui.yaml.focus();
+  ui.yaml.setSelectionRange(start, offset + lineText.length);
+  const lineHeight = parseFloat(getComputedStyle(ui.yaml).lineHeight) || 18;
+  ui.yaml.scrollTop = Math.max(0, (line - 1) * lineHeight - ui.yaml.clientHeight / 3);
+  ui.gutter.scrollTop = ui.yaml.scrollTop;
+}
+
+function renderDiagnostics(list: ConfigError[], kind: 'error' | 'warning'): HTMLLIElement[] {
+  return list.map((e) => {
+    const li = document.createElement('li');
+    li.className = kind;
+    li.dataset.line = String(e.line);
+    li.dataset.column = String(e.column);
+    const where = document.createElement('span');
+    where.className = 'where';
+    where.textContent = e.line > 0 ? `${e.line}:${e.column}` : kind;
+    li.append(where, document.createTextNode(e.message));
+    if (e.hint) {
+      const hint = document.createElement('span');
+      hint.className = 'hint';
+      hint.textContent = e.hint;
+      li.append(hint);
+    }
+    li.title = tessera.formatConfigError(e);
+    if (e.line > 0) li.addEventListener('click', () => jumpTo(e.line, e.column));
+    return li;
+  });
+}
+
+/** Validates the editor's text and shows the result. */
+export function validate(): ValidationResult {
+  const result = tessera.validateModelConfig(ui.yaml.value, `${options.model}.yaml`);
+  lastResult = result;
+  const errors = result.ok ? [] : result.errors;
+  state.validation = { ok: result.ok, errors: errors.map((e) => ({ line: e.line, column: e.column, message: e.message, code: e.code })) };
+  ui.errors.replaceChildren(...renderDiagnostics(errors, 'error'), ...renderDiagnostics(result.warnings, 'warning'));
+  renderGutter(new Set(errors.map((e) => e.line)));
+  ui.modelStatus.textContent = result.ok ? 'valid' : tessera.countErrors(errors.length);
+  ui.modelStatus.className = `pill ${result.ok ? 'ok' : 'bad'}`;
+  if (result.ok) {
+    const rows = result.layers.map((l) => `<tr><td>${escapeHtml(l.name)} <span class="muted">${escapeHtml(l.type)}</span></td><td>[${l.outputShape.join(', ')}]</td><td>${l.params.toLocaleString('en-US')}</td></tr>`);
+    const total = result.layers.reduce((a, l) => a + l.params, 0);
+    ui.layers.tBodies[0].innerHTML = rows.join('');
+    ui.layers.querySelector('tfoot')?.remove();
+    ui.layers.insertAdjacentHTML('beforeend', `<tfoot><tr><td>total</td><td></td><td>${total.toLocaleString('en-US')}</td></tr></tfoot>`);
+    ui.layers.hidden = false;
+    // The epochs field follows the YAML until someone types in it.
+    if (!ui.epochs.value || ui.epochs.dataset.auto === '1') {
+      ui.epochs.value = String(options.epochs ?? result.spec.training.epochs);
+      ui.epochs.dataset.auto = '1';
+    }
+  } else {
+    ui.layers.hidden = true;
+  }
+  updateButtons();
+  return result;
+}
+
+export function installEditor(): void {
+  let validateTimer = 0;
+  ui.yaml.addEventListener('input', () => {
+    renderGutter(new Set(state.validation?.errors.map((e) => e.line) ?? []));
+    clearTimeout(validateTimer);
+    validateTimer = window.setTimeout(validate, 150);
+  });
+  ui.yaml.addEventListener('scroll', () => { ui.gutter.scrollTop = ui.yaml.scrollTop; });
+  ui.yaml.addEventListener('keydown', (ev) => {
+    // Tab inserts two spaces (YAML has no tabs for indentation).
+    if (ev.key === 'Tab' && !ev.shiftKey && !ev.ctrlKey && !ev.metaKey) {
+      ev.preventDefault();
+      ui.yaml.setRangeText('  ', ui.yaml.selectionStart, ui.yaml.selectionEnd, 'end');
+      ui.yaml.dispatchEvent(new Event('input'));
+    }
+  });
+  ui.epochs.addEventListener('input', () => { ui.epochs.dataset.auto = '0'; });
+}
