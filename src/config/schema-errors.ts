@@ -287,19 +287,32 @@ export function describeAjvError(err: ErrorObject, data: Json, rootSchema: Schem
  * - a missing key that a misspelt key right there already suggests
  *   ("unknown key 'unts'; did you mean 'units'?" says it all);
  * - a type error next to an enum error on the same value (the enum error
- *   lists the allowed values, which says more).
+ *   lists the allowed values, which says more);
+ * - a oneOf error when one of its branches reported something inside it.
  */
 export function describeAjvErrors(errors: readonly ErrorObject[], data: Json, rootSchema: SchemaObj): SchemaIssue[] {
-  const issues = errors.map((e) => describeAjvError(e, data, rootSchema)).filter((i): i is SchemaIssue => i !== undefined);
+  const keyword = new Map<SchemaIssue, string>();
+  const issues = errors.flatMap((e) => {
+    const i = describeAjvError(e, data, rootSchema);
+    if (i) keyword.set(i, e.keyword);
+    return i ? [i] : [];
+  });
+  const err = (i: SchemaIssue) => keyword.get(i);
   const at = (i: SchemaIssue) => JSON.stringify(i.path);
   const suggested = new Set(
     issues.filter((i) => i.code === 'unknown-key' && i.suggestion).map((i) => `${JSON.stringify(i.path.slice(0, -1))}|${i.suggestion}`),
   );
   const enumPaths = new Set(issues.filter((i) => i.code === 'enum').map(at));
+  // "must match exactly one schema in oneOf" only repeats what its branches' errors say more precisely.
+  const within = (outer: SchemaIssue, inner: SchemaIssue) => inner !== outer && outer.path.every((k, n) => inner.path[n] === k);
+  const branchReported = (i: SchemaIssue) => err(i) === 'oneOf' && issues.some((o) => err(o) !== 'oneOf' && within(i, o));
   const seen = new Set<string>();
   const kept = issues.filter((i) => {
     if (i.code === 'missing-key' && suggested.has(`${at(i)}|${i.key}`)) return false;
     if (i.code === 'type' && enumPaths.has(at(i))) return false;
+    if (branchReported(i)) return false;
+    // A mapping given where a name or a mapping may go: the name branch's complaint is noise when the mapping branch said what is wrong inside it.
+    if ((i.code === 'enum' || i.code === 'type') && typeof get(data, i.path) === 'object' && issues.some((o) => o.path.length > i.path.length && within(i, o))) return false;
     const key = `${at(i)}|${i.message}`;
     if (seen.has(key)) return false;
     seen.add(key);
