@@ -2,8 +2,13 @@
 // src/config/model.schema.json is the source of truth for ranges and
 // defaults; these types mirror it for the rest of the code.
 
-/** Keras activation names (swish is silu). */
-export type Activation = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax' | 'leaky_relu' | 'elu' | 'gelu' | 'silu' | 'swish' | 'softplus';
+/**
+ * A Keras activation name: one of the schema's `definitions.activation`
+ * enum (linear, relu, sigmoid, tanh, softmax, leaky_relu, elu, gelu, silu,
+ * swish, softplus). Every name but linear, gelu's approximate form and the
+ * swish alias is the kind of a registered op (src/layers/activation-lowering.ts).
+ */
+export type Activation = string;
 /** An activation by name, or as an object with its settings (leaky_relu's negative_slope, elu's alpha, gelu's approximate). */
 export type ActivationSpec = Activation | { type: Activation; negative_slope?: number; alpha?: number; approximate?: boolean };
 export type BackendKind = 'auto' | 'webgpu' | 'wasm' | 'js';

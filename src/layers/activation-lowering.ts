@@ -17,8 +17,6 @@ export interface ResolvedActivation {
   alpha: number;
 }
 
-export const ACTIVATION_NAMES = ['linear', 'relu', 'sigmoid', 'tanh', 'softmax', 'leaky_relu', 'elu', 'gelu', 'silu', 'swish', 'softplus'] as const;
-
 export function resolveActivation(a: ActivationSpec | undefined): ResolvedActivation {
   const spec = typeof a === 'object' ? a : { type: a ?? 'linear' };
   switch (spec.type) {
@@ -27,6 +25,7 @@ export function resolveActivation(a: ActivationSpec | undefined): ResolvedActiva
     case 'elu': return { name: 'elu', op: 'elu', alpha: spec.alpha ?? 1 };
     case 'gelu': return spec.approximate ? { name: 'gelu (tanh approximation)', op: 'gelu_tanh', alpha: 0 } : { name: 'gelu', op: 'gelu', alpha: 0 };
     case 'swish': return { name: 'silu', op: 'silu', alpha: 0 };
+    // Every other Keras name is the registered op's kind (the schema's enum lists them).
     default: return { name: spec.type, op: spec.type, alpha: 0 };
   }
 }
