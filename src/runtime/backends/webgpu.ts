@@ -23,13 +23,14 @@ import type { Backend, DatasetSlot, DatasetTensors, EvalResult, TrainMetrics } f
 import type { Graph, Op } from '../graph.js';
 import { defOf } from '../../ops/index.js';
 import { adamStepSize } from '../../ops/adam.js';
-import type { Constants, GpuDispatch, GpuEnv } from '../../ops/types.js';
+import type { GpuDispatch } from '../../ops/types.js';
 import { rngKey } from '../rng.js';
 import { destroyDataset, OrderBuffer, uploadDataset, type Resident } from '../webgpu/datasets.js';
 import { GpuSession } from '../webgpu/device.js';
 import { WebGpuError, withErrorScopes } from '../webgpu/errors.js';
 import { KernelSet, MAX_DROPOUT_KEYS } from '../webgpu/kernels.js';
 import { GraphMemory } from '../webgpu/memory.js';
+import { opEnv, type CustomKernel } from '../webgpu/op-env.js';
 import { StepEncoder } from '../webgpu/steps.js';
 
 export { describeAdapter } from '../webgpu/adapter.js';
@@ -56,13 +57,7 @@ export interface WebGpuBackendOptions {
 /** Ops whose kernel a user's WGSL may replace: every registered op with a contract (docs/kernels.md). */
 export type CustomKernelOp = string;
 
-/** A user's kernel for one op: builds its pipeline for one op instance on the op's contract layout. */
-export interface CustomKernel {
-  /** For messages and the backend's description, e.g. "./my_dense.wgsl". */
-  label: string;
-  /** `values`: the contract's override constants; the output it covers is rows × cols. */
-  build(device: GPUDevice, layout: GPUBindGroupLayout, values: Constants, rows: number, cols: number): Promise<{ pipeline: GPUComputePipeline; grid: [number, number] }>;
-}
+export type { CustomKernel } from '../webgpu/op-env.js';
 
 type Dispatch = GpuDispatch;
 
@@ -138,11 +133,10 @@ export class WebGpuBackend implements Backend {
   private async dispatchesFor(op: Op, mode: 'train' | 'eval'): Promise<Dispatch[]> {
     const def = defOf(op);
     const mem = this.mem!;
-    const user = this.custom[op.kind];
-    const contractKernel = Object.keys(def.webgpu.kernels)[0]!;
-    const env: GpuEnv = {
+    const env = opEnv(this.kernels, def, {
       B: this.graph.batchSize,
       mode,
+      ctx: mem.ctx,
       range: (name) => mem.range(name),
       scratch: () => mem.scratch(),
       labels: () => ({ buffer: mem.labels }),
@@ -150,17 +144,8 @@ export class WebGpuBackend implements Backend {
       keySlot: (stream) => this.dropoutSlots.get(stream)!,
       optimizer: this.graph.optimizer,
       prefer: { denseForward: this.denseForward },
-      dispatch: async (kernel, detail, constants, buffers, [x, y]) => {
-        const pipeline = await this.kernels.pipeline(kernel, constants);
-        return { pipeline, group: this.kernels.bindGroup(kernel, detail, mem.ctx, buffers), x, y, kernel };
-      },
-      custom: user
-        ? async (detail, constants, buffers, rows, cols) => {
-          const { pipeline, grid } = await user.build(this.device, this.kernels.layout(contractKernel), constants, rows, cols);
-          return { pipeline, group: this.kernels.bindGroup(contractKernel, `${detail} custom ${user.label}`, mem.ctx, buffers), x: grid[0], y: grid[1], kernel: contractKernel };
-        }
-        : null,
-    };
+      custom: this.custom[op.kind],
+    });
     return def.webgpu.dispatches(op, env);
   }
 
