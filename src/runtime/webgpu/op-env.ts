@@ -21,7 +21,7 @@ export interface OpEnvSources extends Pick<GpuEnv, 'B' | 'mode' | 'range' | 'scr
   /** The context uniform every kernel binds at 0 (dynamic offset). */
   ctx: GPUBuffer;
   /** The user's kernel replacing this op, if any. */
-  custom?: CustomKernel;
+  custom?: CustomKernel | undefined;
 }
 
 /**
