@@ -4,14 +4,16 @@
 //
 // Relative error of an output a against the reference b is norm-based:
 //   relErr(a, b) = max_i |a_i − b_i| / max_i |b_i|
-// and must stay below 1e-5. Dropout masks and values, gather, ReLU backward
+// and must stay below 1e-5; Adam's parameter update must stay below 1e-4 of
+// the update itself (measured against the parameter, ~1000× its step here,
+// 1e-5 let a step ~1% wrong pass). Dropout masks and values, gather, ReLU backward
 // and the RNG must be bit-identical. Buffers hold more rows than the context
 // says (rows < capacity), and rows past `rows` must come back untouched.
 //
 // No adapter: under CI=true the suite fails; otherwise it is skipped loudly.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { relErr } from './support/compare.js';
+import { relErr, updateErr } from './support/compare.js';
 import { kernelRandoms } from './support/random.js';
 import * as ref from '../src/runtime/reference/kernels.js';
 import { dropoutScale, dropoutThreshold, rngKey } from '../src/runtime/rng.js';
@@ -19,6 +21,8 @@ import { requestNodeGpu } from '../src/node/webgpu.js';
 import { CTX_STRIDE, KernelSet, grid1d, matmulDispatch, writeCtx, type Constants, type CtxRecord, type KernelName } from '../src/runtime/webgpu/kernels.js';
 
 const TOL = 1e-5;
+/** Adam's parameter update, relative to the update (test/support/compare.ts updateErr). */
+const UPDATE_TOL = 1e-4;
 
 
 const { rand, randBytes } = kernelRandoms(11, 2000);
@@ -272,7 +276,9 @@ if (device) {
           [p, g, m, v], [Math.min(64, Math.ceil(n / 4 / 64)), 1], { offset: 0, rows: 1, step: t - 1, alpha, invRows: 1 });
         const [wp, wm, wv] = [p.slice(), m.slice(), v.slice()];
         ref.adam(wp, g, wm, wv, n, alpha, h.beta1, h.beta2, h.epsilon);
-        assert.ok(relErr(P, wp) < TOL, `p n=${n} t=${t}: ${relErr(P, wp)}`);
+        // The step is ~1e-3 of p: its error is measured against the step (updateErr), not against p.
+        const e = updateErr(P, p, wp);
+        assert.ok(e < UPDATE_TOL, `p n=${n} t=${t}: error ${e} of the step`);
         assert.ok(relErr(Mo, wm) < TOL, `m n=${n} t=${t}`);
         assert.ok(relErr(V, wv) < TOL, `v n=${n} t=${t}`);
       }
