@@ -14,15 +14,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchCase } from '../src/bench/bench.js';
 import { compareOutputs } from '../src/bench/check.js';
-import { toCustomWasmKernel, type AsKernel } from '../src/bench/custom-as.js';
-import { loadCustomKernel } from '../src/bench/load-node.js';
-import { parseWgslKernel, toCustomKernel, type WgslKernel } from '../src/bench/custom-wgsl.js';
 import { JsOpRunner } from '../src/bench/js.js';
-import { ADAM, ADAM_T, BENCH_OPS, caseFromMKN, DROPOUT_KEY, DROPOUT_RATE, makeData, shapeText, type OpCase, type OpData } from '../src/bench/ops.js';
-import { KernelRejectedError } from '../src/bench/runner.js';
-import { verifyCustomKernels, verifyCustomWasmKernels } from '../src/bench/verify.js';
+import { benchOps, caseFromMKN, makeData, shapeText, type OpData } from '../src/bench/ops.js';
 import { WasmOpRunner } from '../src/bench/wasm.js';
 import { WebGpuOpRunner } from '../src/bench/webgpu.js';
+import { toCustomWasmKernel, type AsKernel } from '../src/custom/assemblyscript.js';
+import { verifyCustomKernels, verifyCustomWasmKernels } from '../src/custom/check.js';
+import { KernelRejectedError } from '../src/custom/errors.js';
+import { loadCustomKernel } from '../src/custom/load-node.js';
+import { parseWgslKernel, toCustomKernel, type WgslKernel } from '../src/custom/wgsl.js';
 import { loadModelConfig } from '../src/config/load-file.js';
 import { requestNodeGpu } from '../src/node/webgpu.js';
 import { WasmBackend } from '../src/runtime/backends/wasm.js';
@@ -48,34 +48,34 @@ function variant(name: string, from: string, to: string): string {
 const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 const AWKWARD: [number, number, number][] = [[1, 1, 1], [3, 7, 5], [7, 33, 10]];
 
-/** What an op's outputs are by the float64 formulas, from the same inputs (the bench's names and constants). */
-function oracleOf(c: OpCase, data: OpData): { arrays: Record<string, Float64Array>; scalars: Record<string, number> } {
-  const i = data.inputs;
-  const [M, K, N] = c.dims as [number, number, number];
-  switch (c.op) {
-    case 'dense_forward': return { arrays: { y: dense64(i.x!, i.w!, i.b!, M, K, N, true) }, scalars: {} };
-    case 'dense_backward_weights': return { arrays: denseGradWeights64(i.x!, i.dy!, M, K, N), scalars: {} };
-    case 'dense_backward_input': return { arrays: { dx: denseGradInput64(i.dy!, i.w!, i.reluOut!, M, K, N) }, scalars: {} };
-    case 'relu_backward': return { arrays: { dx: reluGrad64(i.dy!, i.y!) }, scalars: {} };
-    case 'dropout': {
-      // The bench's dropout: seed 42, stream 16, step 3 (src/bench/ops.ts), rate DROPOUT_RATE.
-      assert.is(Number(keyBig(42, 16, 3)), DROPOUT_KEY, 'the bench dropout key is hash key (42, 16, 3)');
-      return { arrays: { y: dropout64(i.x!, dropoutKeep64(keyBig(42, 16, 3), i.x!.length, DROPOUT_RATE), DROPOUT_RATE) }, scalars: {} };
-    }
-    case 'softmax_xent': {
-      const r = softmaxXent64(i.logits!, data.labels!, M, K);
-      return { arrays: { dlogits: r.dlogits }, scalars: { lossSum: r.lossSum, correct: r.correct } };
-    }
-    case 'adam': return { arrays: adam64(i.p!, i.g!, i.m!, i.v!, ADAM, ADAM_T), scalars: {} };
-  }
-}
+type Oracle = (d: OpData, dims: number[]) => { arrays: Record<string, Float64Array>; scalars?: Record<string, number> };
+/** Dropout's expected output by the RNG's definition (float64 hash), from the instance's seed, stream, step and rate. */
+const dropoutOracle = (from: string, to: string): Oracle => (d) => {
+  const op = d.instance.op as unknown as { stream: number; rate: number };
+  const x = d.inputs[from]!;
+  return { arrays: { [to]: dropout64(x, dropoutKeep64(keyBig(d.instance.seed, op.stream, d.instance.step), x.length, op.rate), op.rate) } };
+};
+/** Independent float64 formulas (test/support/oracle64.ts) for the ops that have one, by the bench instances' buffer names. */
+const ORACLES: Record<string, Oracle> = {
+  dense_forward: ({ inputs: i }, [M, K, N]) => ({ arrays: { y: dense64(i.x!, i.w!, i.b!, M!, K!, N!, true) } }),
+  dense_backward_weights: ({ inputs: i }, [M, K, N]) => ({ arrays: denseGradWeights64(i.x!, i.dy!, M!, K!, N!) }),
+  dense_backward_input: ({ inputs: i }, [M, K, N]) => ({ arrays: { dx: denseGradInput64(i.dy!, i.w!, i.relu_out!, M!, K!, N!) } }),
+  relu_backward: ({ inputs: i }) => ({ arrays: { dx: reluGrad64(i.dy!, i.y!) } }),
+  dropout: dropoutOracle('x', 'y'),
+  dropout_backward: dropoutOracle('dy', 'dx'),
+  softmax_xent: (d, [M, C]) => {
+    const r = softmaxXent64(d.inputs.logits!, d.labels!, M!, C!);
+    return { arrays: { dlogits: r.dlogits }, scalars: { lossSum: r.lossSum, correct: r.correct } };
+  },
+  adam: (d) => ({ arrays: adam64(d.inputs.p!, d.inputs.g!, d.inputs.m!, d.inputs.v!, d.instance.optimizer, d.instance.step + 1) }),
+};
 
 // ---------------------------------------------------------------- no GPU needed
 
-test('the wasm runner matches the reference on every op at awkward shapes', async () => {
+test('the wasm runner matches the reference on every benchable op at awkward shapes', async () => {
   const wasm = await WasmOpRunner.create(false);
   for (const shape of AWKWARD) {
-    for (const op of BENCH_OPS) {
+    for (const op of benchOps()) {
       const row = await benchCase(caseFromMKN(op, shape), 'wasm', 'built-in', wasm, null, 'check only');
       assert.is(row.status, 'ok', `wasm ${op} ${row.shape}: ${row.message}`);
       assert.ok(row.maxRelErr !== null && row.maxRelErr < 1e-5, `wasm ${op}: ${row.maxRelErr}`);
@@ -83,19 +83,21 @@ test('the wasm runner matches the reference on every op at awkward shapes', asyn
   }
 });
 
-// The js runner runs the reference kernels themselves, so checking it against
-// the reference would compare them with themselves: it is checked against
-// independent float64 formulas instead (test/support/oracle64.ts).
-test('the js runner matches independent float64 formulas on every op at awkward shapes', async () => {
+// The js runner runs the reference itself, so checking it against the
+// reference would compare it with itself (bench marks its rows 'reference'
+// and claims no check): it is checked against independent float64 formulas
+// instead (test/support/oracle64.ts), for the ops that have one.
+test('the js runner matches independent float64 formulas at awkward shapes, and claims no check against itself', async () => {
   const js = new JsOpRunner();
   for (const shape of AWKWARD) {
-    for (const op of BENCH_OPS) {
+    for (const [op, oracle] of Object.entries(ORACLES)) {
       const c = caseFromMKN(op, shape);
       const data = makeData(c);
       const prepared = await js.prepare(c, data);
+      assert.is(prepared.isReference, true);
       const got = await prepared.check();
       prepared.dispose();
-      const want = oracleOf(c, data);
+      const want = oracle(data, c.dims);
       const tag = `js ${op} ${shapeText(c)}`;
       assert.equal(Object.keys(want.arrays).sort(), Object.keys(data.expected).sort(), `${tag}: every output is checked`);
       for (const [name, w] of Object.entries(want.arrays)) {
@@ -104,12 +106,16 @@ test('the js runner matches independent float64 formulas on every op at awkward 
         const e = op === 'adam' && name === 'p' ? updateErr(a, data.inputs.p!, w) : relErr(a, w);
         assert.ok(e < 1e-5, `${tag} ${name}: error ${e}`);
       }
-      for (const [name, w] of Object.entries(want.scalars)) {
+      assert.equal(Object.keys(want.scalars ?? {}).sort(), Object.keys(data.scalars ?? {}).sort(), `${tag}: scalars`);
+      for (const [name, w] of Object.entries(want.scalars ?? {})) {
         const a = got.scalars?.[name];
         assert.ok(a !== undefined && Math.abs(a - w) <= 1e-9 * Math.max(1, Math.abs(w)), `${tag} ${name}: ${a} vs ${w}`);
       }
     }
   }
+  const row = await benchCase(caseFromMKN('dense_forward', [3, 7, 5]), 'js', 'built-in', js, null, 'check only');
+  assert.is(row.reference, true);
+  assert.is(row.maxRelErr, null);
 });
 
 test('compareOutputs: a wrong output gives its max error and first mismatching index', () => {
@@ -136,7 +142,7 @@ test('WGSL contract: wrong bindings are named; missing overrides and tile are re
   }
   const noTile = example.replace(/const TILE_N[^\n]*\n/, '').replace('override RELU: bool = false;', '');
   assert.throws(() => parseWgslKernel('dense_forward', 'x.wgsl', noTile), /declare 'override RELU'[\s\S]*TILE_M/);
-  assert.throws(() => parseWgslKernel('adam', 'x.wgsl', example), /custom WGSL kernels can replace dense_forward/);
+  assert.throws(() => parseWgslKernel('gather', 'x.wgsl', example), /custom WGSL kernels can replace dense_forward, .*adam.*; 'gather' is not one of them/);
   const k = parseWgslKernel('dense_forward', 'ok.wgsl', example);
   assert.equal([k.tileM, k.tileN], [32, 64]);
 });
@@ -149,8 +155,9 @@ test('tessera bench --backend js: aligned table with every flagship op, and --js
   const head = lines.findIndex((l) => /^op\s+backend\s+kernel\s+shape\s+max rel err\s+median\s+min–max\s+rate\s+% peak$/.test(l));
   assert.ok(head >= 0, r.stdout);
   const rows = lines.slice(head + 1).filter((l) => /^\S+\s+js\s/.test(l));
-  assert.is(rows.length, BENCH_OPS.length);
-  assert.match(r.stdout, /dense_forward\s+js\s+built-in\s+3×7×5\s+0\s+[\d.]+ µs/);
+  assert.is(rows.length, benchOps().length);
+  // The js runner is the reference: its rows say so instead of an error of 0 against itself.
+  assert.match(r.stdout, /dense_forward\s+js\s+built-in\s+3×7×5\s+reference\s+[\d.]+ µs/);
   const report = JSON.parse(readFileSync(json, 'utf8'));
   for (const key of ['machine', 'node', 'date', 'repeats', 'backends', 'results']) assert.ok(key in report, key);
   assert.is(report.backends[0].name, 'js');
@@ -389,7 +396,7 @@ if (!gpu.gpu) {
       assert.is(mine.status, 'ok', `${c.dims}: ${mine.message}`);
       assert.ok(mine.maxRelErr! < 1e-5);
     }
-    for (const op of BENCH_OPS) {
+    for (const op of benchOps()) {
       const row = await benchCase(caseFromMKN(op, [7, 33, 10]), 'webgpu', 'built-in', runner, null, 'check only');
       assert.is(row.status, 'ok', `${op}: ${row.message}`);
     }

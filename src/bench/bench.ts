@@ -7,6 +7,7 @@ import type { Backend } from '../runtime/backend.js';
 import type { Graph } from '../runtime/graph.js';
 import { initParams } from '../runtime/params.js';
 import { compareOutputs, DEFAULT_TOLERANCE, fmtErr } from './check.js';
+import { opDef } from '../ops/index.js';
 import { makeData, shapeText, type OpCase } from './ops.js';
 import type { Peak } from './peak.js';
 import { KernelRejectedError, type BenchBackend, type OpRunner } from './runner.js';
@@ -20,12 +21,14 @@ export interface BenchRow {
   backend: BenchBackend;
   /** 'built-in', or the custom kernel's file. */
   kernel: string;
-  /** e.g. "32×784×128" (op-specific dims, see src/bench/ops.ts), or "batch 32" for train_step. */
+  /** The op's bench dims joined by × (its bench.shape says what they are, e.g. M,K,N), or "batch 32" for train_step. */
   shape: string;
   dims: number[];
   status: RowStatus;
   /** Largest relative error against the reference (null when not checked). */
   maxRelErr: number | null;
+  /** Set on js rows: the js runner runs the reference itself, so its outputs are not checked against it. */
+  reference?: true;
   tolerance: number;
   /** Where a wrong kernel first differs. */
   firstMismatch?: { output: string; index: number; got: number; expected: number };
@@ -80,8 +83,8 @@ const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e));
  * Never throws for a kernel's fault: the row says what went wrong.
  */
 export async function benchCase(c: OpCase, backend: BenchBackend, kernel: string, runner: Pick<OpRunner, 'prepare'>, peak: Peak | null, timing: TimingOptions | 'check only'): Promise<BenchRow> {
-  const row = rowBase(c, backend, kernel);
   const data = makeData(c);
+  const row = { ...rowBase(c, backend, kernel), tolerance: data.tolerance ?? DEFAULT_TOLERANCE };
   let prepared;
   try {
     prepared = await runner.prepare(c, data);
@@ -90,7 +93,12 @@ export async function benchCase(c: OpCase, backend: BenchBackend, kernel: string
   }
   try {
     const got = await prepared.check();
-    const check = compareOutputs(got, data);
+    if (prepared.isReference) {
+      // The reference compared with itself proves nothing: time it, claim no check.
+      const ref: BenchRow = { ...row, reference: true };
+      return timing === 'check only' ? ref : withRates(ref, await prepared.time(timing), peak);
+    }
+    const check = compareOutputs(got, data, row.tolerance);
     const checked: BenchRow = { ...row, maxRelErr: check.maxRelErr };
     if (!check.ok) {
       const m = check.mismatch;
@@ -106,12 +114,12 @@ export async function benchCase(c: OpCase, backend: BenchBackend, kernel: string
   }
 }
 
-/** Matmul flops of one training step of a graph (forward, dW, dX), for the train_step row's GFLOP/s. */
+/** FLOP of one training step of a graph: the sum of its ops' bench work (forward, backward, update), for the train_step row's GFLOP/s. */
 export function stepFlops(g: Graph): number {
-  const B = g.batchSize;
   let f = 0;
-  for (const op of [...g.forward, ...g.backward]) {
-    if (op.kind === 'dense_forward' || op.kind === 'dense_backward_weights' || op.kind === 'dense_backward_input') f += 2 * B * op.k * op.n;
+  for (const op of [...g.forward, ...g.backward, ...g.update]) {
+    const spec = opDef(op.kind).bench;
+    if (spec) f += spec.work(spec.dims(op as never, g.batchSize)).flops;
   }
   return f;
 }
@@ -120,7 +128,7 @@ export function stepFlops(g: Graph): number {
  * Whole training steps on a prepared backend (synthetic uint8 images: the
  * step's cost does not depend on the pixel values, except for the wasm
  * backend's zero-skipping first layer, which gets MNIST-like sparsity:
- * ~80% zeros). One row: seconds per step, matmul GFLOP/s.
+ * ~80% zeros). One row: seconds per step, GFLOP/s of the step's ops.
  */
 export async function benchTrainSteps(make: () => Promise<Backend>, g: Graph, peak: Peak | null, timing: TimingOptions, kernel = 'built-in'): Promise<BenchRow> {
   const B = g.batchSize;

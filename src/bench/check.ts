@@ -27,7 +27,7 @@ export interface KernelOutputs {
   scalars?: Record<string, number>;
 }
 
-export function compareOutputs(got: KernelOutputs, data: OpData, tolerance = DEFAULT_TOLERANCE): CheckResult {
+export function compareOutputs(got: KernelOutputs, data: Pick<OpData, 'expected' | 'scalars' | 'tolerance'>, tolerance = data.tolerance ?? DEFAULT_TOLERANCE): CheckResult {
   let maxRelErr = 0;
   let mismatch: CheckResult['mismatch'];
   for (const [name, want] of Object.entries(data.expected)) {

@@ -1,10 +1,13 @@
-// What a per-backend op runner provides to `tessera bench`: a kernel set up
-// for one op at one shape on fresh inputs, that can be run once to check its
-// outputs against the reference, then timed.
+// What a per-backend op runner provides to `tessera bench` and to the
+// custom-kernel checks: a kernel set up for one op instance (src/bench/ops.ts)
+// on its own buffers, that can be run once to check its outputs against the
+// reference, then timed.
 
 import type { KernelOutputs } from './check.js';
 import type { OpCase, OpData } from './ops.js';
 import type { Stats, TimingOptions } from './stats.js';
+
+export { KernelRejectedError } from '../custom/errors.js';
 
 export type BenchBackend = 'js' | 'wasm' | 'webgpu';
 export const BENCH_BACKENDS: readonly BenchBackend[] = ['webgpu', 'wasm', 'js'];
@@ -15,6 +18,11 @@ export interface PreparedKernel {
   /** Time repeated runs (after check). */
   time(options: TimingOptions): Promise<Stats>;
   dispose(): void;
+  /**
+   * True when the outputs are the reference's own (the js runner runs it):
+   * comparing them with the reference would prove nothing, so they are not.
+   */
+  readonly isReference?: boolean;
 }
 
 export interface OpRunner {
@@ -25,13 +33,4 @@ export interface OpRunner {
   supports(c: OpCase): boolean;
   prepare(c: OpCase, data: OpData): Promise<PreparedKernel>;
   dispose(): void;
-}
-
-/** A custom kernel that failed before it could run (compile error, wrong bindings…): reported, never thrown past bench. */
-export class KernelRejectedError extends Error {
-  readonly isUserError = true;
-  constructor(readonly kernel: string, message: string) {
-    super(message);
-    this.name = 'KernelRejectedError';
-  }
 }

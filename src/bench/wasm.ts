@@ -1,15 +1,21 @@
-// The wasm backend's op runner: the exported AssemblyScript kernels
-// (KernelExports of src/runtime/wasm/module.ts) called directly on buffers in
-// the module's linear memory, exactly as the wasm backend's plan calls them.
-// dense_backward_input reads a transposed copy of W (made once, untimed, as
-// the backend keeps one per layer). Dense kernels run on their dense path
-// (sparse = 0): bench inputs have no zeros to skip.
+// The wasm backend's op runner: one op's plan record, encoded by the op's
+// registered `wasm.encode` exactly as the wasm backend's plan encodes it,
+// run through the AssemblyScript step loop's dispatch (`runRecords`) on the
+// instance's buffers in the module's linear memory. A user's kernel is
+// linked as in training (env.custom_<op>) and its record gets the op's
+// code + CUSTOM_CODE_OFFSET, so the check runs the very call training makes.
+//
+// Layout: every buffer of the instance in the Heap; `transposed(w)` is a
+// copy of W made once (untimed) with the module's transpose, as the backend
+// keeps one per kernel; nothing is marked sparse (bench inputs have no
+// zeros to skip); labels are a u32 buffer; losses add to 3 f64 metrics.
 
-import { adamStepSize } from '../runtime/reference/kernels.js';
-import { dropoutScale, dropoutThreshold } from '../runtime/rng.js';
-import { chooseVariant, Heap, instantiateKernels, instantiateKernelsWith, type KernelExports, type WasmVariant } from '../runtime/wasm/module.js';
-import { toCustomWasmKernel, type AsKernel } from './custom-as.js';
-import { ADAM, ADAM_T, DROPOUT_KEY, DROPOUT_RATE, type OpCase, type OpData } from './ops.js';
+import type { WasmLayout } from '../ops/types.js';
+import type { Op } from '../runtime/graph.js';
+import { encodeRecord, packRecords } from '../runtime/wasm/plan.js';
+import { chooseVariant, Heap, instantiateKernelsWith, type KernelExports, type WasmVariant } from '../runtime/wasm/module.js';
+import { toCustomWasmKernel, type AsKernel } from '../custom/as-contract.js';
+import { instanceBuffers, outputsOf, type OpCase, type OpData } from './ops.js';
 import type { OpRunner, PreparedKernel } from './runner.js';
 import { timeSync } from './stats.js';
 
@@ -17,13 +23,12 @@ export class WasmOpRunner implements OpRunner {
   readonly backend = 'wasm' as const;
   readonly description: string;
 
-  private constructor(readonly k: KernelExports, readonly variant: WasmVariant) {
+  private constructor(readonly variant: WasmVariant) {
     this.description = variant === 'relaxed' ? 'wasm (relaxed SIMD, FMA; AssemblyScript kernels, single thread)' : 'wasm (SIMD128; AssemblyScript kernels, single thread)';
   }
 
   static async create(relaxed: boolean | 'auto' = 'auto'): Promise<WasmOpRunner> {
-    const variant = chooseVariant(relaxed);
-    return new WasmOpRunner(await instantiateKernels(variant), variant);
+    return new WasmOpRunner(chooseVariant(relaxed));
   }
 
   supports(): boolean {
@@ -36,93 +41,69 @@ export class WasmOpRunner implements OpRunner {
   }
 
   async prepare(c: OpCase, data: OpData, custom?: AsKernel): Promise<PreparedKernel> {
+    if (custom && c.op !== custom.op) throw new Error(`${custom.file} is a ${custom.op} kernel, not ${c.op}`);
+    const inst = data.instance;
     // A fresh instance per case keeps memory from growing over a long run.
-    let k: KernelExports;
-    let fn: ((...args: number[]) => void) | undefined;
-    if (custom) {
-      if (c.op !== custom.op) throw new Error(`${custom.file} is a ${custom.op} kernel, not ${c.op}`);
-      const inst = await instantiateKernelsWith(this.variant, { [custom.op]: toCustomWasmKernel(custom) });
-      k = inst.exports;
-      fn = inst.custom[custom.op];
-    } else {
-      k = await instantiateKernels(this.variant);
-    }
-    // The user's function with the built-in's signature, or the built-in.
-    const denseForward = (fn ?? k.denseForward) as KernelExports['denseForward'];
-    const denseBackwardWeights = (fn ?? k.denseBackwardWeights) as KernelExports['denseBackwardWeights'];
-    const denseBackwardInput = (fn ?? k.denseBackwardInput) as KernelExports['denseBackwardInput'];
+    const { exports: k } = await instantiateKernelsWith(this.variant, custom ? { [custom.op]: toCustomWasmKernel(custom) } : {});
     const heap = new Heap(k);
-    const put = (a: Float32Array) => {
-      const p = heap.alloc(a.byteLength);
+    const ptrs = new Map<string, number>();
+    for (const [name, a] of Object.entries(instanceBuffers(inst))) {
+      const p = heap.alloc(Math.max(a.byteLength, 16));
       heap.f32(p, a.length).set(a);
-      return p;
-    };
-    const p: Record<string, number> = {};
-    for (const [name, a] of Object.entries(data.inputs)) p[name] = put(a);
-    for (const [name, a] of Object.entries(data.expected)) p[name] ??= heap.alloc(a.byteLength);
-    const d = c.dims;
-    let run: () => void;
-    let scalars: (() => Record<string, number>) | undefined;
-    switch (c.op) {
-      case 'dense_forward': {
-        const [M, K, N] = d as [number, number, number];
-        run = () => denseForward(p.x!, p.w!, p.b!, p.y!, M, K, N, 1, 0);
-        break;
-      }
-      case 'dense_backward_weights': {
-        const [M, K, N] = d as [number, number, number];
-        run = () => denseBackwardWeights(p.x!, p.dy!, p.dw!, p.db!, M, K, N, 0);
-        break;
-      }
-      case 'dense_backward_input': {
-        const [M, K, N] = d as [number, number, number];
-        const wt = heap.alloc(K * N * 4);
-        k.transpose(p.w!, wt, K, N);
-        run = () => denseBackwardInput(p.dy!, wt, p.dx!, p.reluOut!, M, K, N);
-        break;
-      }
-      case 'relu_backward': {
-        const n = d[0]! * d[1]!;
-        run = () => k.reluBackward(p.dy!, p.y!, p.dx!, n);
-        break;
-      }
-      case 'dropout': {
-        const n = d[0]! * d[1]!;
-        const thr = dropoutThreshold(DROPOUT_RATE), scale = dropoutScale(DROPOUT_RATE);
-        run = () => k.dropout(p.x!, p.y!, n, DROPOUT_KEY, thr, scale);
-        break;
-      }
-      case 'softmax_xent': {
-        const [M, C] = d as [number, number];
-        const labels = heap.alloc(M * 4);
-        heap.u32(labels, M).set(data.labels!);
-        const metrics = heap.alloc(24);
-        run = () => k.softmaxXent(p.logits!, labels, p.dlogits!, M, C, M, metrics);
-        heap.f64(metrics, 3).fill(0);
-        scalars = () => {
-          const m = heap.f64(metrics, 3);
-          return { lossSum: m[0]!, correct: m[1]! };
-        };
-        break;
-      }
-      case 'adam': {
-        const n = d[0]!;
-        const alpha = adamStepSize(ADAM, ADAM_T);
-        run = () => k.adam(p.p!, p.g!, p.m!, p.v!, n, alpha, ADAM.beta1, ADAM.beta2, ADAM.epsilon);
-        break;
-      }
+      ptrs.set(name, p);
     }
+    const labels = heap.alloc(4 * Math.max(inst.rows, 4));
+    if (inst.labels) heap.u32(labels, inst.labels.length).set(inst.labels);
+    const metrics = heap.alloc(24);
+    const layout = benchLayout(k, heap, inst.op, ptrs, labels);
+    const plan = packRecords([encodeRecord(inst.op as Op, layout, custom ? new Set([c.op]) : new Set())]);
+    const planPtr = heap.alloc(plan.byteLength);
+    heap.i32(planPtr, plan.length).set(plan);
+    const o = inst.optimizer;
+    const run = () => k.runRecords(planPtr, 1, inst.rows, inst.step, inst.seed, metrics, o.learningRate, o.beta1, o.beta2, o.epsilon);
+    // Losses are checked only where the reference reported them (the same ops).
+    const wantScalars = data.scalars !== undefined;
     return {
       check: async () => {
+        heap.f64(metrics, 3).fill(0);
         run();
-        const arrays: Record<string, Float32Array> = {};
-        for (const [name, a] of Object.entries(data.expected)) arrays[name] = heap.f32(p[name]!, a.length).slice();
-        return { arrays, scalars: scalars?.() };
+        const m = heap.f64(metrics, 3);
+        return {
+          arrays: outputsOf(inst, (name, n) => heap.f32(ptrs.get(name)!, n).slice()),
+          scalars: wantScalars ? { lossSum: m[0]!, correct: m[1]! } : undefined,
+        };
       },
-      time: (o) => timeSync(run, o),
+      time: (t) => timeSync(run, t),
       dispose: () => {},
     };
   }
 
   dispose(): void {}
+}
+
+/** The WasmLayout of one instance: its buffers' heap offsets, transposed copies made on demand. */
+function benchLayout(k: KernelExports, heap: Heap, op: { kind: string }, ptrs: Map<string, number>, labels: number): WasmLayout {
+  const ptr = (name: string) => {
+    const p = ptrs.get(name);
+    if (p === undefined) throw new Error(`the ${op.kind} bench instance has no buffer '${name}'`);
+    return p;
+  };
+  const transposed = new Map<string, number>();
+  return {
+    ptr: (name) => (name === null ? 0 : ptr(name)),
+    transposed: (name) => {
+      let wt = transposed.get(name);
+      if (wt === undefined) {
+        // A record that reads a transposed kernel [K×N] names its K and N (as dense_backward_input's k, n).
+        const { k: K, n: N } = op as { k?: unknown; n?: unknown };
+        if (typeof K !== 'number' || typeof N !== 'number') throw new Error(`${op.kind} reads a transposed copy of '${name}' but its record has no k and n`);
+        wt = heap.alloc(K * N * 4);
+        k.transpose(ptr(name), wt, K, N);
+        transposed.set(name, wt);
+      }
+      return wt;
+    },
+    labels,
+    sparse: () => false,
+  };
 }

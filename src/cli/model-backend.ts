@@ -4,10 +4,10 @@
 // shapes before anything runs with them. Node's half of building a Model:
 // Model.plan gives the graph, this the backend, Model.open joins them.
 
-import { isAsKernel, toCustomWasmKernel, type AsKernel } from '../bench/custom-as.js';
-import { toCustomKernel, type WgslKernel } from '../bench/custom-wgsl.js';
-import { loadCustomKernels, type LoadedKernel } from '../bench/load-node.js';
-import { verifyCustomKernels, verifyCustomWasmKernels } from '../bench/verify.js';
+import { isAsKernel, toCustomWasmKernel, type AsKernel } from '../custom/as-contract.js';
+import { verifyCustomKernels, verifyCustomWasmKernels } from '../custom/check.js';
+import { loadCustomKernels, type LoadedKernel } from '../custom/load-node.js';
+import { toCustomKernel, type WgslKernel } from '../custom/wgsl.js';
 import { createNodeBackend } from '../node-backends.js';
 import type { Backend } from '../runtime/backend.js';
 import { WasmBackend, type WasmBackendOptions } from '../runtime/backends/wasm.js';

@@ -11,16 +11,18 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchCase, benchTrainSteps, type BackendReport, type BenchReport, type BenchRow } from '../../bench/bench.js';
 import { fmtErr } from '../../bench/check.js';
-import { isAsKernel, toCustomWasmKernel, type AsKernel } from '../../bench/custom-as.js';
-import { toCustomKernel, type WgslKernel } from '../../bench/custom-wgsl.js';
-import { kernelFileBackend, loadCustomKernel, type LoadedKernel } from '../../bench/load-node.js';
 import { JsOpRunner } from '../../bench/js.js';
-import { BENCH_OPS, caseFromMKN, casesOfGraph, isBenchOp, type BenchOp, type OpCase } from '../../bench/ops.js';
+import { benchOps, caseFromMKN, casesOfGraph, isBenchOp, type OpCase } from '../../bench/ops.js';
 import { peakJs, peakWasm, peakWebGpu, type Peak } from '../../bench/peak.js';
 import { BENCH_BACKENDS, type BenchBackend, type OpRunner } from '../../bench/runner.js';
 import { WasmOpRunner } from '../../bench/wasm.js';
 import { WebGpuOpRunner } from '../../bench/webgpu.js';
+import { suggest } from '../../config/suggest.js';
 import type { ModelSpec } from '../../config/types.js';
+import { isAsKernel, toCustomWasmKernel, type AsKernel } from '../../custom/assemblyscript.js';
+import { kernelFileBackend, loadCustomKernel, type LoadedKernel } from '../../custom/load-node.js';
+import { toCustomKernel, type WgslKernel } from '../../custom/wgsl.js';
+import { isOpKind } from '../../ops/index.js';
 import { requestNodeGpu } from '../../node/webgpu.js';
 import type { Backend } from '../../runtime/backend.js';
 import { JsBackend } from '../../runtime/backends/js.js';
@@ -34,6 +36,8 @@ import { loadModelSpec } from '../model-file.js';
 import { UsageError, UserError } from '../user-error.js';
 
 const FLAGSHIP = fileURLToPath(new URL('../../../models/mnist.yaml', import.meta.url));
+/** Where an op that the model does not run is benched: the flagship's first layer, through the op's bench.fromMKN. */
+const DEFAULT_MKN: [number, number, number] = [32, 784, 128];
 
 export const benchCommand: Command = {
   name: 'bench',
@@ -49,9 +53,10 @@ probe, measured in the same run).
 
 Options:
   --backend NAME    webgpu, wasm, js, or all (default: all that are available here)
-  --op NAMES        only these ops (comma-separated): ${BENCH_OPS.join(', ')}
-  --shape M,K,N     bench at this shape (repeatable): dense ops use M,K,N; relu_backward,
-                    dropout and softmax_xent use M rows of N; adam uses K·N values
+  --op NAMES        only these ops (comma-separated), any of: ${benchOps().join(', ')}
+  --shape M,K,N     bench at this shape (repeatable); each op takes its own dims from it
+                    (docs/kernels.md): matmuls M,K,N, elementwise ops and losses M rows
+                    of N, adam K·N values
   --model FILE      every op at exactly the shapes FILE's model uses, plus whole
                     training steps; its \`kernels:\` are benched beside the built-ins
   --repeat N        timed repeats per kernel (default 5)
@@ -62,7 +67,8 @@ Options:
   --watchdog-ms MS  declare a webgpu kernel hung after MS without finishing (default 30000)
   -h, --help        show this help
 
-Without --shape or --model: the flagship model's shapes (models/mnist.yaml).`,
+Without --shape or --model: the flagship model's shapes (models/mnist.yaml). An op
+named by --op that the model does not run is benched at ${DEFAULT_MKN.join(',')}.`,
 
   async run(args) {
     const { values } = parseCommandArgs(args, {
@@ -91,18 +97,23 @@ Without --shape or --model: the flagship model's shapes (models/mnist.yaml).`,
     let spec: ModelSpec | null = null;
     let cases: OpCase[];
     if (shapes.length) {
-      cases = shapes.flatMap((s) => (ops ?? [...BENCH_OPS]).map((op) => caseFromMKN(op, s)));
+      cases = shapes.flatMap((s) => (ops ?? benchOps()).map((op) => caseFromMKN(op, s)));
     } else {
       spec = await loadModelSpec(modelPath ?? FLAGSHIP);
       graph = compileGraph(spec);
       cases = casesOfGraph(graph).filter((c) => !ops || ops.includes(c.op));
+      const absent = (ops ?? []).filter((op) => !cases.some((c) => c.op === op));
+      if (absent.length) {
+        process.stdout.write(`note: ${modelPath ?? 'models/mnist.yaml'} runs no ${absent.join(', ')}: benched at --shape ${DEFAULT_MKN.join(',')}\n`);
+        cases.push(...absent.map((op) => caseFromMKN(op, DEFAULT_MKN)));
+      }
     }
 
     // Custom kernels: --kernel, then the model file's kernels: (paths already absolute).
     const customFiles = new Map<string, string>();
     if (modelPath && spec?.kernels) for (const [op, file] of Object.entries(spec.kernels)) customFiles.set(op, file);
     for (const k of (values.kernel as string[] | undefined) ?? []) {
-      const m = /^([a-z_]+)=(.+)$/.exec(k);
+      const m = /^([a-z0-9_]+)=(.+)$/.exec(k);
       if (!m) throw new UsageError(`--kernel takes OP=FILE (e.g. dense_forward=./my_dense.wgsl or dense_forward=./my_dense.ts), got '${k}'`);
       customFiles.set(m[1]!, resolve(m[2]!));
     }
@@ -182,11 +193,16 @@ Without --shape or --model: the flagship model's shapes (models/mnist.yaml).`,
   },
 };
 
-function parseOps(raw: string[] | undefined): BenchOp[] | null {
+function parseOps(raw: string[] | undefined): string[] | null {
   if (!raw) return null;
   const names = raw.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
-  for (const n of names) if (!isBenchOp(n)) throw new UsageError(`unknown op '${n}'; expected one of ${BENCH_OPS.join(', ')}`);
-  return names as BenchOp[];
+  for (const n of names) {
+    if (isBenchOp(n)) continue;
+    if (isOpKind(n)) throw new UsageError(`op '${n}' cannot be benched on its own (it has no bench spec); benchable ops: ${benchOps().join(', ')}`);
+    const s = suggest(n, benchOps());
+    throw new UsageError(`unknown op '${n}'${s ? `; did you mean '${s}'?` : ''} (benchable ops: ${benchOps().join(', ')})`);
+  }
+  return names;
 }
 
 function parseShape(s: string): [number, number, number] {
@@ -254,7 +270,7 @@ export const TABLE_HEADER = ['op', 'backend', 'kernel', 'shape', 'max rel err', 
 /** The aligned table. */
 export function formatReport(r: BenchReport): string {
   const rows = r.results.map((x) => {
-    const err = x.status === 'wrong' ? `WRONG ${fmtErr(x.maxRelErr ?? Infinity)}` : x.status === 'error' ? 'ERROR' : x.status === 'skipped' ? 'skipped' : x.maxRelErr === null ? '-' : fmtErr(x.maxRelErr);
+    const err = x.status === 'wrong' ? `WRONG ${fmtErr(x.maxRelErr ?? Infinity)}` : x.status === 'error' ? 'ERROR' : x.status === 'skipped' ? 'skipped' : x.reference ? 'reference' : x.maxRelErr === null ? '-' : fmtErr(x.maxRelErr);
     if (!x.time || !x.rate) return [x.op, x.backend, x.kernel, x.shape, err, '-', '-', '-', '-'];
     return [
       x.op, x.backend, x.kernel, x.shape, err,

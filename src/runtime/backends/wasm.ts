@@ -16,7 +16,7 @@ export interface WasmBackendOptions {
   relaxed?: boolean | 'auto';
   /**
    * Users' kernels (compiled modules sharing the backend's memory; see
-   * src/bench/custom-as.ts) that replace built-in dense ops in training,
+   * src/custom/assemblyscript.ts) that replace the built-in kernels of ops in training,
    * evaluation and prediction. The plan calls them from inside the step loop.
    */
   customKernels?: Partial<Record<CustomWasmOp, CustomWasmKernel>>;

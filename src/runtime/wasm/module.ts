@@ -152,7 +152,7 @@ export async function instantiateKernelsWith(
   for (const op of CUSTOM_WASM_OPS) {
     const k = custom[op];
     if (k) {
-      // src/bench/custom-as.ts compiles the user's file as 'tessera-kernel.ts': show the user's name.
+      // src/custom/assemblyscript.ts compiles the user's file as 'tessera-kernel.ts': show the user's name.
       const where = (f: string) => (!f || f === 'tessera-kernel.ts' ? k.label : f);
       const abort = (msg: number, file: number, line: number, col: number) => {
         const text = readAsString(memory, msg);

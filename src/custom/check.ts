@@ -1,17 +1,19 @@
-// Checking users' kernels before a model trains with them: each custom
-// kernel against the reference at every shape the model runs its op at, on
-// the device the training will use. Browser-safe.
+// Checking users' kernels before a model trains (or evaluates, predicts)
+// with them: each custom kernel against the reference at every shape the
+// model runs its op at, on the device or wasm build the run will use. The
+// cases and their data are the bench's (src/bench/ops.ts, from the op
+// registry), so any replaceable op is checked the same way. Browser-safe.
 
+import { benchCase, type BenchRow } from '../bench/bench.js';
+import { fmtErr } from '../bench/check.js';
+import { casesOfGraph } from '../bench/ops.js';
+import type { OpRunner } from '../bench/runner.js';
+import { WasmOpRunner } from '../bench/wasm.js';
+import { WebGpuOpRunner } from '../bench/webgpu.js';
 import type { Graph } from '../runtime/graph.js';
-import { benchCase, type BenchRow } from './bench.js';
-import { fmtErr } from './check.js';
-import type { AsKernel } from './custom-as.js';
-import type { WgslKernel } from './custom-wgsl.js';
-import { casesOfGraph } from './ops.js';
-import type { OpRunner } from './runner.js';
 import type { WasmVariant } from '../runtime/wasm/module.js';
-import { WasmOpRunner } from './wasm.js';
-import { WebGpuOpRunner } from './webgpu.js';
+import type { AsKernel } from './as-contract.js';
+import type { WgslKernel } from './wgsl.js';
 
 export interface CustomKernelCheck {
   ok: boolean;

@@ -1,12 +1,12 @@
-// Node only: reading users' kernel files for `tessera bench` and `tessera train`:
+// Node only: reading users' kernel files for `tessera bench`, `train`, `eval` and `predict`:
 // .wgsl (webgpu backend) and AssemblyScript .ts (wasm backend, compiled here).
 
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, relative } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { AS_CONTRACTS, compileAsKernel, type AscResult, type AscRunner, type AsKernel } from './custom-as.js';
-import { parseWgslKernel, type WgslKernel } from './custom-wgsl.js';
-import { KernelRejectedError } from './runner.js';
+import { asContract, compileAsKernel, type AscResult, type AscRunner, type AsKernel } from './assemblyscript.js';
+import { KernelRejectedError } from './errors.js';
+import { parseWgslKernel, type WgslKernel } from './wgsl.js';
 
 /** A custom kernel as loaded from its file: WGSL for the webgpu backend, AssemblyScript (compiled) for wasm. */
 export type LoadedKernel = WgslKernel | AsKernel;
@@ -80,9 +80,7 @@ export async function loadCustomKernel(op: string, file: string): Promise<Loaded
     throw new KernelRejectedError(op, `cannot read the custom ${op} kernel ${shown}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
   if (backend === 'webgpu') return parseWgslKernel(op, shown, source);
-  if (!(op in AS_CONTRACTS)) {
-    throw new KernelRejectedError(op, `${shown}: custom AssemblyScript kernels can replace ${Object.keys(AS_CONTRACTS).join(', ')}; '${op}' is not one of them`);
-  }
+  asContract(op, shown); // rejects an op without a contract before the compiler starts
   try {
     return await compileAsKernel(op, shown, source, { asc: workerAscRunner(dirname(file)) });
   } catch (e) {

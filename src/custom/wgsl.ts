@@ -1,6 +1,7 @@
 // Custom WGSL kernels: reading a user's .wgsl file, checking it against the
-// op's contract (docs/kernels.md), compiling it with the prelude prepended,
-// and mapping compiler messages back to lines and columns of the user's file.
+// op's contract (the registry's `custom`, src/ops; docs/kernels.md is
+// generated from it), compiling it with the prelude prepended, and mapping
+// compiler messages back to lines and columns of the user's file.
 //
 // A custom kernel replaces one op. It is compiled as `prelude + "\n" + file`
 // (the prelude declares the Ctx struct, `ctx` at binding 0, the RNG and
@@ -11,56 +12,33 @@
 //   const TILE_N: u32 = 64u;   // output columns one workgroup covers
 //
 // and the host dispatches (ceil(cols / TILE_N), ceil(rows / TILE_M))
-// workgroups over the op's output matrix (see CUSTOM_WGSL_CONTRACTS).
+// workgroups over the op's output (contract.output: rows × cols, which the
+// op's webgpu.dispatches passes to env.custom).
 // Browser-safe: no Node imports (reading the file is the caller's job).
 
 import { WGSL_SOURCES } from '../generated/kernels.js';
-import type { CustomKernel } from '../runtime/backends/webgpu.js';
-import { KernelRejectedError } from './runner.js';
+import { isOpKind, opDef, replaceableOps } from '../ops/index.js';
+import type { CustomContract } from '../ops/types.js';
+import type { CustomKernel } from '../runtime/webgpu/op-env.js';
+import { KernelRejectedError } from './errors.js';
 
-export type Access = 'read' | 'rw';
+export type { Access } from '../ops/types.js';
+export type WgslContract = CustomContract;
 
-export interface WgslContract {
-  /** Storage bindings 1, 2, … : name (as in docs/kernels.md) and access. */
-  bindings: { name: string; access: Access }[];
-  /** Override constants the host sets; the kernel must declare every one. */
-  overrides: string[];
-  /** The output matrix the TILE_M × TILE_N workgroup tiles cover: rows and columns in terms of M, K, N. */
-  output: { rows: 'M' | 'K'; cols: 'N' | 'K' };
-  /** What the kernel computes. */
-  computes: string;
+/** Whether a user's WGSL may replace `op`: every registered op with a contract. */
+export function isCustomWgslOp(op: string): boolean {
+  return isOpKind(op) && opDef(op).custom !== null;
 }
 
-/** The ops a custom WGSL kernel may replace, and their contracts. */
-export const CUSTOM_WGSL_CONTRACTS = {
-  dense_forward: {
-    bindings: [{ name: 'x', access: 'read' }, { name: 'w', access: 'read' }, { name: 'b', access: 'read' }, { name: 'y', access: 'rw' }],
-    overrides: ['K', 'N', 'HAS_BIAS', 'RELU'],
-    output: { rows: 'M', cols: 'N' },
-    computes: 'Y[M×N] = X[M×K]·W[K×N] + b (when HAS_BIAS), then ReLU (when RELU); M = ctx.rows',
-  },
-  dense_backward_input: {
-    bindings: [{ name: 'dy', access: 'read' }, { name: 'w', access: 'read' }, { name: 'relu_out', access: 'read' }, { name: 'dx', access: 'rw' }],
-    overrides: ['K', 'N', 'RELU_MASK'],
-    output: { rows: 'M', cols: 'K' },
-    computes: 'dX[M×K] = dY[M×N]·Wᵀ, zero where relu_out <= 0 (when RELU_MASK); M = ctx.rows',
-  },
-  dense_backward_weights: {
-    bindings: [{ name: 'x', access: 'read' }, { name: 'dy', access: 'read' }, { name: 'dw', access: 'rw' }],
-    overrides: ['K', 'N'],
-    output: { rows: 'K', cols: 'N' },
-    computes: 'dW[K×N] = X[M×K]ᵀ·dY[M×N] over M = ctx.rows rows (db stays with the built-in bias_grad kernel)',
-  },
-} as const satisfies Record<string, WgslContract>;
-
-export type CustomWgslOp = keyof typeof CUSTOM_WGSL_CONTRACTS;
-
-export function isCustomWgslOp(op: string): op is CustomWgslOp {
-  return op in CUSTOM_WGSL_CONTRACTS;
+/** The contract of `op`'s replacement kernel; a KernelRejectedError naming the replaceable ops otherwise. */
+export function wgslContract(op: string, file = op): WgslContract {
+  const c = isOpKind(op) ? opDef(op).custom : null;
+  if (!c) throw new KernelRejectedError(op, `${file}: custom WGSL kernels can replace ${replaceableOps().map((d) => d.kind).join(', ')}; '${op}' is not one of them`);
+  return c;
 }
 
 export interface WgslKernel {
-  op: CustomWgslOp;
+  op: string;
   /** The file as the user named it (for messages). */
   file: string;
   /** The user's source. */
@@ -138,10 +116,7 @@ function intConstant(code: string, name: string): number | undefined {
  * constants and the entry point. Throws KernelRejectedError naming what is wrong.
  */
 export function parseWgslKernel(op: string, file: string, source: string): WgslKernel {
-  if (!isCustomWgslOp(op)) {
-    throw new KernelRejectedError(op, `${file}: custom WGSL kernels can replace ${Object.keys(CUSTOM_WGSL_CONTRACTS).join(', ')}; '${op}' is not one of them`);
-  }
-  const contract: WgslContract = CUSTOM_WGSL_CONTRACTS[op];
+  const contract = wgslContract(op, file);
   const code = stripComments(source);
   const problems: string[] = [];
   const seen = new Set<number>();
@@ -162,7 +137,7 @@ export function parseWgslKernel(op: string, file: string, source: string): WgslK
   const missing = contract.overrides.filter((o) => !overrides.has(o));
   if (missing.length) problems.push(`${file}: the ${op} contract sets the overrides ${contract.overrides.join(', ')}; declare ${missing.map((m) => `'override ${m}'`).join(', ')}`);
   const tileM = intConstant(code, 'TILE_M'), tileN = intConstant(code, 'TILE_N');
-  if (!tileM || !tileN) problems.push(`${file}: declare the dispatch tile as integer constants, e.g. 'const TILE_M: u32 = 32u;' and 'const TILE_N: u32 = 64u;' (output ${contract.output.rows === 'M' ? 'rows' : 'rows (K)'} and columns one workgroup covers)`);
+  if (!tileM || !tileN) problems.push(`${file}: declare the dispatch tile as integer constants, e.g. 'const TILE_M: u32 = 32u;' and 'const TILE_N: u32 = 64u;' (the rows and columns of the output ${contract.outputNames[0]}×${contract.outputNames[1]} one workgroup covers)`);
   if (!/@compute[\s\S]*?fn\s+main\s*\(/.test(code)) problems.push(`${file}: no entry point: declare '@compute @workgroup_size(…) fn main(…)'`);
   if (problems.length) throw new KernelRejectedError(op, `custom ${op} kernel rejected:\n  ${problems.join('\n  ')}`);
   return { op, file, source, tileM: tileM!, tileN: tileN!, declaredOverrides: overrides };
