@@ -110,24 +110,33 @@ named by --op that the model does not run is benched at ${DEFAULT_MKN.join(',')}
     }
 
     // Custom kernels: --kernel, then the model file's kernels: (paths already absolute).
-    const customFiles = new Map<string, string>();
-    if (modelPath && spec?.kernels) for (const [op, file] of Object.entries(spec.kernels)) customFiles.set(op, file);
+    // One kernel per op and backend: a .wgsl and a .ts for the same op are benched side by side.
+    const customFiles: [string, string][] = [];
+    const addKernel = (op: string, file: string) => {
+      const i = customFiles.findIndex(([o, f]) => o === op && kernelFileBackend(f) === kernelFileBackend(file));
+      if (i >= 0) customFiles.splice(i, 1);
+      customFiles.push([op, file]);
+    };
+    if (modelPath && spec?.kernels) for (const [op, file] of Object.entries(spec.kernels)) addKernel(op, file);
     for (const k of (values.kernel as string[] | undefined) ?? []) {
       const m = /^([a-z0-9_]+)=(.+)$/.exec(k);
       if (!m) throw new UsageError(`--kernel takes OP=FILE (e.g. dense_forward=./my_dense.wgsl or dense_forward=./my_dense.ts), got '${k}'`);
-      customFiles.set(m[1]!, resolve(m[2]!));
+      addKernel(m[1]!, resolve(m[2]!));
     }
     const wanted: BenchBackend[] = backendArg === 'all' ? [...BENCH_BACKENDS] : [backendArg as BenchBackend];
-    for (const file of customFiles.values()) {
+    for (const [, file] of customFiles) {
       const runsOn = kernelFileBackend(file);
       if (runsOn && !wanted.includes(runsOn)) {
         throw new UsageError(`custom ${runsOn === 'webgpu' ? 'WGSL' : 'AssemblyScript'} kernels run on the ${runsOn} backend; add --backend ${runsOn} (or all)`);
       }
     }
-    const custom: Record<string, LoadedKernel> = {};
-    for (const [op, file] of customFiles) custom[op] = await loadCustomKernel(op, file);
-    const wgslKernels = Object.fromEntries(Object.entries(custom).filter((e): e is [string, WgslKernel] => !isAsKernel(e[1])));
-    const asKernels = Object.fromEntries(Object.entries(custom).filter((e): e is [string, AsKernel] => isAsKernel(e[1])));
+    const wgslKernels: Record<string, WgslKernel> = {};
+    const asKernels: Record<string, AsKernel> = {};
+    for (const [op, file] of customFiles) {
+      const k: LoadedKernel = await loadCustomKernel(op, file);
+      if (isAsKernel(k)) asKernels[op] = k;
+      else wgslKernels[op] = k;
+    }
     const timing = { repeats };
     const report: BenchReport = { machine: machine(), node: process.version, date: new Date().toISOString(), repeats, backends: [], results: [] };
     const out = process.stdout;
