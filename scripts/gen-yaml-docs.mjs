@@ -47,11 +47,14 @@ function allowed(s) {
 /** A table of an object schema's keys. */
 function table(obj) {
   const required = new Set(obj.required ?? []);
-  const rows = Object.entries(obj.properties).map(([key, raw]) => {
+  const rows = Object.entries(obj.properties ?? {}).map(([key, raw]) => {
     const s = deref(raw);
     const need = required.has(key) ? '**required**' : s.default !== undefined ? `default ${code(s.default)}` : 'optional';
     return `| \`${key}\` | ${typeOf(s)} | ${need} | ${cell(allowed(s))} | ${cell(s.description ?? '')} |`;
   });
+  // A mapping whose keys are not fixed by the schema (kernels: by op name, checked against the op registry).
+  const any = typeof obj.additionalProperties === 'object' ? deref(obj.additionalProperties) : null;
+  if (any) rows.push(`| *op name* | ${typeOf(any)} | optional | ${cell(allowed(any))} | ${cell(any.description ?? '')} |`);
   return ['| Key | Type | Required / default | Allowed | Meaning |', '|---|---|---|---|---|', ...rows].join('\n');
 }
 

@@ -33,8 +33,11 @@ export async function validateModelFile(path: string): Promise<ValidationResult>
     const error: ConfigError = { file: path, line: 0, column: 0, message: `cannot read file: ${why}`, code: 'file', severity: 'error' };
     return { ok: false, errors: [error], warnings: [] };
   }
-  const result = validateModelConfig(text, path);
-  if (result.ok) resolvePaths(result.spec, (p) => resolve(dirname(resolve(path)), p));
+  const { existsSync } = await import('node:fs');
+  const dir = dirname(resolve(path));
+  // Missing kernel files are reported at their `kernels:` entry, not when training starts.
+  const result = validateModelConfig(text, path, { kernelFileExists: (p) => existsSync(resolve(dir, p)) });
+  if (result.ok) resolvePaths(result.spec, (p) => resolve(dir, p));
   return result;
 }
 

@@ -5,8 +5,9 @@
 
 import { Ajv, type ValidateFunction } from 'ajv';
 import { LineCounter, parseDocument, visit, type Document } from 'yaml';
-import schema from './model.schema.json' with { type: 'json' };
+import fileSchema from './model.schema.json' with { type: 'json' };
 import { sortBySource, type ConfigError, type ConfigErrorCode } from './errors.js';
+import { kernelFileErrors, withRegistryKernels } from './kernels.js';
 import { SourceLocator, keyText, type SourceRef, type Target } from './locate.js';
 import { describeAjvErrors } from './schema-errors.js';
 import { bracketOf, missedAt, unclosedBrackets, unclosedMessage } from './unclosed.js';
@@ -31,8 +32,18 @@ export interface ValidationFailure {
 
 export type ValidationResult = ValidationSuccess | ValidationFailure;
 
-/** The model file's JSON schema (also what editors use through the YAML language server). */
+/**
+ * The schema models are validated with: the file's (what editors use
+ * through the YAML language server) with `kernels:` limited to the op
+ * registry's replaceable ops (kernels.ts).
+ */
+const schema = withRegistryKernels(fileSchema as Record<string, unknown>);
 export const modelSchema: Readonly<Record<string, unknown>> = schema;
+
+export interface ValidateOptions {
+  /** Whether a path in `kernels:` (as written, relative to the model file) exists; without it files are not checked (a browser). */
+  kernelFileExists?: (path: string) => boolean;
+}
 
 let compiled: ValidateFunction | undefined;
 
@@ -46,7 +57,7 @@ function validator(): ValidateFunction {
  * Checks a model file's text. Never throws for a bad file: the result says
  * what is wrong and where. `fileName` only labels the diagnostics.
  */
-export function validateModelConfig(text: string, fileName = '<input>'): ValidationResult {
+export function validateModelConfig(text: string, fileName = '<input>', options: ValidateOptions = {}): ValidationResult {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { keepSourceTokens: true, lineCounter, uniqueKeys: true, prettyErrors: false });
   const loc = new SourceLocator(text, doc, lineCounter);
@@ -111,8 +122,11 @@ export function validateModelConfig(text: string, fileName = '<input>'): Validat
     return fail(errors, warnings);
   }
 
-  // 3. Shapes.
+  // 3. Kernel files, then shapes.
   const spec = data as ModelSpec;
+  const at = (path: (string | number)[], target: Target, code: ConfigErrorCode, message: string, hint?: string) =>
+    diag(loc.find(path, target), code, message, { path, ...(hint ? { hint } : {}) });
+  errors.push(...kernelFileErrors(spec.kernels, at, options.kernelFileExists));
   const shapes = inferLayers(spec);
   const fromShape = (i: ShapeIssue, severity: ConfigError['severity']) =>
     diag(loc.find(i.path, targetFor(i.path)), severity === 'error' ? 'shape' : 'lint', i.message, { path: i.path, hint: i.hint }, severity);
