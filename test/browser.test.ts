@@ -21,6 +21,10 @@
 // (relaxed-SIMD wasm in Chromium vs plain SIMD in Node); the test allows
 // LOSS_RTOL = 1e-4 relative per window, and test accuracies within 2 images.
 //
+// Every page a test opens must report no uncaught error and no console.error
+// line, apart from ALLOWED_PAGE_PROBLEMS (empty today). A setup that fails
+// (bundle build, server, Chromium launch) fails every test with its error.
+//
 // Chromium: /usr/bin/chromium (override with TESSERA_CHROMIUM). Under CI=true
 // a missing browser fails; otherwise the suite is skipped with a loud note.
 // Screenshots go to test-results/ (git-ignored).
@@ -42,6 +46,7 @@ import { WebGpuBackend } from '../src/runtime/backends/webgpu.js';
 import { createModel, type ModelEvent } from '../src/runtime/model.js';
 import { takeExamples } from '../src/browser.js';
 import { requestNodeGpu } from '../src/node/webgpu.js';
+import { beforeOrFail } from './support/setup.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CHROMIUM = process.env.TESSERA_CHROMIUM ?? '/usr/bin/chromium';
@@ -103,14 +108,27 @@ async function teardown(): Promise<void> {
   await server?.close();
 }
 
+/**
+ * Console errors and uncaught page errors that are expected, each with the
+ * reason. Anything else a page reports fails the test that opened it.
+ */
+const ALLOWED_PAGE_PROBLEMS: { pattern: RegExp; why: string }[] = [];
+
+/** What the pages opened by the running test reported: uncaught errors and console.error lines. */
+let pageProblems: { query: string; problem: string }[] = [];
+
+function unexpectedProblems(): string[] {
+  return pageProblems
+    .filter(({ problem }) => !ALLOWED_PAGE_PROBLEMS.some((a) => a.pattern.test(problem)))
+    .map(({ query, problem }) => `page '${query || '/'}': ${problem}`);
+}
+
 async function openPage(query: string, init?: () => void): Promise<Page> {
   const context = await browser!.newContext({ viewport: { width: 1280, height: 1100 } });
   contexts.push(context);
   const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (e) => problems.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
-  (page as Page & { problems: string[] }).problems = problems;
+  page.on('pageerror', (e) => pageProblems.push({ query, problem: `uncaught ${e.name}: ${e.message}` }));
+  page.on('console', (m) => { if (m.type() === 'error') pageProblems.push({ query, problem: `console.error: ${m.text()}` }); });
   if (init) await page.addInitScript(init);
   await page.goto(server!.url + query);
   await page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 60_000 });
@@ -373,11 +391,21 @@ if (!existsSync(CHROMIUM)) {
     for (const [name] of browserTests) test.skip(name, () => {});
   }
 } else {
-  test.before(setup);
+  beforeOrFail(test, 'browser setup (bundle build, static server, Chromium launch, MNIST)', setup);
   test.after(teardown);
   for (const [name, fn] of browserTests) {
     test(name, async () => {
-      await fn();
+      pageProblems = [];
+      try {
+        await fn();
+      } catch (e) {
+        // The test's own failure comes first; what the page said may explain it.
+        const extra = unexpectedProblems();
+        if (extra.length) console.error(`  the page also reported:\n    ${extra.join('\n    ')}`);
+        throw e;
+      }
+      const problems = unexpectedProblems();
+      assert.ok(problems.length === 0, `the page reported ${problems.length} error(s) (allowed: ${ALLOWED_PAGE_PROBLEMS.map((a) => a.pattern).join(', ') || 'none'}):\n${problems.join('\n')}`);
     });
   }
 }

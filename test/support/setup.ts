@@ -23,6 +23,9 @@ export function beforeOrFail(test: Test, what: string, setup: () => unknown): vo
     }
   });
   test.before.each(() => {
-    if (failure) throw new Error(`${what} failed: ${failure.error instanceof Error ? failure.error.message : String(failure.error)}`);
+    if (!failure) return;
+    const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
+    const first = message.split('\n')[0];
+    throw new Error(`${what} failed: ${first}${first === message ? '' : ' … (the whole error is printed above)'}`);
   });
 }
