@@ -8,7 +8,8 @@ import type { OpDef, OpRecordBase } from './types.js';
 export const RELU: ActivationFn = {
   id: 0,
   code: 20,
-  // kernels/as/elementwise.ts already has the SIMD ReLU that dense layers use.
+  // kernels/as/elementwise.ts already has the SIMD ReLU; the backward export is
+  // relu_backward's own (activationOp makes no backward op).
   wasmFns: ['relu', 'reluBackward'],
   wasmModule: './elementwise',
   hasAlpha: false,
