@@ -371,6 +371,90 @@ test('tessera train with an AssemblyScript kernel in kernels: checks it and says
   assert.match(js.stderr, /are AssemblyScript and run on the wasm backend only; js uses its built-in kernels/);
 });
 
+// ---------------------------------------------------------------- any replaceable op (not only the dense ones)
+
+// Plain scalar kernels for two ops whose contracts differ from the dense
+// ones: relu_backward (elementwise, n = rows × features) and adam (f64
+// hyperparameters, so the signature check must see wasm f64, not i32).
+const RELU_BW_AS = `export function relu_backward(dy: usize, y: usize, dx: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dx + o, load<f32>(y + o) > 0 ? load<f32>(dy + o) : 0);
+  }
+}
+`;
+const ADAM_AS = `export function adam(p: usize, g: usize, m: usize, v: usize, n: i32, alpha: f64, beta1: f64, beta2: f64, epsilon: f64): void {
+  const b1 = <f32>beta1, b2 = <f32>beta2, b1c = <f32>(1 - beta1), b2c = <f32>(1 - beta2), a = <f32>alpha, e = <f32>epsilon;
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const gi = load<f32>(g + o);
+    const mi = b1 * load<f32>(m + o) + b1c * gi;
+    const vi = b2 * load<f32>(v + o) + b2c * gi * gi;
+    store<f32>(m + o, mi);
+    store<f32>(v + o, vi);
+    store<f32>(p + o, load<f32>(p + o) - a * mi / (Mathf.sqrt(vi) + e));
+  }
+}
+`;
+const RELU_BW_WGSL = `override FEATURES: u32;
+const TILE_M: u32 = 1u;
+const TILE_N: u32 = 64u;
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read> y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let c = wg.x * 64u + lid.x;
+  if (wg.y >= ctx.rows || c >= FEATURES) { return; }
+  let i = wg.y * FEATURES + c;
+  dx[i] = select(0.0, dy[i], y[i] > 0.0);
+}
+`;
+const write = (name: string, text: string) => { const f = join(dir, name); writeFileSync(f, text); return f; };
+
+test('wasm: AssemblyScript kernels for relu_backward and adam (f64 parameters) pass the check at the model\'s shapes and train like the built-ins; wrong ones are refused', async () => {
+  const relu = await loadCustomKernel('relu_backward', write('relu_bw.ts', RELU_BW_AS)) as AsKernel;
+  const adam = await loadCustomKernel('adam', write('adam.ts', ADAM_AS)) as AsKernel;
+  const graph = compileGraph(await loadModelConfig('models/mnist.yaml'), 16);
+  const good = await verifyCustomWasmKernels(graph, { relu_backward: relu, adam }, 'simd');
+  assert.ok(good.ok, good.lines.join('\n'));
+  assert.match(good.lines[0]!, /custom relu_backward: .*relu_bw\.ts \(checked against the reference at 16×128: max rel err/);
+  assert.match(good.lines[1]!, /custom adam: .*adam\.ts \(checked against the reference at 100352, 128, 1280, 10: max rel err/);
+  const count = 16 * 4;
+  const images = Uint8Array.from({ length: count * graph.inputFeatures }, (_, i) => ((i * 2654435761) >>> 24) & (i % 5 ? 255 : 0));
+  const labels = Uint8Array.from({ length: count }, (_, i) => i % 10);
+  const train = async (custom: Record<string, AsKernel>) => {
+    const b = await WasmBackend.create({ relaxed: false, customKernels: Object.fromEntries(Object.entries(custom).map(([op, k]) => [op, toCustomWasmKernel(k)])) });
+    try {
+      await b.prepare(graph, initParams(graph));
+      await b.setDataset('train', { images, labels, count, features: graph.inputFeatures });
+      await b.setOrder(Uint32Array.from({ length: count }, (_, i) => i));
+      await b.trainSteps(0, 4, 0);
+      return b.readParams();
+    } finally {
+      b.dispose();
+    }
+  };
+  const builtin = await train({});
+  const mine = await train({ relu_backward: relu, adam });
+  builtin.forEach((p, i) => assert.ok(relErr(mine[i]!, p) < 1e-4, `param ${i}: ${relErr(mine[i]!, p)}`));
+  // The plan really calls them: an Adam with beta1 where beta2 belongs trains differently, and the check refuses it.
+  const wrong = await loadCustomKernel('adam', write('adam-wrong.ts', ADAM_AS.replace('b2 * load<f32>(v + o) + b2c', 'b1 * load<f32>(v + o) + b1c'))) as AsKernel;
+  const moved = await train({ adam: wrong });
+  assert.ok(Math.max(...builtin.map((p, i) => relErr(moved[i]!, p))) > 1e-3, 'a wrong adam kernel changes the trained parameters');
+  const check = await verifyCustomWasmKernels(graph, { adam: wrong }, 'simd');
+  assert.is(check.ok, false);
+  assert.match(check.lines[0]!, /custom adam kernel .*adam-wrong\.ts is WRONG at 100352: max relative error .* first mismatch at /);
+  // A signature with f32 where the contract has f64 is named before anything runs.
+  const f32Adam = write('adam-f32.ts', ADAM_AS.replace('alpha: f64', 'alpha: f32'));
+  await loadCustomKernel('adam', f32Adam).then(() => assert.unreachable('f32 alpha'), (e: Error) => {
+    assert.match(e.message, `adam's parameter or result types do not match the contract: export function adam(p: usize, g: usize, m: usize, v: usize, n: i32, alpha: f64`);
+  });
+  await loadCustomKernel('gather', write('gather.ts', RELU_BW_AS)).then(() => assert.unreachable('gather'), (e: Error) => {
+    assert.match(e.message, /custom AssemblyScript kernels can replace dense_forward, .*; 'gather' is not one of them/);
+  });
+});
+
 // ---------------------------------------------------------------- WebGPU
 
 const gpu = await requestNodeGpu();
@@ -400,6 +484,27 @@ if (!gpu.gpu) {
       const row = await benchCase(caseFromMKN(op, [7, 33, 10]), 'webgpu', 'built-in', runner, null, 'check only');
       assert.is(row.status, 'ok', `${op}: ${row.message}`);
     }
+  });
+
+  test('webgpu: a custom relu_backward (not a dense op) passes the check at awkward shapes and the model\'s; a wrong one is WRONG', async () => {
+    const k = parseWgslKernel('relu_backward', 'relu_bw.wgsl', RELU_BW_WGSL);
+    for (const shape of AWKWARD) {
+      const row = await benchCase(caseFromMKN('relu_backward', shape), 'webgpu', 'relu_bw.wgsl', runner.withKernel(k), null, 'check only');
+      assert.is(row.status, 'ok', `${shape}: ${row.message}`);
+    }
+    const graph = compileGraph(await loadModelConfig('models/mnist.yaml'), 16);
+    const device = await (await freshAdapter()).requestDevice();
+    try {
+      const good = await verifyCustomKernels(device, graph, { relu_backward: k });
+      assert.ok(good.ok, good.lines.join('\n'));
+      assert.match(good.lines[0]!, /custom relu_backward: relu_bw\.wgsl \(checked against the reference at 16×128/);
+    } finally {
+      device.destroy();
+    }
+    const wrong = parseWgslKernel('relu_backward', 'wrong.wgsl', RELU_BW_WGSL.replace('y[i] > 0.0', 'y[i] >= 0.5'));
+    const row = await benchCase(caseFromMKN('relu_backward', [7, 33, 10]), 'webgpu', 'wrong.wgsl', runner.withKernel(wrong), null, { repeats: 1 });
+    assert.is(row.status, 'wrong');
+    assert.is(row.firstMismatch?.output, 'dx');
   });
 
   test('webgpu: a wrong custom kernel is WRONG with its max error and first mismatching index, and is not timed', async () => {
