@@ -70,7 +70,7 @@ export const adamOp = defineOp<AdamOp>({
       rows: 1,
       inputs: { p: random(n!), g: random(n!, 0.1), m: random(n!, 0.01), v: random(n!, 0.001).map(Math.abs) },
       outputs: { p: n!, m: n!, v: n! },
-      step: 6, seed: 1, optimizer: KERAS_ADAM,
+      step: 6, seed: 1, optimizer: KERAS_ADAM, wholeVec4s: true,
     }),
   },
   custom: {

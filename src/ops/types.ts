@@ -150,6 +150,8 @@ export interface OpInstance<T> {
   optimizer: RefEnv['optimizer'];
   /** Outputs compared with a looser bound (e.g. values far from the interesting range). */
   tolerance?: number;
+  /** The kernels treat outputs as whole vec4s (Adam's arenas): the floats up to the next multiple of 4 are theirs, and must start as zeros. */
+  wholeVec4s?: boolean;
 }
 
 /** Uniform non-zero random floats (counter RNG, reproducible per stream). */
