@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { benchCase } from '../src/bench/bench.js';
 import { compareOutputs } from '../src/bench/check.js';
 import { JsOpRunner } from '../src/bench/js.js';
-import { benchOps, caseFromMKN, makeData, shapeText, type OpData } from '../src/bench/ops.js';
+import { benchOps, caseFromMKN, casesOfGraph, makeData, shapeText, type OpData } from '../src/bench/ops.js';
 import { WasmOpRunner } from '../src/bench/wasm.js';
 import { WebGpuOpRunner } from '../src/bench/webgpu.js';
 import { toCustomWasmKernel, type AsKernel } from '../src/custom/assemblyscript.js';
@@ -192,6 +192,27 @@ test('tessera bench --backend wasm runs the flagship shapes; bad flags are usage
   const missing = await tessera('bench', '--backend', 'wasm', '--kernel', 'dense_forward=./k.ts');
   assert.is(missing.code, 1);
   assert.match(missing.stderr, /cannot read the custom dense_forward kernel \.\/k\.ts: no such file/);
+});
+
+test('tessera bench --model: every benchable op of the model\'s graph at its shapes, plus a train_step row; --op of an op the model lacks is benched at the default shape', async () => {
+  const yaml = readFileSync('models/mnist.yaml', 'utf8').replace('units: 128\n    activation: relu', 'units: 16\n    activation: tanh');
+  const model = join(dir, 'tiny.yaml');
+  writeFileSync(model, yaml);
+  const json = join(dir, 'model-bench.json');
+  const r = await tessera('bench', '--backend', 'js', '--model', model, '--repeat', '1', '--json', json);
+  assert.is(r.code, 0, r.stderr);
+  const report = JSON.parse(readFileSync(json, 'utf8'));
+  const graph = compileGraph(await loadModelConfig(model));
+  const want = casesOfGraph(graph).map((c) => `${c.op} ${shapeText(c)}`);
+  const got = report.results.filter((x: { op: string }) => x.op !== 'train_step').map((x: { op: string; shape: string }) => `${x.op} ${x.shape}`);
+  assert.equal(got, want);
+  assert.ok(want.includes('tanh 32×16') && want.includes('tanh_backward 32×16'), want.join(', '));
+  const step = report.results.find((x: { op: string }) => x.op === 'train_step');
+  assert.is(step?.status, 'ok', step?.message);
+  const other = await tessera('bench', '--backend', 'js', '--op', 'sigmoid', '--repeat', '1');
+  assert.is(other.code, 0, other.stderr);
+  assert.match(other.stdout, /note: models\/mnist\.yaml runs no sigmoid: benched at --shape 32,784,128/);
+  assert.match(other.stdout, /sigmoid\s+js\s+built-in\s+32×128\s+reference\s/);
 });
 
 // ---------------------------------------------------------------- custom AssemblyScript kernels (wasm)

@@ -10,6 +10,7 @@
 // by a noisy neighbour made kernels read as over 100% of peak.
 
 import { Heap, instantiateKernels, type WasmVariant } from '../runtime/wasm/module.js';
+import type { GpuSession } from '../runtime/webgpu/device.js';
 import { withErrorScopes } from '../runtime/webgpu/errors.js';
 import type { BenchBackend } from './runner.js';
 import { timeBatched, timeSync, type Stats, type TimingOptions } from './stats.js';
@@ -97,8 +98,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   if (i < arrayLength(&z)) { z[i] = x[i] + y[i]; }
 }`;
 
-/** WebGPU: a vec4 fma kernel (8 chains per invocation) and a vec4 z = x + y kernel, many dispatches per submit. */
-export async function peakWebGpu(device: GPUDevice, o: TimingOptions = {}): Promise<Peak> {
+/**
+ * WebGPU: a vec4 fma kernel (8 chains per invocation) and a vec4 z = x + y
+ * kernel, many dispatches per submit; waits go through the session (device
+ * loss, watchdog) like every other wait on the GPU.
+ */
+export async function peakWebGpu(session: GpuSession, o: TimingOptions = {}): Promise<Peak> {
+  const device = session.device;
   const invocations = 64 * 256, iters = 1024;
   const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
   const pipe = (code: string, constants: Record<string, number> = {}) => withErrorScopes(device, 'peak probe', () =>
@@ -119,7 +125,7 @@ export async function peakWebGpu(device: GPUDevice, o: TimingOptions = {}): Prom
     for (let i = 0; i < calls; i++) pass.dispatchWorkgroups(grid[0], grid[1]);
     pass.end();
     device.queue.submit([enc.finish()]);
-    await device.queue.onSubmittedWorkDone();
+    await session.wait('peak probe');
   };
   const flopsStats = await timeBatched((n) => run(fmaPipe, fmaGroup, [invocations / 64, 1], n), o);
   const copyStats = await timeBatched((n) => run(copyPipe, copyGroup, copyGrid, n), { ...o, targetMs: Math.max(o.targetMs ?? 25, 40) });
