@@ -75,10 +75,14 @@ let packedFiles: string[] = [];
 test.before(async () => {
   try {
     // `npm pack` runs `prepare` (scripts/build.mjs): the tarball holds what this source builds to.
-    const pack = await run('npm', ['pack', '--json', '--pack-destination', work], root, 300_000);
-    if (pack.code !== 0) throw new Error(`npm pack failed (exit ${pack.code}):\n${pack.stderr.slice(-4000)}`);
-    const info = (JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[])[0]!;
-    packedFiles = info.files.map((f) => f.path);
+    const pack = await run('npm', ['pack', '--pack-destination', work], root, 300_000);
+    if (pack.code !== 0) throw new Error(`npm pack failed (exit ${pack.code}):\n${pack.stdout.slice(-2000)}\n${pack.stderr.slice(-4000)}`);
+    const tarballs = readdirSync(work).filter((f) => f.endsWith('.tgz'));
+    if (tarballs.length !== 1) throw new Error(`npm pack left ${tarballs.length} tarballs in ${work}: ${tarballs.join(', ')}`);
+    const info = { filename: tarballs[0]! };
+    const list = await run('tar', ['-tzf', join(work, info.filename)], work);
+    if (list.code !== 0) throw new Error(`tar -t failed: ${list.stderr}`);
+    packedFiles = list.stdout.split('\n').filter((l) => l && !l.endsWith('/')).map((l) => l.replace(/^package\//, ''));
     mkdirSync(installed, { recursive: true });
     const tar = await run('tar', ['-xzf', join(work, info.filename), '-C', installed, '--strip-components=1'], work);
     if (tar.code !== 0) throw new Error(`tar failed: ${tar.stderr}`);
