@@ -205,6 +205,11 @@ export class WasmBackend implements Backend {
     if (this.disposed) throw new Error('the wasm backend was disposed');
   }
 
+  /** Test hook: a copy of a graph buffer's current contents (per-row buffers hold batchSize rows), as the js and webgpu backends have. */
+  async readBuffer(name: string): Promise<Float32Array> {
+    return this.kernels.heap.f32(this.ptr(name), this.sizes.get(name)!).slice();
+  }
+
   private need(slot: DatasetSlot): ResidentData {
     this.live();
     if (!this.graph) throw new Error('the wasm backend was not prepared with a graph');
