@@ -39,18 +39,6 @@ const FLAGSHIP = fileURLToPath(new URL('../../../models/mnist.yaml', import.meta
 /** Where an op that the model does not run is benched: the flagship's first layer, through the op's bench.fromMKN. */
 const DEFAULT_MKN: [number, number, number] = [32, 784, 128];
 
-/** Names joined by ', ' in lines of at most `width` columns, each indented by `indent`. */
-function wrapList(names: readonly string[], indent: number, width: number): string {
-  const lines: string[] = [];
-  let line = '';
-  for (const n of names) {
-    const next = line ? `${line}, ${n}` : n;
-    if (indent + next.length + 1 > width && line) { lines.push(`${line},`); line = n; } else line = next;
-  }
-  if (line) lines.push(line);
-  return lines.map((l) => ' '.repeat(indent) + l).join('\n');
-}
-
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'check kernels against the reference and time them (built-in or your own)',
@@ -65,8 +53,7 @@ probe, measured in the same run).
 
 Options:
   --backend NAME    webgpu, wasm, js, or all (default: all that are available here)
-  --op NAMES        only these ops (comma-separated), any of:
-${wrapList(benchOps(), 20, 88)}
+  --op NAMES        only these ops (comma-separated), any of: ${benchOps().join(', ')}
   --shape M,K,N     bench at this shape (repeatable); each op takes its own dims from it
                     (docs/kernels.md): matmuls M,K,N, elementwise ops and losses M rows
                     of N, adam K·N values
