@@ -24,39 +24,19 @@ import type { Graph, Op } from '../graph.js';
 import { defOf } from '../../ops/index.js';
 import { adamStepSize } from '../../ops/adam.js';
 import type { GpuDispatch } from '../../ops/types.js';
-import { rngKey } from '../rng.js';
-import { destroyDataset, OrderBuffer, uploadDataset, type Resident } from '../webgpu/datasets.js';
+import { ResidentSets, type Resident } from '../webgpu/datasets.js';
 import { GpuSession } from '../webgpu/device.js';
 import { WebGpuError, withErrorScopes } from '../webgpu/errors.js';
-import { KernelSet, MAX_DROPOUT_KEYS } from '../webgpu/kernels.js';
+import { KernelSet } from '../webgpu/kernels.js';
 import { GraphMemory } from '../webgpu/memory.js';
 import { opEnv, type CustomKernel } from '../webgpu/op-env.js';
-import { StepEncoder } from '../webgpu/steps.js';
+import type { WebGpuBackendOptions } from '../webgpu/options.js';
+import { KeySlots, StepEncoder } from '../webgpu/steps.js';
 
 export { describeAdapter } from '../webgpu/adapter.js';
 import { describeAdapter } from '../webgpu/adapter.js';
 
-export interface WebGpuBackendOptions {
-  /** Use this adapter instead of requesting one from `gpu`. */
-  adapter?: GPUAdapter;
-  /** Feature level to request the adapter with, or that `adapter` was requested with (default 'compatibility'; every kernel stays within its limits). */
-  featureLevel?: 'core' | 'compatibility';
-  powerPreference?: GPUPowerPreference;
-  /** Words for the description, e.g. "Dawn, OpenGL ES backend" (the Node acquirer passes it). */
-  backendLabel?: string;
-  /** Training steps encoded per command buffer / submit (default 32). */
-  stepsPerSubmit?: number;
-  /** Which dense_forward kernel: 'register' (default: 4×4 outputs per invocation, barrier-free) or 'tiled' (workgroup-memory tiles; slower on llvmpipe). */
-  denseForward?: 'register' | 'tiled';
-  /** Longest wait for the GPU before giving up with an error (default 600 000 ms). */
-  watchdogMs?: number;
-  /** Users' kernels replacing the built-in kernel of an op, by op kind (made from .wgsl files by src/custom/wgsl.ts). */
-  customKernels?: Partial<Record<string, CustomKernel>>;
-}
-
-/** Ops whose kernel a user's WGSL may replace: every registered op with a contract (docs/kernels.md). */
-export type CustomKernelOp = string;
-
+export type { WebGpuBackendOptions, CustomKernelOp } from '../webgpu/options.js';
 export type { CustomKernel } from '../webgpu/op-env.js';
 
 type Dispatch = GpuDispatch;
@@ -73,17 +53,18 @@ export class WebGpuBackend implements Backend {
 
   private graph!: Graph;
   private mem: GraphMemory | null = null;
-  private dropoutSlots = new Map<number, number>();
+  private keySlots = new KeySlots();
   private trainBody: Dispatch[] = [];
+  /** Inference up to the logits, and the loss op's dispatches after it (evaluate runs both, predict a softmax instead). */
   private inferBody: Dispatch[] = [];
+  private lossBody: Dispatch[] = [];
   private predictSoftmax: GPUComputePipeline | null = null;
-  private gatherCache = new Map<string, Dispatch>();
-  private data: Partial<Record<DatasetSlot, Resident>> = {};
-  private order = new OrderBuffer();
+  private sets: ResidentSets;
   private samples = 0;
 
   private constructor(readonly device: GPUDevice, readonly adapterInfo: GPUAdapterInfo | undefined, options: WebGpuBackendOptions, featureLevel: string) {
     this.kernels = new KernelSet(device);
+    this.sets = new ResidentSets(device);
     this.session = new GpuSession(device, options.watchdogMs ?? 600_000);
     this.stepsPerSubmit = Math.max(1, options.stepsPerSubmit ?? 32);
     this.denseForward = options.denseForward ?? 'register';
@@ -111,17 +92,14 @@ export class WebGpuBackend implements Backend {
     this.releaseModel();
     this.graph = graph;
     this.mem = new GraphMemory(this.device, graph);
-    for (const op of [...graph.forward, ...graph.backward]) {
-      if ((op.kind === 'dropout' || op.kind === 'dropout_backward') && !this.dropoutSlots.has(op.stream)) {
-        if (this.dropoutSlots.size >= MAX_DROPOUT_KEYS) throw new Error(`webgpu: at most ${MAX_DROPOUT_KEYS} dropout layers are supported`);
-        this.dropoutSlots.set(op.stream, this.dropoutSlots.size);
-      }
-    }
     await withErrorScopes(this.device, 'prepare', async () => {
       this.trainBody = [];
       for (const op of [...graph.forward, ...graph.backward, ...graph.update]) this.trainBody.push(...(await this.dispatchesFor(op, 'train')));
+      // The graph's inference ends with its loss op.
+      const inference = graph.inference;
       this.inferBody = [];
-      for (const op of graph.inference) this.inferBody.push(...(await this.dispatchesFor(op, 'eval')));
+      for (const op of inference.slice(0, -1)) this.inferBody.push(...(await this.dispatchesFor(op, 'eval')));
+      this.lossBody = await this.dispatchesFor(inference[inference.length - 1]!, 'eval');
       this.predictSoftmax = await this.kernels.pipeline('softmax', { C: graph.classes });
     });
     await this.writeParams(params);
@@ -141,7 +119,7 @@ export class WebGpuBackend implements Backend {
       scratch: () => mem.scratch(),
       labels: () => ({ buffer: mem.labels }),
       metrics: () => ({ buffer: mode === 'train' ? mem.trainMetrics : mem.evalMetrics }),
-      keySlot: (stream) => this.dropoutSlots.get(stream)!,
+      keySlot: (stream) => this.keySlots.slot(stream),
       optimizer: this.graph.optimizer,
       prefer: { denseForward: this.denseForward },
       custom: this.custom[op.kind],
@@ -149,45 +127,30 @@ export class WebGpuBackend implements Backend {
     return def.webgpu.dispatches(op, env);
   }
 
-  /** The gather dispatch for a dataset, through the order (train) or in sequence (evaluation, predict). */
-  private async gatherDispatch(slot: string, data: Resident, ordered: boolean): Promise<Dispatch> {
-    const key = `${slot}:${ordered}`;
-    let g = this.gatherCache.get(key);
-    if (!g) {
-      const mem = this.mem!;
-      const gather = this.graph.forward[0]!;
-      if (gather.kind !== 'gather') throw new Error('webgpu: the graph does not start with gather');
-      const F = this.graph.inputFeatures;
-      const orderBuf = ordered ? this.order.buffer! : mem.range(null).buffer;
-      g = await withErrorScopes(this.device, 'gather', async () => {
-        const pipeline = await this.kernels.pipeline('gather', { F, ORDERED: ordered });
-        const group = this.kernels.bindGroup('gather', `${slot}${ordered ? ' ordered' : ''}`, mem.ctx,
-          [{ buffer: data.images }, { buffer: data.labels }, { buffer: orderBuf }, mem.range(gather.x), { buffer: mem.labels }]);
-        return { pipeline, group, x: Math.ceil(Math.ceil(F / 4) / 64), y: this.graph.batchSize, kernel: 'gather' };
-      }, 'gather');
-      this.gatherCache.set(key, g);
-    }
-    return g;
+  /** The gather dispatch of a dataset slot into the graph's input, through the order (train) or in sequence (evaluation, predict). */
+  private gatherDispatch(slot: string, ordered: boolean): Promise<Dispatch> {
+    const mem = this.mem!;
+    const gather = this.graph.forward[0]!;
+    if (gather.kind !== 'gather') throw new Error('webgpu: the graph does not start with gather');
+    const F = this.graph.inputFeatures;
+    return this.sets.gather(slot, ordered, (data, order) => withErrorScopes(this.device, 'gather', async () => {
+      const pipeline = await this.kernels.pipeline('gather', { F, ORDERED: ordered });
+      const group = this.kernels.bindGroup('gather', `${slot}${ordered ? ' ordered' : ''}`, mem.ctx,
+        [{ buffer: data.images }, { buffer: data.labels }, order ? { buffer: order } : mem.range(null), mem.range(gather.x), { buffer: mem.labels }]);
+      return { pipeline, group, x: Math.ceil(Math.ceil(F / 4) / 64), y: this.graph.batchSize, kernel: 'gather' };
+    }, 'gather'));
   }
 
   // ---------------------------------------------------------------- data
 
   async setDataset(slot: DatasetSlot, data: DatasetTensors): Promise<void> {
     this.live();
-    const resident = uploadDataset(this.device, slot, data);
-    const old = this.data[slot];
-    this.data[slot] = resident;
-    this.dropGather(slot);
-    destroyDataset(old);
-  }
-
-  private dropGather(slot: string): void {
-    for (const k of [...this.gatherCache.keys()]) if (k.startsWith(`${slot}:`)) this.gatherCache.delete(k);
+    this.sets.set(slot, data);
   }
 
   async setOrder(order: Uint32Array): Promise<void> {
     this.live();
-    if (this.order.write(this.device, order)) this.gatherCache.clear();
+    this.sets.setOrder(order);
   }
 
   // ---------------------------------------------------------------- training
@@ -197,20 +160,17 @@ export class WebGpuBackend implements Backend {
     const g = this.graph;
     const B = g.batchSize;
     if (d.features !== g.inputFeatures) throw new Error(`train dataset has ${d.features} features per example, the model takes ${g.inputFeatures}`);
-    if (!this.order.buffer || this.order.length < d.count) throw new Error('trainSteps: setOrder() must be given an order covering the training set first');
+    if (!this.sets.order.buffer || this.sets.order.length < d.count) throw new Error('trainSteps: setOrder() must be given an order covering the training set first');
     if (steps <= 0) return;
     const last = firstBatch + steps - 1;
     if (last * B >= d.count) throw new Error(`trainSteps: batch ${last} is past the end of the training set`);
-    const body = [await this.gatherDispatch('train', d, true), ...this.trainBody];
-    const streams = [...this.dropoutSlots.keys()];
-    const keys = new Uint32Array(MAX_DROPOUT_KEYS);
+    const body = [await this.gatherDispatch('train', true), ...this.trainBody];
     await this.steps().run(body, steps, (s) => {
       const step = globalStep + s;
       const offset = (firstBatch + s) * B;
       const rows = Math.min(B, d.count - offset);
-      for (const stream of streams) keys[this.dropoutSlots.get(stream)!] = rngKey(g.seed, stream, step);
       this.samples += rows;
-      return { offset, rows, step, alpha: adamStepSize(g.optimizer, step + 1), invRows: 1 / rows, keys };
+      return { offset, rows, step, alpha: adamStepSize(g.optimizer, step + 1), invRows: 1 / rows, keys: this.keySlots.at(g.seed, step) };
     }, 'trainSteps');
     await this.session.wait('trainSteps');
   }
@@ -237,7 +197,7 @@ export class WebGpuBackend implements Backend {
     const mem = this.mem!;
     if (d.features !== this.graph.inputFeatures) throw new Error(`${slot} dataset has ${d.features} features per example, the model takes ${this.graph.inputFeatures}`);
     this.device.queue.writeBuffer(mem.evalMetrics, 0, new Uint32Array(4));
-    await this.runBatches(d.count, [await this.gatherDispatch(slot, d, false), ...this.inferBody], 'evaluate');
+    await this.runBatches(d.count, [await this.gatherDispatch(slot, false), ...this.inferBody, ...this.lossBody], 'evaluate');
     const m = await this.session.readU32(mem.evalMetrics, 0, 4, 'evaluate');
     const lossSum = m[0]! + m[1]! / 16777216;
     return { loss: lossSum / d.count, accuracy: m[2]! / d.count, correct: m[2]!, samples: d.count };
@@ -256,21 +216,20 @@ export class WebGpuBackend implements Backend {
     const mem = this.mem!;
     if (images.length < count * F) throw new Error(`predict: ${count} images of ${F} pixels need ${count * F} bytes, got ${images.length}`);
     if (count === 0) return new Float32Array(0);
-    const data = uploadDataset(this.device, 'predict', { images, labels: new Uint8Array(count), count, features: F });
     const outBytes = count * C * 4;
     if (outBytes > this.device.limits.maxStorageBufferBindingSize) throw new WebGpuError(`predict: ${count} rows of ${C} probabilities do not fit one storage binding; predict fewer images per call`);
     const probs = this.device.createBuffer({ label: 'tessera predict probs', size: Math.ceil(outBytes / 4) * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
     try {
+      this.sets.set('predict', { images, labels: new Uint8Array(count), count, features: F });
       const softmax: Dispatch = {
         pipeline: this.predictSoftmax!, kernel: 'softmax', x: Math.ceil(this.graph.batchSize / 64), y: 1,
         group: this.kernels.bindGroup('softmax', 'predict', mem.ctx, [mem.range(this.graph.logits), { buffer: probs }]),
       };
-      const body = [await this.gatherDispatch('predict', data, false), ...this.inferBody.filter((op) => op.kernel !== 'softmax_xent'), softmax];
+      const body = [await this.gatherDispatch('predict', false), ...this.inferBody, softmax];
       await this.runBatches(count, body, 'predict');
       return await this.session.readF32(probs, 0, count * C, 'predict');
     } finally {
-      this.dropGather('predict');
-      destroyDataset(data);
+      this.sets.delete('predict');
       probs.destroy();
     }
   }
@@ -279,43 +238,30 @@ export class WebGpuBackend implements Backend {
 
   async readParams(): Promise<Float32Array[]> {
     this.live();
-    const { arenas } = this.mem!;
-    const all = await this.session.readF32(arenas.params, 0, arenas.floats, 'readParams');
-    return this.graph.params.map((p, i) => all.slice(arenas.offsets[i], arenas.offsets[i]! + p.size));
+    return this.mem!.readParams(this.session);
   }
 
   async writeParams(params: Float32Array[]): Promise<void> {
     this.live();
-    const { arenas } = this.mem!;
-    this.graph.params.forEach((p, i) => {
-      if (!params[i] || params[i].length !== p.size) throw new Error(`parameter ${p.name}: expected ${p.size} values, got ${params[i]?.length}`);
-      this.device.queue.writeBuffer(arenas.params, arenas.offsets[i]! * 4, params[i].buffer, params[i].byteOffset, p.size * 4);
-    });
+    this.mem!.writeParams(params);
   }
 
   async resetOptimizer(): Promise<void> {
     this.live();
-    const enc = this.device.createCommandEncoder();
-    enc.clearBuffer(this.mem!.arenas.m);
-    enc.clearBuffer(this.mem!.arenas.v);
-    this.device.queue.submit([enc.finish()]);
+    this.mem!.clearMoments();
   }
 
   /** Test hook: a copy of a graph buffer's current contents (per-row buffers hold batchSize rows). */
   async readBuffer(name: string): Promise<Float32Array> {
-    const r = this.mem?.locate(name);
-    if (!r) throw new Error(`webgpu: graph buffer '${name}' was not allocated`);
-    const floats = this.graph.buffers.find((b) => b.name === name)?.perRow ? r.size / 4 : Math.min(r.size / 4, this.graph.buffers.find((b) => b.name === name)!.floats);
-    return this.session.readF32(r.buffer, r.offset, floats, `readBuffer ${name}`);
+    if (!this.mem) throw new Error('the webgpu backend was not prepared with a graph');
+    return this.mem.readBuffer(this.session, name);
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     this.releaseModel();
-    for (const d of Object.values(this.data)) destroyDataset(d);
-    this.data = {};
-    this.order.destroy();
+    this.sets.destroy();
     this.device.destroy();
   }
 
@@ -323,10 +269,11 @@ export class WebGpuBackend implements Backend {
     this.mem?.destroy();
     this.mem = null;
     this.stepEncoder = null;
-    this.gatherCache.clear();
-    this.dropoutSlots.clear();
+    this.sets.forgetDispatches();
+    this.keySlots.clear();
     this.trainBody = [];
     this.inferBody = [];
+    this.lossBody = [];
     this.samples = 0;
   }
 
@@ -338,7 +285,7 @@ export class WebGpuBackend implements Backend {
   private need(slot: DatasetSlot): Resident {
     this.live();
     if (!this.graph) throw new Error('the webgpu backend was not prepared with a graph');
-    const d = this.data[slot];
+    const d = this.sets.get(slot);
     if (!d) throw new Error(`no ${slot} dataset was uploaded to the webgpu backend`);
     return d;
   }

@@ -1,7 +1,8 @@
 // Datasets resident on the GPU: uint8 images and labels uploaded once,
 // packed four bytes to a u32 (WGSL has no 8-bit storage), and the epoch's
-// order buffer. Browser-safe.
+// order buffer, and the gather dispatch of each. Browser-safe.
 
+import type { GpuDispatch } from '../../ops/types.js';
 import type { DatasetTensors } from '../backend.js';
 import { WebGpuError } from './errors.js';
 
@@ -56,5 +57,64 @@ export class OrderBuffer {
   destroy(): void {
     this.buffer?.destroy();
     this.buffer = null;
+  }
+}
+
+/**
+ * The datasets a backend holds (train, test, a predict batch), the order
+ * buffer, and each dataset's gather dispatch (bound to its buffers, so made
+ * once per dataset and order buffer).
+ */
+export class ResidentSets {
+  private sets = new Map<string, Resident>();
+  private gathers = new Map<string, GpuDispatch>();
+  readonly order = new OrderBuffer();
+
+  constructor(readonly device: GPUDevice) {}
+
+  set(slot: string, data: DatasetTensors): void {
+    const resident = uploadDataset(this.device, slot, data);
+    destroyDataset(this.sets.get(slot));
+    this.sets.set(slot, resident);
+    this.dropGathers(slot);
+  }
+
+  get(slot: string): Resident | undefined {
+    return this.sets.get(slot);
+  }
+
+  delete(slot: string): void {
+    destroyDataset(this.sets.get(slot));
+    this.sets.delete(slot);
+    this.dropGathers(slot);
+  }
+
+  setOrder(order: Uint32Array): void {
+    if (this.order.write(this.device, order)) this.gathers.clear();
+  }
+
+  /** The gather dispatch of a dataset into the graph's input, through the order (training) or in sequence (evaluation, predict). */
+  async gather(slot: string, ordered: boolean, build: (data: Resident, order: GPUBuffer | null) => Promise<GpuDispatch>): Promise<GpuDispatch> {
+    const key = `${slot}:${ordered}`;
+    let g = this.gathers.get(key);
+    if (!g) {
+      g = await build(this.sets.get(slot)!, ordered ? this.order.buffer : null);
+      this.gathers.set(key, g);
+    }
+    return g;
+  }
+
+  /** A new model: its gather dispatches bind its buffers. */
+  forgetDispatches(): void {
+    this.gathers.clear();
+  }
+
+  private dropGathers(slot: string): void {
+    for (const k of [...this.gathers.keys()]) if (k.startsWith(`${slot}:`)) this.gathers.delete(k);
+  }
+
+  destroy(): void {
+    for (const slot of [...this.sets.keys()]) this.delete(slot);
+    this.order.destroy();
   }
 }

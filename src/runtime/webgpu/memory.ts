@@ -6,6 +6,7 @@
 // allocated once per prepare(). Browser-safe.
 
 import type { Graph } from '../graph.js';
+import type { GpuSession } from './device.js';
 import { CTX_STRIDE } from './kernels.js';
 
 /** Context records per upload (a chunk of steps or evaluation batches). */
@@ -84,9 +85,36 @@ export class GraphMemory {
     return { buffer: (this.scratchBuffer ??= this.buffer('scratch', 16, GPUBufferUsage.STORAGE)) };
   }
 
-  /** Where a graph buffer lives, for reads (test hook). */
-  locate(name: string): Range | undefined {
-    return this.ranges.get(name);
+  /** The parameters, graph.params order (copies). */
+  async readParams(session: GpuSession): Promise<Float32Array[]> {
+    const { arenas } = this;
+    const all = await session.readF32(arenas.params, 0, arenas.floats, 'readParams');
+    return this.graph.params.map((p, i) => all.slice(arenas.offsets[i], arenas.offsets[i]! + p.size));
+  }
+
+  writeParams(params: Float32Array[]): void {
+    const { arenas } = this;
+    this.graph.params.forEach((p, i) => {
+      const v = params[i];
+      if (!v || v.length !== p.size) throw new Error(`parameter ${p.name}: expected ${p.size} values, got ${v?.length}`);
+      this.device.queue.writeBuffer(arenas.params, arenas.offsets[i]! * 4, v.buffer, v.byteOffset, p.size * 4);
+    });
+  }
+
+  /** Zero both Adam moments. */
+  clearMoments(): void {
+    const enc = this.device.createCommandEncoder();
+    enc.clearBuffer(this.arenas.m);
+    enc.clearBuffer(this.arenas.v);
+    this.device.queue.submit([enc.finish()]);
+  }
+
+  /** A copy of a graph buffer (per-row buffers hold batchSize rows; parameters their own size). */
+  async readBuffer(session: GpuSession, name: string): Promise<Float32Array> {
+    const r = this.ranges.get(name);
+    const info = this.graph.buffers.find((b) => b.name === name);
+    if (!r || !info) throw new Error(`webgpu: graph buffer '${name}' was not allocated`);
+    return session.readF32(r.buffer, r.offset, info.perRow ? r.size / 4 : info.floats, `readBuffer ${name}`);
   }
 
   destroy(): void {

@@ -2,11 +2,12 @@
 // training step, or one evaluation batch), repetition i reading context
 // record i at dynamic offset i·256, stepsPerSubmit repetitions per command
 // buffer. The context records are written for a chunk at a time with one
-// queue.writeBuffer. Browser-safe.
+// queue.writeBuffer; the dropout keys each record carries. Browser-safe.
 
 import type { GpuDispatch } from '../../ops/types.js';
 import { withErrorScopes } from './errors.js';
-import { CTX_STRIDE, writeCtx, type CtxRecord } from './kernels.js';
+import { rngKey } from '../rng.js';
+import { CTX_STRIDE, MAX_DROPOUT_KEYS, writeCtx, type CtxRecord } from './kernels.js';
 import { CTX_RECORDS } from './memory.js';
 
 export class StepEncoder {
@@ -47,5 +48,35 @@ export class StepEncoder {
       pass.end();
       this.device.queue.submit([enc.finish()]);
     }
+  }
+}
+
+/**
+ * Dropout streams → slots of the context record's key array, assigned as
+ * ops ask for them (GpuEnv.keySlot), and each step's keys rngKey(seed,
+ * stream, step) written into those slots.
+ */
+export class KeySlots {
+  private slots = new Map<number, number>();
+  private keys = new Uint32Array(MAX_DROPOUT_KEYS);
+
+  slot(stream: number): number {
+    let slot = this.slots.get(stream);
+    if (slot === undefined) {
+      if (this.slots.size >= MAX_DROPOUT_KEYS) throw new Error(`webgpu: at most ${MAX_DROPOUT_KEYS} dropout layers are supported`);
+      slot = this.slots.size;
+      this.slots.set(stream, slot);
+    }
+    return slot;
+  }
+
+  /** The keys of every stream at global step `step` (reused array: valid until the next call). */
+  at(seed: number, step: number): Uint32Array {
+    for (const [stream, slot] of this.slots) this.keys[slot] = rngKey(seed, stream, step);
+    return this.keys;
+  }
+
+  clear(): void {
+    this.slots.clear();
   }
 }
