@@ -15,6 +15,7 @@ import { WebGpuBackend, type WebGpuBackendOptions } from '../runtime/backends/we
 import type { Graph } from '../runtime/graph.js';
 import type { ModelPlan } from '../runtime/model.js';
 import type { BackendRequest } from '../runtime/select.js';
+import { applyTestHooks } from './test-hooks.js';
 import { UserError } from './user-error.js';
 
 /** The model file's WGSL kernels (webgpu backend) and AssemblyScript kernels (wasm backend). */
@@ -68,6 +69,7 @@ export async function createModelBackend(plan: ModelPlan, name: BackendRequest):
   const custom = await loadCustomKernels(plan.spec.kernels);
   const kernels = backendKernels(custom);
   const { backend, reason } = await createNodeBackend(name, { customKernels: kernels.webgpu }, { customKernels: kernels.wasm });
+  applyTestHooks(backend);
   try {
     return { backend, reason, kernelLines: await checkCustomKernels(backend, plan.graph, custom) };
   } catch (e) {

@@ -29,6 +29,13 @@
 // looking, so the exact step is not known) and the step the parameters were
 // restored to.
 //
+// A failing backend. When the backend itself throws during the epochs (a
+// lost WebGPU device, a kernel error) or while evaluating the test set after
+// them, the parameters on it can no longer be trusted or even read: fit
+// throws TrainingFailedError, which says where it happened, keeps the cause,
+// and carries the last good snapshot and the step it was taken at, for the
+// caller to save.
+//
 // Cancellation: when `signal` aborts, fit stops after the current chunk and
 // resolves with `aborted: true` (parameters as of the last finished step).
 // fit yields to the event loop (a zero-delay timer) after every chunk, so a
@@ -132,6 +139,19 @@ export class TrainingDivergedError extends Error {
   }
 }
 
+/** The backend failed during training or the final evaluation; `lastGood` are the parameters of the last good snapshot, taken at `restoredTo`. */
+export class TrainingFailedError extends Error {
+  readonly restoredTo: RestorePoint;
+  readonly lastGood: Float32Array[];
+
+  constructor(where: string, cause: unknown, restoredTo: RestorePoint, lastGood: Float32Array[]) {
+    super(`training failed ${where}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'TrainingFailedError';
+    this.restoredTo = restoredTo;
+    this.lastGood = lastGood;
+  }
+}
+
 /** The steps an epoch of `count` examples takes at batch size `batchSize` (the last one may be partial). */
 export function stepsPerEpoch(count: number, batchSize: number): number {
   return Math.ceil(count / batchSize);
@@ -195,6 +215,15 @@ export async function fit(backend: Backend, graph: Graph, data: FitData, options
   let snapshotAt: RestorePoint = { epoch: 1, step: 0, globalStep: 0 };
   let snapshotTime = t0;
 
+  /** A backend call of the training loop: its failure becomes TrainingFailedError with the last good snapshot. */
+  const onBackend = async <T>(where: string, call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (e) {
+      throw new TrainingFailedError(where, e, snapshotAt, snapshot);
+    }
+  };
+
   const restore = async (): Promise<void> => {
     await backend.writeParams(snapshot);
     await backend.resetOptimizer();
@@ -213,15 +242,18 @@ export async function fit(backend: Backend, graph: Graph, data: FitData, options
   for (let e = 0; e < epochs; e++) {
     const epoch = e + 1;
     if (signal?.aborted) return stop(e === 0 ? { epoch: 1, step: 0, steps } : { epoch: e, step: steps, steps });
-    await backend.setOrder(epochOrder(count, seed, e, shuffle, order));
+    await onBackend(`at the start of epoch ${epoch}`, () => backend.setOrder(epochOrder(count, seed, e, shuffle, order)));
     emit({ type: 'epoch-start', epoch, epochs, steps });
     const te = now();
     let lossSum = 0, correct = 0, samples = 0;
     for (let s = 0; s < steps; ) {
       if (s > 0 && signal?.aborted) return stop({ epoch, step: s, steps });
       const n = Math.min(chunk, steps - s);
-      await backend.trainSteps(s, n, globalStep);
-      const m = await backend.readMetrics();
+      const within = n === 1 ? `in epoch ${epoch} at step ${s + 1}` : `in epoch ${epoch} within steps ${s + 1}–${s + n}`;
+      const m = await onBackend(within, async () => {
+        await backend.trainSteps(s, n, globalStep);
+        return backend.readMetrics();
+      });
       if (!Number.isFinite(m.lossSum)) {
         await restore();
         throw new TrainingDivergedError('loss', String(m.lossSum), epoch, s + 1, s + n, snapshotAt);
@@ -234,7 +266,7 @@ export async function fit(backend: Backend, graph: Graph, data: FitData, options
 
       const t = now();
       if (s === steps || t - snapshotTime >= snapshotMs) {
-        const params = await backend.readParams();
+        const params = await onBackend(`in epoch ${epoch} after step ${s}`, () => backend.readParams());
         const bad = firstNonFinite(params);
         if (bad !== null) {
           await restore();
@@ -261,7 +293,7 @@ export async function fit(backend: Backend, graph: Graph, data: FitData, options
   }
 
   if (signal?.aborted) return stop({ epoch: epochs, step: steps, steps });
-  const test = data.test ? await backend.evaluate('test') : undefined;
+  const test = data.test ? await onBackend('while evaluating the test set after the last epoch', () => backend.evaluate('test')) : undefined;
   const seconds = (now() - t0) / 1000;
   emit({ type: 'end', epochs, seconds, aborted: false, ...(test ? { test } : {}) });
   return { epochs: results, steps: globalStep, seconds, aborted: false, ...(test ? { test } : {}) };

@@ -8,7 +8,7 @@ import { takeExamples } from '../../data/idx.js';
 import { saveWeights } from '../../data/weights-node.js';
 import type { DatasetTensors } from '../../runtime/backend.js';
 import { Model } from '../../runtime/model.js';
-import { TrainingDivergedError } from '../../runtime/trainer.js';
+import { TrainingDivergedError, TrainingFailedError } from '../../runtime/trainer.js';
 import { parseCommandArgs, type Command } from '../command.js';
 import { backendFlag, intFlag, modelFile } from '../flags.js';
 import { formatDuration, formatInt, isTTY } from '../format.js';
@@ -39,7 +39,8 @@ Options:
 
 Ctrl-C stops after the current chunk of steps, saves the weights if --save
 was given, and exits with code 130. A NaN or infinite loss stops training
-with exit code 1; with --save the last good weights are saved.`,
+with exit code 1; with --save the last good weights are saved. So does a
+backend that fails during training (e.g. a lost WebGPU device).`,
 
   async run(args) {
     const { values, positionals } = parseCommandArgs(args, {
@@ -156,6 +157,17 @@ async function runTraining(r: TrainingRun): Promise<number> {
     }
     return 0;
   } catch (e) {
+    if (e instanceof TrainingFailedError) {
+      // The backend failed (e.g. a lost WebGPU device): its parameters are gone; the trainer's last good snapshot is not.
+      printer.clear();
+      process.stderr.write(`${e.message}\n`);
+      if (r.save) {
+        const at = e.restoredTo;
+        await saveWeights(r.save, graph, e.lastGood, { ...baseMetadata, status: 'failed', restored_to: `epoch ${at.epoch} step ${at.step}`, steps: String(at.globalStep) });
+        process.stderr.write(`saved ${at.globalStep === 0 ? 'the initial weights' : `the last good weights (epoch ${at.epoch}, step ${at.step})`} to ${r.save}\n`);
+      }
+      return 1;
+    }
     if (!(e instanceof TrainingDivergedError)) throw e;
     printer.clear();
     process.stderr.write(`${e.message}\n`);
