@@ -33,7 +33,7 @@ if (gpu.gpu) {
 } else if (CI) {
   test('a WebGPU adapter is available (required under CI=true)', () => assert.unreachable(`no WebGPU adapter: ${gpu.reason}`));
 } else {
-  console.error(`\n!! activation-models: SKIPPED webgpu: no adapter (${gpu.reason}); CI=true makes this a failure\n`);
+  console.error(`\n!! activation-accuracy: SKIPPED webgpu: no adapter (${gpu.reason}); CI=true makes this a failure\n`);
 }
 
 test.run();
