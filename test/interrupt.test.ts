@@ -49,21 +49,28 @@ function trainAndInterrupt(backend: BackendName, save: string): Promise<Interrup
 }
 
 /**
- * Parameters after exactly `steps` training steps, driven through the Backend
- * interface directly (not through fit, which the CLI uses): epoch e's order is
+ * Parameters after each of the given numbers of steps (ascending), from the
+ * initial weights, driven through the Backend interface directly (not
+ * through fit, which the CLI uses): epoch e's order is
  * epochOrder(count, seed, e, shuffle) and step g of the run is global step g.
  */
-async function trainTo(backend: Backend, graph: Graph, train: DatasetTensors, spec: ModelSpec, steps: number): Promise<Float32Array[]> {
+async function paramsAt(backend: Backend, graph: Graph, train: DatasetTensors, spec: ModelSpec, marks: number[]): Promise<Float32Array[][]> {
   await backend.prepare(graph, initParams(graph));
   await backend.setDataset('train', train);
   const perEpoch = Math.ceil(train.count / graph.batchSize);
-  for (let e = 0, done = 0; done < steps; e++) {
-    await backend.setOrder(epochOrder(train.count, spec.seed, e, spec.training.shuffle));
-    const n = Math.min(perEpoch, steps - done);
-    await backend.trainSteps(0, n, done);
-    done += n;
+  const out: Float32Array[][] = [];
+  let done = 0, epoch = -1;
+  for (const mark of marks) {
+    while (done < mark) {
+      const e = Math.floor(done / perEpoch);
+      if (e !== epoch) { await backend.setOrder(epochOrder(train.count, spec.seed, e, spec.training.shuffle)); epoch = e; }
+      const n = Math.min(perEpoch - (done % perEpoch), mark - done);
+      await backend.trainSteps(done % perEpoch, n, done);
+      done += n;
+    }
+    out.push(await backend.readParams());
   }
-  return backend.readParams();
+  return out;
 }
 
 /** The parameters after `steps` steps, and after one step fewer. */
@@ -74,8 +81,7 @@ async function reference(name: BackendName, steps: number): Promise<{ now: Float
   const { backend } = await createNodeBackend(name);
   try {
     assert.is(backend.name, name);
-    const now = await trainTo(backend, graph, train, spec, steps);
-    const before = await trainTo(backend, graph, train, spec, steps - 1);
+    const [before, now] = await paramsAt(backend, graph, train, spec, [steps - 1, steps]) as [Float32Array[], Float32Array[]];
     return { now, before, names: graph.params.map((p) => p.name) };
   } finally {
     backend.dispose();
