@@ -24,7 +24,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync, createReadStream } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, createReadStream } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, normalize, sep } from 'node:path';
@@ -110,6 +110,9 @@ test.before(async () => {
     throw e;
   }
 });
+
+// The project's links to node_modules are removed, never followed.
+test.after(() => rmSync(work, { recursive: true, force: true }));
 
 test('the tarball holds dist/, bin/, the models and kernels, and nothing of the repository outside `files`', () => {
   assert.ok(packed, 'the package was packed and unpacked (see the error above)');
