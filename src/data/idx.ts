@@ -6,7 +6,7 @@
 // MNIST uses), a rank byte, then `rank` big-endian u32 dimensions, then the
 // data, row-major, exactly product(dims) bytes.
 
-import type { DatasetTensors } from '../runtime/backend.js';
+import type { DatasetTensors } from './types.js';
 import { DataError, formatCount } from './errors.js';
 
 export interface IdxArray {

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import type { DatasetTensors } from '../runtime/backend.js';
+import type { DatasetTensors } from './types.js';
 import { DATASET_FACTS, type DatasetSpec } from '../config/types.js';
 import { DataError, formatCount } from './errors.js';
 import { parseIdx, toDataset, type IdxArray } from './idx.js';

@@ -10,13 +10,8 @@ import type { Graph } from './graph.js';
 
 export type BackendName = 'js' | 'wasm' | 'webgpu';
 
-/** A labelled image set as bytes: `count` examples of `features` uint8 pixels each. */
-export interface DatasetTensors {
-  images: Uint8Array;
-  labels: Uint8Array;
-  count: number;
-  features: number;
-}
+export type { DatasetTensors } from '../data/types.js';
+import type { DatasetTensors } from '../data/types.js';
 
 export type DatasetSlot = 'train' | 'test';
 

@@ -132,7 +132,9 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
 
   const logits = cur.buffer;
   const dlogits = addBuffer(`grad:${logits}`, 'gradient', cur.features);
-  forward.push({ kind: 'softmax_xent', layer: 'loss', logits, dlogits, classes: cur.features } as OpRecordBase);
+  // The loss: in training it writes dLoss/dlogits too; in inference it only accumulates.
+  const loss = (from: string, grad: string | null) => ({ kind: 'softmax_xent', layer: 'loss', logits: from, dlogits: grad, classes: cur.features }) as OpRecordBase;
+  forward.push(loss(logits, dlogits));
 
   // Backward: from the loss towards the input, each layer turning the
   // gradient of its output into that of its input; a null gradient means
@@ -149,12 +151,13 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
   const alias = new Map<string, string>();
   const resolve = (name: string) => alias.get(name) ?? name;
   const inference: OpRecordBase[] = [];
-  for (const op of forward) {
+  for (const op of forward.slice(0, -1)) {
     const skip = trainOnly.get(op);
     if (skip) { alias.set(skip.output, resolve(skip.input)); continue; }
     inference.push(renameReads(op, resolve));
   }
   const inferenceLogits = resolve(logits);
+  inference.push(loss(inferenceLogits, null));
 
   const { placed, slots } = assignSlots(buffers, [...forward, ...backward, ...update]);
   return {
@@ -178,7 +181,7 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
   };
 }
 
-/** The op with every buffer it only reads renamed (inference reads a dropout's input instead of its output); the loss gets no gradient output. */
+/** The op with every buffer it only reads renamed (inference reads a dropout's input instead of its output). */
 function renameReads(op: OpRecordBase, resolve: (name: string) => string): OpRecordBase {
   const { reads, writes } = opBuffers(op);
   const out: Record<string, unknown> = { ...op };
@@ -186,7 +189,6 @@ function renameReads(op: OpRecordBase, resolve: (name: string) => string): OpRec
     if (typeof v !== 'string' || k === 'kind' || k === 'layer') continue;
     if (reads.includes(v) && !writes.includes(v)) out[k] = resolve(v);
   }
-  if (op.kind === 'softmax_xent') out.dlogits = null;
   return out as unknown as OpRecordBase;
 }
 

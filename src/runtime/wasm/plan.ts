@@ -24,19 +24,33 @@ export interface PlanLayout {
 
 const TRANSPOSE = WASM_HELPERS.find((h) => h.name === 'transpose')!.code;
 
-/** Kernels that dense_backward_input reads, which therefore keep a transposed copy. */
+/**
+ * The kernels whose records ask for a transposed copy (layout.transposed,
+ * e.g. dense_backward_input's W), with their [k, n] shapes: found by
+ * encoding the training plan once with a layout that notes the requests.
+ */
 export function transposedKernels(graph: Graph): Map<string, { k: number; n: number }> {
   const out = new Map<string, { k: number; n: number }>();
-  for (const op of graph.backward) if (op.kind === 'dense_backward_input') out.set(op.w, { k: op.k, n: op.n });
+  const shapes = new Map(graph.params.map((p) => [p.name, p.shape]));
+  const noting: WasmLayout = {
+    ptr: () => 0, labels: 0, sparse: () => false,
+    transposed(name) {
+      const shape = shapes.get(name);
+      if (!shape || shape.length !== 2) throw new Error(`wasm plan: a transposed copy of '${name}' was asked for, which is not a matrix parameter`);
+      out.set(name, { k: shape[0]!, n: shape[1]! });
+      return 0;
+    },
+  };
+  for (const op of [...graph.forward, ...graph.backward, ...graph.update, ...graph.inference]) defOf(op).wasm.encode(op, noting);
   return out;
 }
 
 /**
- * The gathered input (pixels, ~80% zeros on MNIST) is the one buffer whose
+ * The graph's input buffer (pixels, ~80% zeros on MNIST) is the one whose
  * zeros the matmuls skip. Hidden activations are not sparse enough for it to pay.
  */
 function sparseInputs(graph: Graph): Set<string> {
-  return new Set(graph.forward.flatMap((op) => (op.kind === 'gather' ? [op.x] : [])));
+  return new Set(graph.buffers.filter((b) => b.kind === 'input').map((b) => b.name));
 }
 
 function layoutFor(graph: Graph, L: PlanLayout): WasmLayout {
