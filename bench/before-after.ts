@@ -6,7 +6,7 @@
 // each, which must be identical when the refactor changed no arithmetic.
 //
 //   git worktree add /tmp/before <commit> && (cd /tmp/before && ln -s $PWD/node_modules . && node scripts/build.mjs kernels)
-//   node --import tsx bench/before-after.ts --before /tmp/before [--backend wasm|webgpu] [--epochs 5]
+//   node --import tsx bench/before-after.ts --before /tmp/before [--backend wasm|webgpu|js] [--epochs 5]
 //
 // The wasm rows use the plain-SIMD build (Node's default without flags).
 
@@ -39,7 +39,10 @@ async function load(root: string, label: string): Promise<Version> {
   const g = compileGraph(spec);
   const { train, test } = await loadMnist({ name: 'mnist' }, root);
   let backend;
-  if (BACKEND === 'wasm') {
+  if (BACKEND === 'js') {
+    const { JsBackend } = await mod('src/runtime/backends/js.ts');
+    backend = new JsBackend();
+  } else if (BACKEND === 'wasm') {
     const { WasmBackend } = await mod('src/runtime/backends/wasm.ts');
     backend = await WasmBackend.create({ relaxed: false });
   } else {

@@ -60,7 +60,7 @@ function recordingEnv(B: number, onCustom: (constants: Record<string, unknown>, 
   const binding = () => ({}) as GPUBufferBinding;
   const fake = (kernel: string): GpuDispatch => ({ pipeline: {} as GPUComputePipeline, group: {} as GPUBindGroup, x: 1, y: 1, kernel });
   return {
-    B, mode: 'train', range: binding, scratch: binding, labels: binding, metrics: binding, keySlot: () => 0,
+    B, mode: 'train', range: binding, scratch: binding, span: () => null, labels: binding, metrics: binding, keySlot: () => 0,
     optimizer: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }, prefer: { denseForward: 'register' },
     dispatch: async (kernel) => fake(kernel),
     custom: async (_detail, constants, buffers, rows, cols) => { onCustom(constants, buffers.length, rows, cols); return fake('custom'); },

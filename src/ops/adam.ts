@@ -59,6 +59,20 @@ export const adamOp = defineOp<AdamOp>({
       if (env.custom) return [await env.custom(op.param, c, b, 1, op.size)];
       return [await env.dispatch('adam', op.param, c, b, [Math.min(64, Math.ceil(count4 / 64)), 1])];
     },
+    // Every parameter in one dispatch when the backend keeps them in arenas
+    // (params, grads, m and v with one layout, padding zero): on llvmpipe a
+    // dispatch costs far more than the few extra floats of padding.
+    async fuse(ops, env) {
+      if (env.custom || ops.length < 2) return null;
+      const spans = [ops.map((o) => o.param), ops.map((o) => o.grad), ops.map((o) => o.m), ops.map((o) => o.v)].map((names) => env.span(names));
+      if (spans.some((s) => s === null)) return null;
+      const floats = (spans[0]!.size ?? 0) / 4;
+      if (spans.some((s) => s!.size !== spans[0]!.size) || floats % 4 !== 0) return null;
+      const count4 = floats / 4;
+      const o = env.optimizer;
+      const c = { COUNT4: count4, B1: o.beta1, B2: o.beta2, B1C: Math.fround(1 - o.beta1), B2C: Math.fround(1 - o.beta2), EPS: o.epsilon };
+      return [await env.dispatch('adam', 'all parameters', c, spans as GPUBufferBinding[], [Math.min(64, Math.ceil(count4 / 64)), 1])];
+    },
   },
   bench: {
     shape: 'n',

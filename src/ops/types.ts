@@ -100,6 +100,8 @@ export interface GpuEnv {
   range(name: string | null): GPUBufferBinding;
   /** A small writable buffer for an output binding the variant ignores. */
   scratch(): GPUBufferBinding;
+  /** One binding covering all these buffers, when they lie in one GPU buffer in this order (null otherwise, or where nothing is laid out so). */
+  span(names: readonly string[]): GPUBufferBinding | null;
   /** The batch's labels (u32 per row). */
   labels(): GPUBufferBinding;
   /** The loss/correct accumulators of this mode. */
@@ -123,6 +125,12 @@ export interface WebGpuSpec<T> {
   kernels: Readonly<Record<string, readonly Access[]>>;
   /** The dispatches of one op record, in order. */
   dispatches(op: T, env: GpuEnv): Promise<GpuDispatch[]>;
+  /**
+   * Optional: the dispatches of several consecutive records of this op at
+   * once (Adam over every parameter of an arena in one dispatch), or null
+   * when they cannot be fused; then each runs its own `dispatches`.
+   */
+  fuse?(ops: readonly T[], env: GpuEnv): Promise<GpuDispatch[] | null>;
 }
 
 export interface Work {

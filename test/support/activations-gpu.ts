@@ -95,7 +95,7 @@ async function run(device: GPUDevice, d: OpDef, op: OpRecordBase, inputs: Record
   const small = storage(device, new Float32Array(4));
   const ctx = ctxBuffer(device, M);
   const env: GpuEnv = {
-    B, mode: 'train',
+    B, mode: 'train', span: () => null,
     range: (name) => ({ buffer: name === null ? small : bufs.get(name) ?? (() => { throw new Error(`${d.kind}: no buffer ${name}`); })() }),
     scratch: () => ({ buffer: storage(device, new Float32Array(4)) }),
     labels: () => ({ buffer: small }), metrics: () => ({ buffer: small }), keySlot: () => 0,

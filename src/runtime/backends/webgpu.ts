@@ -41,6 +41,17 @@ export type { CustomKernel } from '../webgpu/op-env.js';
 
 type Dispatch = GpuDispatch;
 
+/** Ops split into runs of consecutive records of the same kind (candidates for fusing). */
+function runsOfKind(ops: Op[]): Op[][] {
+  const runs: Op[][] = [];
+  for (const op of ops) {
+    const last = runs[runs.length - 1];
+    if (last && last[0]!.kind === op.kind) last.push(op);
+    else runs.push([op]);
+  }
+  return runs;
+}
+
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
   readonly description: string;
@@ -94,7 +105,7 @@ export class WebGpuBackend implements Backend {
     this.mem = new GraphMemory(this.device, graph);
     await withErrorScopes(this.device, 'prepare', async () => {
       this.trainBody = [];
-      for (const op of [...graph.forward, ...graph.backward, ...graph.update]) this.trainBody.push(...(await this.dispatchesFor(op, 'train')));
+      for (const group of runsOfKind([...graph.forward, ...graph.backward, ...graph.update])) this.trainBody.push(...(await this.dispatchesOf(group, 'train')));
       // The graph's inference ends with its loss op.
       const inference = graph.inference;
       this.inferBody = [];
@@ -107,11 +118,25 @@ export class WebGpuBackend implements Backend {
     await this.session.wait('prepare');
   }
 
+  /** The dispatches of consecutive ops of one kind: fused when the op's spec can, else one op at a time. */
+  private async dispatchesOf(ops: Op[], mode: 'train' | 'eval'): Promise<Dispatch[]> {
+    const def = defOf(ops[0]!);
+    const fused = ops.length > 1 && def.webgpu.fuse ? await def.webgpu.fuse(ops, this.env(ops[0]!, mode)) : null;
+    if (fused) return fused;
+    const out: Dispatch[] = [];
+    for (const op of ops) out.push(...(await this.dispatchesFor(op, mode)));
+    return out;
+  }
+
   /** The dispatches of one graph op, built by its registered webgpu spec (gather is bound per dataset, see gatherDispatch). */
   private async dispatchesFor(op: Op, mode: 'train' | 'eval'): Promise<Dispatch[]> {
+    return defOf(op).webgpu.dispatches(op, this.env(op, mode));
+  }
+
+  private env(op: Op, mode: 'train' | 'eval') {
     const def = defOf(op);
     const mem = this.mem!;
-    const env = opEnv(this.kernels, def, {
+    return opEnv(this.kernels, def, {
       B: this.graph.batchSize,
       mode,
       ctx: mem.ctx,
@@ -122,9 +147,9 @@ export class WebGpuBackend implements Backend {
       keySlot: (stream) => this.keySlots.slot(stream),
       optimizer: this.graph.optimizer,
       prefer: { denseForward: this.denseForward },
+      span: (names) => mem.span(names),
       custom: this.custom[op.kind],
     });
-    return def.webgpu.dispatches(op, env);
   }
 
   /** The gather dispatch of a dataset slot into the graph's input, through the order (train) or in sequence (evaluation, predict). */

@@ -80,6 +80,15 @@ export class GraphMemory {
     return { buffer: r.buffer, offset: r.offset, size: r.size };
   }
 
+  /** One binding over buffers that lie in one GPU buffer in this order, each starting where the previous one's 256-byte-aligned range ends (the arenas). */
+  span(names: readonly string[]): GPUBufferBinding | null {
+    const rs = names.map((n) => this.ranges.get(n));
+    if (!rs.length || rs.some((r) => !r || r.buffer !== rs[0]!.buffer)) return null;
+    for (let i = 1; i < rs.length; i++) if (rs[i]!.offset !== align(rs[i - 1]!.offset + rs[i - 1]!.size, PARAM_ALIGN_FLOATS * 4)) return null;
+    const first = rs[0]!, last = rs[rs.length - 1]!;
+    return { buffer: first.buffer, offset: first.offset, size: align(last.offset + last.size, PARAM_ALIGN_FLOATS * 4) - first.offset };
+  }
+
   /** A writable buffer for an output binding that a variant does not write (a storage binding must be given). */
   scratch(): GPUBufferBinding {
     return { buffer: (this.scratchBuffer ??= this.buffer('scratch', 16, GPUBufferUsage.STORAGE)) };

@@ -18,6 +18,8 @@ export interface CustomKernel {
 
 /** What differs between callers: where buffers live, the context uniform, the mode and options. */
 export interface OpEnvSources extends Pick<GpuEnv, 'B' | 'mode' | 'range' | 'scratch' | 'labels' | 'metrics' | 'keySlot' | 'optimizer' | 'prefer'> {
+  /** Bindings over several buffers (GpuEnv.span); absent where buffers are separate (the bench). */
+  span?: GpuEnv['span'];
   /** The context uniform every kernel binds at 0 (dynamic offset). */
   ctx: GPUBuffer;
   /** The user's kernel replacing this op, if any. */
@@ -37,6 +39,7 @@ export function opEnv(kernels: KernelSet, def: OpDef, s: OpEnvSources): GpuEnv {
     mode: s.mode,
     range: s.range,
     scratch: s.scratch,
+    span: s.span ?? (() => null),
     labels: s.labels,
     metrics: s.metrics,
     keySlot: s.keySlot,
