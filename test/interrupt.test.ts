@@ -20,13 +20,11 @@ import { takeExamples } from '../src/data/idx.js';
 import { loadMnist } from '../src/data/node.js';
 import { createNodeBackend } from '../src/node-backends.js';
 import { requestNodeGpu } from '../src/node/webgpu.js';
-import type { Backend, BackendName, DatasetTensors } from '../src/runtime/backend.js';
-import type { ModelSpec } from '../src/config/types.js';
-import { compileGraph, type Graph } from '../src/runtime/graph.js';
-import { initParams } from '../src/runtime/params.js';
+import type { BackendName } from '../src/runtime/backend.js';
+import { compileGraph } from '../src/runtime/graph.js';
 import { decodeSafetensorsFile } from '../src/runtime/safetensors.js';
-import { epochOrder } from '../src/runtime/rng.js';
 import { CLI_ARGS, CLI_ENV } from './support/cli.js';
+import { paramsAt } from './support/params-at.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-interrupt-'));
 const CI = process.env.CI === 'true' || process.env.CI === '1';
@@ -48,30 +46,6 @@ function trainAndInterrupt(backend: BackendName, save: string): Promise<Interrup
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
 }
 
-/**
- * Parameters after each of the given numbers of steps (ascending), from the
- * initial weights, driven through the Backend interface directly (not
- * through fit, which the CLI uses): epoch e's order is
- * epochOrder(count, seed, e, shuffle) and step g of the run is global step g.
- */
-async function paramsAt(backend: Backend, graph: Graph, train: DatasetTensors, spec: ModelSpec, marks: number[]): Promise<Float32Array[][]> {
-  await backend.prepare(graph, initParams(graph));
-  await backend.setDataset('train', train);
-  const perEpoch = Math.ceil(train.count / graph.batchSize);
-  const out: Float32Array[][] = [];
-  let done = 0, epoch = -1;
-  for (const mark of marks) {
-    while (done < mark) {
-      const e = Math.floor(done / perEpoch);
-      if (e !== epoch) { await backend.setOrder(epochOrder(train.count, spec.seed, e, spec.training.shuffle)); epoch = e; }
-      const n = Math.min(perEpoch - (done % perEpoch), mark - done);
-      await backend.trainSteps(done % perEpoch, n, done);
-      done += n;
-    }
-    out.push(await backend.readParams());
-  }
-  return out;
-}
 
 /** The parameters after `steps` steps, and after one step fewer. */
 async function reference(name: BackendName, steps: number): Promise<{ now: Float32Array[]; before: Float32Array[]; names: string[] }> {

@@ -18,48 +18,23 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModelConfig } from '../src/config/load-file.js';
-import type { ModelSpec } from '../src/config/types.js';
 import { takeExamples } from '../src/data/idx.js';
 import { loadMnist } from '../src/data/node.js';
 import { createNodeBackend } from '../src/node-backends.js';
 import { requestNodeGpu } from '../src/node/webgpu.js';
-import type { Backend, DatasetTensors } from '../src/runtime/backend.js';
 import { JsBackend } from '../src/runtime/backends/js.js';
-import { compileGraph, type Graph } from '../src/runtime/graph.js';
+import { compileGraph } from '../src/runtime/graph.js';
 import { initParams } from '../src/runtime/params.js';
-import { epochOrder } from '../src/runtime/rng.js';
 import { decodeSafetensorsFile } from '../src/runtime/safetensors.js';
 import { fit, TrainingFailedError } from '../src/runtime/trainer.js';
 import { tesseraWithEnv } from './support/cli.js';
+import { paramsAt } from './support/params-at.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-failures-'));
 const CI = process.env.CI === 'true' || process.env.CI === '1';
 const spec = await loadModelConfig('models/mnist.yaml');
 const mnist = await loadMnist(spec.dataset, 'models');
 
-/**
- * Parameters after each of the given numbers of steps (ascending), from the
- * initial weights, through the Backend interface: epoch e's order is
- * epochOrder(count, seed, e, shuffle), global step g is step g % perEpoch of epoch ⌊g / perEpoch⌋.
- */
-async function paramsAt(backend: Backend, graph: Graph, train: DatasetTensors, s: ModelSpec, marks: number[]): Promise<Float32Array[][]> {
-  await backend.prepare(graph, initParams(graph));
-  await backend.setDataset('train', train);
-  const perEpoch = Math.ceil(train.count / graph.batchSize);
-  const out: Float32Array[][] = [];
-  let done = 0, epoch = -1;
-  for (const mark of marks) {
-    while (done < mark) {
-      const e = Math.floor(done / perEpoch);
-      if (e !== epoch) { await backend.setOrder(epochOrder(train.count, s.seed, e, s.training.shuffle)); epoch = e; }
-      const n = Math.min(perEpoch - (done % perEpoch), mark - done);
-      await backend.trainSteps(done % perEpoch, n, done);
-      done += n;
-    }
-    out.push(await backend.readParams());
-  }
-  return out;
-}
 
 function maxRelDiff(a: Float32Array, b: Float32Array): number {
   let d = 0, m = 0;
