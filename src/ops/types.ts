@@ -175,6 +175,13 @@ export interface BenchSpec<T> {
   work(dims: readonly number[]): Work;
   /** A standalone instance at `dims` on random non-zero inputs. */
   instance(dims: readonly number[], random: RandomFloats): OpInstance<T>;
+  /**
+   * Optional: the dims the conformance suite checks, when the --shape
+   * triples cannot express what is awkward for this op (convolutions: odd
+   * sizes, stride 2, odd "same" padding, 1×1 and 5×5 windows, batch 1).
+   * Without it the suite uses fromMKN of its own triples.
+   */
+  cases?: readonly (readonly number[])[];
 }
 
 export interface CustomContract {
