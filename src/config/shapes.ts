@@ -49,11 +49,13 @@ export function inferLayers(spec: ModelSpec): ShapeReport {
   const layers: LayerInfo[] = [];
   const facts = DATASET_FACTS[spec.dataset.name];
 
-  if (facts && fmt(spec.input_shape) !== fmt(facts.inputShape)) {
+  // [28, 28, 1] is MNIST with its channel axis (what conv layers need).
+  const withChannel = fmt([...facts?.inputShape ?? [], 1]);
+  if (facts && fmt(spec.input_shape) !== fmt(facts.inputShape) && fmt(spec.input_shape) !== withChannel) {
     errors.push({
       path: ['input_shape'],
       message: `input_shape ${fmt(spec.input_shape)} does not match the ${spec.dataset.name} examples, which have shape ${fmt(facts.inputShape)}`,
-      hint: `use input_shape: ${fmt(facts.inputShape)}`,
+      hint: `use input_shape: ${fmt(facts.inputShape)} (or ${withChannel} for conv layers)`,
     });
   }
 

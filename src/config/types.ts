@@ -17,13 +17,43 @@ export interface FlattenLayerSpec { type: 'flatten'; name?: string }
 export interface DenseLayerSpec { type: 'dense'; name?: string; units: number; activation: ActivationSpec; use_bias: boolean }
 export interface DropoutLayerSpec { type: 'dropout'; name?: string; rate: number }
 export interface ActivationLayerSpec { type: 'activation'; name?: string; activation: ActivationSpec }
-export type LayerSpec = FlattenLayerSpec | DenseLayerSpec | DropoutLayerSpec | ActivationLayerSpec;
+/** An integer for both spatial axes, or [height, width]. */
+export type Pair = number | [number, number];
+export type Padding = 'valid' | 'same';
+export interface Conv2dLayerSpec {
+  type: 'conv2d'; name?: string; filters: number; kernel_size: Pair; strides: Pair; padding: Padding;
+  dilation_rate: Pair; activation: ActivationSpec; use_bias: boolean;
+}
+export interface Pooling2dLayerSpec { type: 'max_pooling2d' | 'average_pooling2d'; name?: string; pool_size: Pair; strides?: Pair; padding: Padding }
+export interface GlobalPooling2dLayerSpec { type: 'global_average_pooling2d' | 'global_max_pooling2d'; name?: string }
+export interface ReshapeLayerSpec { type: 'reshape'; name?: string; target_shape: number[] }
+export type LayerSpec =
+  | FlattenLayerSpec | DenseLayerSpec | DropoutLayerSpec | ActivationLayerSpec
+  | Conv2dLayerSpec | Pooling2dLayerSpec | GlobalPooling2dLayerSpec | ReshapeLayerSpec;
 
 export interface LossSpec { type: 'sparse_categorical_crossentropy'; from_logits: true }
 export interface AdamSpec { type: 'adam'; learning_rate: number; beta_1: number; beta_2: number; epsilon: number }
 export type OptimizerSpec = AdamSpec;
 
-export interface TrainingSpec { epochs: number; batch_size: number; shuffle: boolean }
+export type MonitorMode = 'auto' | 'min' | 'max';
+/** Keras EarlyStopping's arguments (src/runtime/callbacks/early-stopping.ts). */
+export interface EarlyStoppingSpec {
+  type: 'early_stopping'; monitor: string; min_delta: number; patience: number; mode: MonitorMode;
+  baseline?: number; restore_best_weights: boolean; start_from_epoch: number;
+}
+/** Keras ReduceLROnPlateau's arguments (src/runtime/callbacks/reduce-lr.ts). */
+export interface ReduceLrOnPlateauSpec {
+  type: 'reduce_lr_on_plateau'; monitor: string; factor: number; patience: number; mode: MonitorMode;
+  min_delta: number; cooldown: number; min_lr: number;
+}
+export type CallbackSpec = EarlyStoppingSpec | ReduceLrOnPlateauSpec;
+
+export interface TrainingSpec {
+  epochs: number; batch_size: number; shuffle: boolean;
+  /** 0 <= validation_split < 1; the last fraction of the training set (src/data/split.ts). */
+  validation_split: number;
+  callbacks: CallbackSpec[];
+}
 
 export interface DatasetSpec {
   name: 'mnist';
@@ -32,6 +62,9 @@ export interface DatasetSpec {
   train_labels?: string;
   test_images?: string;
   test_labels?: string;
+  /** Separate validation files (Keras validation_data); exclusive with training.validation_split. */
+  validation_images?: string;
+  validation_labels?: string;
 }
 
 export interface ModelSpec {
