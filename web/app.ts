@@ -62,19 +62,30 @@ window.tessera = tessera;
 
 // ------------------------------------------------------------------- start
 
-async function start(): Promise<void> {
-  clearPad();
-  renderBars(null);
-  drawPlots(1);
+/** Load models/<name>.yaml into the editor (the picker and ?model= choose it). */
+async function loadExample(name: string): Promise<void> {
   try {
-    const res = await fetch(`models/${options.model}.yaml`);
-    if (!res.ok) throw new Error(`cannot load models/${options.model}.yaml: HTTP ${res.status}`);
+    const res = await fetch(`models/${name}.yaml`);
+    if (!res.ok) throw new Error(`cannot load models/${name}.yaml: HTTP ${res.status}`);
     ui.yaml.value = await res.text();
   } catch (err) {
     ui.yaml.value = '';
     setStatus(errorText(err), true);
   }
   validate();
+}
+
+async function start(): Promise<void> {
+  clearPad();
+  renderBars(null);
+  drawPlots(1);
+  if (![...ui.modelPicker.options].some((o) => o.value === options.model)) ui.modelPicker.add(new Option(`models/${options.model}.yaml`, options.model));
+  ui.modelPicker.value = options.model;
+  ui.modelPicker.addEventListener('change', () => {
+    options.model = ui.modelPicker.value;
+    void loadExample(options.model).then(() => probeBackend()).then(updateButtons);
+  });
+  await loadExample(options.model);
   await probeBackend();
   updateButtons();
   document.body.dataset.ready = '1';

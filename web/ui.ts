@@ -6,6 +6,7 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 export const ui = {
   backend: $<HTMLParagraphElement>('backend'),
   yaml: $<HTMLTextAreaElement>('yaml'),
+  modelPicker: $<HTMLSelectElement>('model-picker'),
   gutter: $<HTMLPreElement>('gutter'),
   errors: $<HTMLUListElement>('errors'),
   modelStatus: $<HTMLSpanElement>('model-status'),
