@@ -6,6 +6,8 @@
 
 export { rngKey, hashAt } from './rng';
 export { gemm, denseForward, denseBackwardWeights, denseBackwardInput, columnSums } from './dense';
+export { conv2dForward } from './conv';
+export { conv2dBackwardInput, conv2dBackwardWeights } from './conv_backward';
 export { relu, reluBackward, dropout, dropoutMask, transpose } from './elementwise';
 export { softmaxXent, softmax } from './loss';
 // Every activation kernel (a new function's exports need no edit here).

@@ -13,9 +13,10 @@
 // them from the graph):
 //   [B, H, W, inC, outC, kH, kW, strideH, strideW, dilationH, dilationW, same]
 // with same = 1 for "same" padding, 0 for "valid". `--shape M,K,N` reads M
-// as the batch, K as the floats per image (H·W·inC: the smallest inC that
-// leaves a square H = W ≥ 3, so 784 is 28×28×1 and 5408 is 13×13×32; a K
-// with no such split is the side of a K×K×2 input) and N as outC, with a
+// as the batch, K as the floats per image (H·W·inC: the first of the
+// common channel counts 1, 3, 32, 64, 16, 8, 128, 256, 4, 2 that leaves a
+// square H = W ≥ 3, so 784 is 28×28×1 and 5408 is 13×13×32; a K with no
+// such split is the side of a K×K×2 input) and N as outC, with a
 // 3×3 window, stride 1, "valid" padding when K split and "same" otherwise.
 
 import { window2d, pack16, type Window2d } from './conv-geometry.js';
@@ -87,10 +88,13 @@ export function dimsOf(g: Conv2dGeometry, B: number): number[] {
   return [B, g.inH, g.inW, g.inC, g.outC, g.kH, g.kW, g.strideH, g.strideW, g.dilationH, g.dilationW, same];
 }
 
+/** The channel counts `--shape` tries for K, most common first. */
+const MKN_CHANNELS = [1, 3, 32, 64, 16, 8, 128, 256, 4, 2];
+
 /** `--shape M,K,N`: see the file comment. */
 export function dimsFromMKN([M, K, N]: readonly [number, number, number]): number[] {
-  for (let c = 1; c <= 512 && c * 9 <= K; c++) {
-    if (K % c) continue;
+  for (const c of MKN_CHANNELS) {
+    if (K % c || K / c < 9) continue;
     const s = Math.round(Math.sqrt(K / c));
     if (s * s * c === K) return [M, s, s, c, N, 3, 3, 1, 1, 1, 1, 0];
   }

@@ -12,6 +12,9 @@ import { adamOp } from './adam.js';
 import { denseBackwardInputOp } from './dense_backward_input.js';
 import { denseBackwardWeightsOp } from './dense_backward_weights.js';
 import { denseForwardOp } from './dense_forward.js';
+import { conv2dBackwardInputOp } from './conv2d_backward_input.js';
+import { conv2dBackwardWeightsOp } from './conv2d_backward_weights.js';
+import { conv2dForwardOp } from './conv2d_forward.js';
 import { dropoutBackwardOp, dropoutOp } from './dropout.js';
 import { gatherOp } from './gather.js';
 import { reluBackwardOp } from './relu_backward.js';
@@ -25,6 +28,9 @@ export const OPS = [
   denseForwardOp,
   denseBackwardWeightsOp,
   denseBackwardInputOp,
+  conv2dForwardOp,
+  conv2dBackwardWeightsOp,
+  conv2dBackwardInputOp,
   reluBackwardOp,
   dropoutOp,
   dropoutBackwardOp,
