@@ -14,6 +14,7 @@ export { softmaxXent, softmax } from './loss';
 export * from './activation';
 export { adam, adamStepSize } from './adam';
 export { gather } from './gather';
+export { maxPool2d, maxPool2dBackward, averagePool2d, averagePool2dBackward, globalAveragePool2d, globalAveragePool2dBackward, globalMaxPool2d, globalMaxPool2dBackward } from './pool';
 export { trainSteps, runInference, runRecords } from './step';
 
 /** First free byte after the module's static data: the host allocates from here. */

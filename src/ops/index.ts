@@ -20,6 +20,8 @@ import { gatherOp } from './gather.js';
 import { reluBackwardOp } from './relu_backward.js';
 import { softmaxXentOp } from './softmax_xent.js';
 import { ACTIVATION_OPS } from './activations.js';
+import { POOL2D_OPS } from './pool2d.js';
+import { GLOBAL_POOL2D_OPS } from './global_pool2d.js';
 import type { OpDef, OpRecordBase } from './types.js';
 
 /** Every registered op, in the order docs and benches list them. */
@@ -37,6 +39,8 @@ export const OPS = [
   softmaxXentOp,
   adamOp,
   ...ACTIVATION_OPS,
+  ...POOL2D_OPS,
+  ...GLOBAL_POOL2D_OPS,
 ] as const;
 
 type RecordOf<D> = D extends OpDef<infer T> ? T : never;

@@ -1,0 +1,247 @@
+// Pooling kernels, channels_last (NHWC): the windowed max and average pools
+// and their backward ops, and the global pools over hw = H·W positions.
+// src/ops/pool-reference.ts is the definition; pointers are byte offsets.
+//
+// Every loop runs over channels innermost, four at a time (f32x4: adjacent
+// channels of one position are contiguous), with a scalar tail for C % 4.
+// Windows are clipped to the input, so "same" padding is never a maximum
+// and never counted in an average. The backward ops zero dx and then add
+// each window's share into it (scatter): the wasm backend is one thread,
+// so overlapping windows accumulate without races, and each window is read
+// once (the gather form the WebGPU kernels need reads it per input element).
+//
+// Max-pool ties: the first maximum in row-major window order, as
+// TensorFlow; per lane, a later element replaces the running maximum only
+// when strictly greater, and its flat position is selected the same way.
+
+// @ts-ignore: decorator
+@inline function off(i: i32): usize {
+  return <usize>i << 2;
+}
+
+export function maxPool2d(x: usize, y: usize, B: i32, inH: i32, inW: i32, outH: i32, outW: i32, kH: i32, kW: i32,
+  strideH: i32, strideW: i32, padTop: i32, padLeft: i32, C: i32): void {
+  for (let b = 0; b < B; b++) {
+    const xb = x + off(b * inH * inW * C);
+    for (let oh = 0; oh < outH; oh++) {
+      const hs = oh * strideH - padTop;
+      const h0 = max(hs, 0), h1 = min(hs + kH, inH);
+      for (let ow = 0; ow < outW; ow++) {
+        const ws = ow * strideW - padLeft;
+        const w0 = max(ws, 0), w1 = min(ws + kW, inW);
+        const yo = y + off(((b * outH + oh) * outW + ow) * C);
+        if (h0 >= h1 || w0 >= w1) { memory.fill(yo, 0, off(C)); continue; }
+        const first = xb + off((h0 * inW + w0) * C);
+        let c = 0;
+        for (; c + 4 <= C; c += 4) {
+          let m = v128.load(first + off(c));
+          for (let h = h0; h < h1; h++) {
+            const row = xb + off((h * inW) * C + c);
+            for (let w = w0; w < w1; w++) m = f32x4.max(m, v128.load(row + off(w * C)));
+          }
+          v128.store(yo + off(c), m);
+        }
+        for (; c < C; c++) {
+          let m = load<f32>(first + off(c));
+          for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) m = max(m, load<f32>(xb + off((h * inW + w) * C + c)));
+          store<f32>(yo + off(c), m);
+        }
+      }
+    }
+  }
+}
+
+export function maxPool2dBackward(dy: usize, x: usize, dx: usize, B: i32, inH: i32, inW: i32, outH: i32, outW: i32, kH: i32, kW: i32,
+  strideH: i32, strideW: i32, padTop: i32, padLeft: i32, C: i32): void {
+  memory.fill(dx, 0, off(B * inH * inW * C));
+  for (let b = 0; b < B; b++) {
+    const base = off(b * inH * inW * C);
+    const xb = x + base, db = dx + base;
+    for (let oh = 0; oh < outH; oh++) {
+      const hs = oh * strideH - padTop;
+      const h0 = max(hs, 0), h1 = min(hs + kH, inH);
+      for (let ow = 0; ow < outW; ow++) {
+        const ws = ow * strideW - padLeft;
+        const w0 = max(ws, 0), w1 = min(ws + kW, inW);
+        if (h0 >= h1 || w0 >= w1) continue;
+        const go = dy + off(((b * outH + oh) * outW + ow) * C);
+        const p0 = h0 * inW + w0;
+        let c = 0;
+        for (; c + 4 <= C; c += 4) {
+          // Pass 1: per lane, the running maximum and the flat position (h·inW + w) where it was first seen.
+          let m = v128.load(xb + off(p0 * C + c));
+          let at = i32x4.splat(p0);
+          for (let h = h0; h < h1; h++) {
+            for (let w = w0; w < w1; w++) {
+              const p = h * inW + w;
+              const v = v128.load(xb + off(p * C + c));
+              const gt = f32x4.gt(v, m);
+              m = v128.bitselect(v, m, gt);
+              at = v128.bitselect(i32x4.splat(p), at, gt);
+            }
+          }
+          // Pass 2: each position of the window adds dy in the lanes whose maximum it holds.
+          const g = v128.load(go + off(c));
+          for (let h = h0; h < h1; h++) {
+            for (let w = w0; w < w1; w++) {
+              const p = h * inW + w;
+              const o = db + off(p * C + c);
+              v128.store(o, f32x4.add(v128.load(o), v128.and(g, i32x4.eq(at, i32x4.splat(p)))));
+            }
+          }
+        }
+        for (; c < C; c++) {
+          let best = p0;
+          let m = load<f32>(xb + off(p0 * C + c));
+          for (let h = h0; h < h1; h++) {
+            for (let w = w0; w < w1; w++) {
+              const p = h * inW + w;
+              const v = load<f32>(xb + off(p * C + c));
+              if (v > m) { m = v; best = p; }
+            }
+          }
+          const o = db + off(best * C + c);
+          store<f32>(o, load<f32>(o) + load<f32>(go + off(c)));
+        }
+      }
+    }
+  }
+}
+
+export function averagePool2d(x: usize, y: usize, B: i32, inH: i32, inW: i32, outH: i32, outW: i32, kH: i32, kW: i32,
+  strideH: i32, strideW: i32, padTop: i32, padLeft: i32, C: i32): void {
+  for (let b = 0; b < B; b++) {
+    const xb = x + off(b * inH * inW * C);
+    for (let oh = 0; oh < outH; oh++) {
+      const hs = oh * strideH - padTop;
+      const h0 = max(hs, 0), h1 = min(hs + kH, inH);
+      for (let ow = 0; ow < outW; ow++) {
+        const ws = ow * strideW - padLeft;
+        const w0 = max(ws, 0), w1 = min(ws + kW, inW);
+        const yo = y + off(((b * outH + oh) * outW + ow) * C);
+        if (h0 >= h1 || w0 >= w1) { memory.fill(yo, 0, off(C)); continue; }
+        const count = <f32>((h1 - h0) * (w1 - w0));
+        const n4 = f32x4.splat(count);
+        let c = 0;
+        for (; c + 4 <= C; c += 4) {
+          let s = f32x4.splat(0);
+          for (let h = h0; h < h1; h++) {
+            const row = xb + off((h * inW) * C + c);
+            for (let w = w0; w < w1; w++) s = f32x4.add(s, v128.load(row + off(w * C)));
+          }
+          v128.store(yo + off(c), f32x4.div(s, n4));
+        }
+        for (; c < C; c++) {
+          let s: f32 = 0;
+          for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) s += load<f32>(xb + off((h * inW + w) * C + c));
+          store<f32>(yo + off(c), s / count);
+        }
+      }
+    }
+  }
+}
+
+export function averagePool2dBackward(dy: usize, dx: usize, B: i32, inH: i32, inW: i32, outH: i32, outW: i32, kH: i32, kW: i32,
+  strideH: i32, strideW: i32, padTop: i32, padLeft: i32, C: i32): void {
+  memory.fill(dx, 0, off(B * inH * inW * C));
+  for (let b = 0; b < B; b++) {
+    const db = dx + off(b * inH * inW * C);
+    for (let oh = 0; oh < outH; oh++) {
+      const hs = oh * strideH - padTop;
+      const h0 = max(hs, 0), h1 = min(hs + kH, inH);
+      for (let ow = 0; ow < outW; ow++) {
+        const ws = ow * strideW - padLeft;
+        const w0 = max(ws, 0), w1 = min(ws + kW, inW);
+        if (h0 >= h1 || w0 >= w1) continue;
+        const count = <f32>((h1 - h0) * (w1 - w0));
+        const n4 = f32x4.splat(count);
+        const go = dy + off(((b * outH + oh) * outW + ow) * C);
+        for (let h = h0; h < h1; h++) {
+          for (let w = w0; w < w1; w++) {
+            const o = db + off((h * inW + w) * C);
+            let c = 0;
+            for (; c + 4 <= C; c += 4) v128.store(o + off(c), f32x4.add(v128.load(o + off(c)), f32x4.div(v128.load(go + off(c)), n4)));
+            for (; c < C; c++) store<f32>(o + off(c), load<f32>(o + off(c)) + load<f32>(go + off(c)) / count);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** y[b, c] = Σ_p x[b, p, c] / hw: y's row is the accumulator, positions read in order (contiguous). */
+export function globalAveragePool2d(x: usize, y: usize, B: i32, hw: i32, C: i32): void {
+  const n = <f32>hw;
+  const n4 = f32x4.splat(n);
+  for (let b = 0; b < B; b++) {
+    const yo = y + off(b * C);
+    memory.fill(yo, 0, off(C));
+    for (let p = 0; p < hw; p++) {
+      const xo = x + off((b * hw + p) * C);
+      let c = 0;
+      for (; c + 4 <= C; c += 4) v128.store(yo + off(c), f32x4.add(v128.load(yo + off(c)), v128.load(xo + off(c))));
+      for (; c < C; c++) store<f32>(yo + off(c), load<f32>(yo + off(c)) + load<f32>(xo + off(c)));
+    }
+    let c = 0;
+    for (; c + 4 <= C; c += 4) v128.store(yo + off(c), f32x4.div(v128.load(yo + off(c)), n4));
+    for (; c < C; c++) store<f32>(yo + off(c), load<f32>(yo + off(c)) / n);
+  }
+}
+
+export function globalAveragePool2dBackward(dy: usize, dx: usize, B: i32, hw: i32, C: i32): void {
+  const n = <f32>hw;
+  const n4 = f32x4.splat(n);
+  for (let b = 0; b < B; b++) {
+    const go = dy + off(b * C);
+    for (let p = 0; p < hw; p++) {
+      const o = dx + off((b * hw + p) * C);
+      let c = 0;
+      for (; c + 4 <= C; c += 4) v128.store(o + off(c), f32x4.div(v128.load(go + off(c)), n4));
+      for (; c < C; c++) store<f32>(o + off(c), load<f32>(go + off(c)) / n);
+    }
+  }
+}
+
+export function globalMaxPool2d(x: usize, y: usize, B: i32, hw: i32, C: i32): void {
+  for (let b = 0; b < B; b++) {
+    const yo = y + off(b * C);
+    const xb = x + off(b * hw * C);
+    memory.copy(yo, xb, off(C));
+    for (let p = 1; p < hw; p++) {
+      const xo = xb + off(p * C);
+      let c = 0;
+      for (; c + 4 <= C; c += 4) v128.store(yo + off(c), f32x4.max(v128.load(yo + off(c)), v128.load(xo + off(c))));
+      for (; c < C; c++) store<f32>(yo + off(c), max(load<f32>(yo + off(c)), load<f32>(xo + off(c))));
+    }
+  }
+}
+
+/** dx = dy at each channel's first maximum over p, else 0: a pass to find it, a pass to write dx. */
+export function globalMaxPool2dBackward(dy: usize, x: usize, dx: usize, B: i32, hw: i32, C: i32): void {
+  for (let b = 0; b < B; b++) {
+    const xb = x + off(b * hw * C), db = dx + off(b * hw * C), go = dy + off(b * C);
+    let c = 0;
+    for (; c + 4 <= C; c += 4) {
+      let m = v128.load(xb + off(c));
+      let at = i32x4.splat(0);
+      for (let p = 1; p < hw; p++) {
+        const v = v128.load(xb + off(p * C + c));
+        const gt = f32x4.gt(v, m);
+        m = v128.bitselect(v, m, gt);
+        at = v128.bitselect(i32x4.splat(p), at, gt);
+      }
+      const g = v128.load(go + off(c));
+      for (let p = 0; p < hw; p++) v128.store(db + off(p * C + c), v128.and(g, i32x4.eq(at, i32x4.splat(p))));
+    }
+    for (; c < C; c++) {
+      let best = 0;
+      let m = load<f32>(xb + off(c));
+      for (let p = 1; p < hw; p++) {
+        const v = load<f32>(xb + off(p * C + c));
+        if (v > m) { m = v; best = p; }
+      }
+      const g = load<f32>(go + off(c));
+      for (let p = 0; p < hw; p++) store<f32>(db + off(p * C + c), p === best ? g : 0);
+    }
+  }
+}
