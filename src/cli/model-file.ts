@@ -27,7 +27,7 @@ export async function loadModelSpec(file: string): Promise<ModelSpec> {
   return result.spec;
 }
 
-/** The MNIST train and test sets of a model file (paths in the spec are already absolute). */
-export function loadModelData(spec: ModelSpec, file: string): Promise<{ train: DatasetTensors; test: DatasetTensors; source: string }> {
+/** The MNIST train and test sets of a model file (and its validation files, when it names them) (paths in the spec are already absolute). */
+export function loadModelData(spec: ModelSpec, file: string): Promise<{ train: DatasetTensors; test: DatasetTensors; validation?: DatasetTensors; source: string }> {
   return loadMnist(spec.dataset, dirname(file));
 }

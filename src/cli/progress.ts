@@ -1,6 +1,7 @@
 // The training progress `tessera train` prints: a bar redrawn in place on a
 // terminal, plain lines when the output is a file or a pipe (so logs stay
-// readable), and one summary line per epoch either way.
+// readable), and one summary line per epoch either way (with val_loss and
+// val_accuracy when there is validation data), and callbacks' notes.
 
 import type { TrainEvent } from '../runtime/trainer.js';
 import { formatDuration, formatInt } from './format.js';
@@ -62,9 +63,17 @@ export class ProgressPrinter {
         }
         return;
       }
-      case 'epoch':
+      case 'epoch': {
         this.clear();
-        this.out.write(`epoch ${e.epoch}/${e.epochs}  loss ${e.loss.toFixed(4)}  acc ${pct(e.accuracy, 1)}  ${e.seconds.toFixed(1)} s\n`);
+        // Fixed widths, so that the columns line up from epoch to epoch.
+        const val = e.valLoss !== undefined ? `  val_loss ${e.valLoss.toFixed(4)}  val_accuracy ${pct(e.valAccuracy!, 2).padStart(6)}` : '';
+        this.out.write(`epoch ${e.epoch}/${e.epochs}  loss ${e.loss.toFixed(4)}  acc ${pct(e.accuracy, 1).padStart(5)}${val}  ${e.seconds.toFixed(1)} s\n`);
+        return;
+      }
+      case 'note':
+        // What a callback did (an early stop, restored weights, a lower learning rate): shown even with --quiet.
+        this.clear();
+        this.out.write(`${e.message}\n`);
         return;
       default:
         return;

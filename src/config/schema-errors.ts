@@ -71,6 +71,11 @@ function placeName(data: Json, path: readonly (string | number)[]): string {
   return path.map((s) => (typeof s === 'number' ? `[${s}]` : s)).join('.').replace(/\.\[/g, '[');
 }
 
+/** What a list entry with a `type` is, for messages: a layer, or a callback (training.callbacks). */
+function entryNoun(path: readonly (string | number)[]): string {
+  return path[0] === 'training' && path[1] === 'callbacks' ? 'callback' : 'layer';
+}
+
 /** The name of the value at `path`: 'units', 'input_shape[1]'. */
 function keyName(path: readonly (string | number)[]): string {
   let name = '';
@@ -245,7 +250,7 @@ export function describeAjvError(err: ErrorObject, data: Json, rootSchema: Schem
           path,
           target: 'entry',
           code: 'missing-key',
-          message: `layer is missing the required key '${p.tag}'`,
+          message: `${entryNoun(path)} is missing the required key '${p.tag}'`,
           expected: `key '${p.tag}'`,
           found: 'no such key',
           hint: `${p.tag}: one of ${allowed.join(', ')}`,
@@ -260,7 +265,7 @@ export function describeAjvError(err: ErrorObject, data: Json, rootSchema: Schem
         path: tagPath,
         target: 'value',
         code: 'enum',
-        message: `unknown layer type '${tag}'; expected one of: ${allowed.join(', ')}${withSuggestion(String(tag), allowed)}`,
+        message: `unknown ${entryNoun(path)} type '${tag}'; expected one of: ${allowed.join(', ')}${withSuggestion(String(tag), allowed)}`,
         expected: `one of: ${allowed.join(', ')}`,
         found: `'${tag}'`,
       };

@@ -50,9 +50,9 @@ export type CallbackSpec = EarlyStoppingSpec | ReduceLrOnPlateauSpec;
 
 export interface TrainingSpec {
   epochs: number; batch_size: number; shuffle: boolean;
-  /** 0 <= validation_split < 1; the last fraction of the training set (src/data/split.ts). */
-  validation_split: number;
-  callbacks: CallbackSpec[];
+  /** 0 <= validation_split < 1; the last fraction of the training set (src/data/split.ts). Optional in a spec built by hand (the schema fills 0 and []). */
+  validation_split?: number;
+  callbacks?: CallbackSpec[];
 }
 
 export interface DatasetSpec {

@@ -12,6 +12,7 @@ import { SourceLocator, keyText, type SourceRef, type Target } from './locate.js
 import { describeAjvErrors } from './schema-errors.js';
 import { bracketOf, missedAt, unclosedBrackets, unclosedMessage } from './unclosed.js';
 import { inferLayers, type LayerInfo, type ShapeIssue } from './shapes.js';
+import { checkTraining } from './training-checks.js';
 import type { ModelSpec } from './types.js';
 
 export interface ValidationSuccess {
@@ -122,11 +123,12 @@ export function validateModelConfig(text: string, fileName = '<input>', options:
     return fail(errors, warnings);
   }
 
-  // 3. Kernel files, then shapes.
+  // 3. Kernel files, training settings (callbacks' monitors, validation data), then shapes.
   const spec = data as ModelSpec;
   const at = (path: (string | number)[], target: Target, code: ConfigErrorCode, message: string, hint?: string) =>
     diag(loc.find(path, target), code, message, { path, ...(hint ? { hint } : {}) });
   errors.push(...kernelFileErrors(spec.kernels, at, options.kernelFileExists));
+  checkTraining(spec, (path, target, code, message, hint) => errors.push(at(path, target, code, message, hint)));
   const shapes = inferLayers(spec);
   const fromShape = (i: ShapeIssue, severity: ConfigError['severity']) =>
     diag(loc.find(i.path, targetFor(i.path)), severity === 'error' ? 'shape' : 'lint', i.message, { path: i.path, hint: i.hint }, severity);

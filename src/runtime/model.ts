@@ -27,6 +27,8 @@ import type { Backend, DatasetTensors, EvalResult } from './backend.js';
 import { compileGraph, type Graph } from './graph.js';
 import { initParams } from './params.js';
 import { checkWeightsAgainstGraph, decodeSafetensorsFile, encodeSafetensors } from './safetensors.js';
+import { callbacksFromSpec } from './callbacks/index.js';
+import { splitValidation } from '../data/split.js';
 import { createBackend } from './select.js';
 import { fit, predict, type FitResult, type Prediction, type TrainEvent } from './trainer.js';
 
@@ -86,6 +88,11 @@ export interface ModelFitOptions {
   shuffle?: boolean;
   /** Evaluated after the last epoch when given (result.test). */
   test?: DatasetTensors;
+  /**
+   * Evaluated after every epoch (val_loss, val_accuracy). Default: the last
+   * training.validation_split of `train`, held out, when the spec has one.
+   */
+  validation?: DatasetTensors;
   onEvent?: (event: ModelEvent) => void;
   /** Stops after the current chunk of steps; the weights so far are kept (result.aborted). */
   signal?: AbortSignal;
@@ -173,6 +180,7 @@ export class Model {
   /** Back to the seed's initial weights with fresh optimizer state (a new run from step 0). */
   async reset(): Promise<void> {
     this.live();
+    this.graph.optimizer.learningRate = this.spec.optimizer.learning_rate; // reduce_lr_on_plateau may have lowered it
     await this.backend.writeParams(initParams(this.graph));
     await this.backend.resetOptimizer();
   }
@@ -182,6 +190,8 @@ export class Model {
    * shuffle from the spec unless given, the shuffle seeded by the spec's
    * seed. Each call starts the step counter (dropout keys, Adam's t) at 0
    * from the current weights; reset() first for a run from the initial weights.
+   * The spec's training.callbacks run after every epoch; validation data is
+   * options.validation, else the spec's validation_split of `train`.
    */
   async fit(train: DatasetTensors, options: ModelFitOptions = {}): Promise<FitResult> {
     this.live();
@@ -199,7 +209,10 @@ export class Model {
           emit({ ...e, window });
         }
       : undefined;
-    return fit(this.backend, this.graph, { train, ...(options.test ? { test: options.test } : {}) }, {
+    const split = this.spec.training.validation_split ?? 0;
+    const sets = options.validation ? { train, validation: options.validation } : split > 0 ? splitValidation(train, split) : { train };
+    return fit(this.backend, this.graph, { ...sets, ...(options.test ? { test: options.test } : {}) }, {
+      callbacks: callbacksFromSpec(this.spec.training.callbacks),
       epochs: options.epochs ?? this.spec.training.epochs,
       shuffle: options.shuffle ?? this.spec.training.shuffle,
       seed: this.spec.seed,

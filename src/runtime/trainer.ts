@@ -36,6 +36,17 @@
 // and carries the last good snapshot and the step it was taken at, for the
 // caller to save.
 //
+// Validation and callbacks. With data.validation, every epoch ends with
+// backend.evaluate('validation') (a resident slot, so the pass runs on the
+// device like training); its loss and accuracy are in the epoch event and
+// result as valLoss / valAccuracy. Then each callback's onEpochEnd runs with
+// the epoch's logs (Keras's names: loss, accuracy, val_loss, val_accuracy,
+// learning_rate); a callback may stop training after the epoch, replace the
+// weights, or change graph.optimizer.learningRate, which every backend reads
+// afresh at each trainSteps call (see backend.ts). onTrainEnd runs after the
+// last epoch and before the test set is evaluated (so restored weights are
+// the ones tested), but not when fit is aborted.
+//
 // Cancellation: when `signal` aborts, fit stops after the current chunk and
 // resolves with `aborted: true` (parameters as of the last finished step).
 // fit yields to the event loop (a zero-delay timer) after every chunk, so a
@@ -44,12 +55,18 @@
 
 import type { Backend, DatasetSlot, DatasetTensors, EvalResult } from './backend.js';
 import type { Graph } from './graph.js';
+import type { Callback, EpochLogs, TrainControl } from './callbacks/types.js';
 import { epochOrder } from './rng.js';
+import { TrainingDivergedError, TrainingFailedError, type RestorePoint } from './train-errors.js';
+
+export { TrainingDivergedError, TrainingFailedError, type RestorePoint } from './train-errors.js';
 
 export interface FitData {
   train: DatasetTensors;
   /** When given, it is uploaded and evaluated after the last epoch (FitResult.test). */
   test?: DatasetTensors;
+  /** When given, it is uploaded to the 'validation' slot and evaluated after every epoch. */
+  validation?: DatasetTensors;
 }
 
 export interface FitOptions {
@@ -68,6 +85,8 @@ export interface FitOptions {
   /** Stop after the current chunk; fit then resolves with `aborted: true`. */
   signal?: AbortSignal;
   onEvent?: (e: TrainEvent) => void;
+  /** Run after every epoch, in order (src/runtime/callbacks). */
+  callbacks?: Callback[];
 }
 
 /** Epochs are numbered from 1 in events and results; steps within an epoch from 1. */
@@ -91,10 +110,21 @@ export type TrainEvent =
       etaSeconds: number;
       globalStep: number;
     }
-  | { type: 'epoch'; epoch: number; epochs: number; loss: number; accuracy: number; samples: number; seconds: number }
+  | ({ type: 'epoch'; epochs: number } & EpochResult)
+  /** What a callback did (stopped training, restored weights, lowered the learning rate), for people. */
+  | { type: 'note'; epoch: number; message: string }
   | { type: 'end'; epochs: number; seconds: number; aborted: boolean; test?: EvalResult };
 
-export interface EpochResult { epoch: number; loss: number; accuracy: number; samples: number; seconds: number }
+export interface EpochResult {
+  epoch: number; loss: number; accuracy: number; samples: number;
+  /** The epoch's wall time, validation pass included (as Keras counts it). */
+  seconds: number;
+  /** The learning rate of the epoch's steps. */
+  learningRate: number;
+  /** Over the validation set after the epoch, when there is one. */
+  valLoss?: number;
+  valAccuracy?: number;
+}
 
 export interface FitResult {
   /** Completed epochs (an aborted epoch is not listed). */
@@ -107,49 +137,8 @@ export interface FitResult {
   stoppedAt?: { epoch: number; step: number; steps: number };
   /** Test-set evaluation after the last epoch, when data.test was given and training was not aborted. */
   test?: EvalResult;
-}
-
-/** Where parameters were restored to: the end of `step` of `epoch` (step 0 of epoch 1 = the initial parameters). */
-export interface RestorePoint { epoch: number; step: number; globalStep: number }
-
-export class TrainingDivergedError extends Error {
-  readonly epoch: number;
-  /** The steps of `epoch` (1-based, inclusive) within which the bad numbers arose. */
-  readonly firstStep: number;
-  readonly lastStep: number;
-  readonly restoredTo: RestorePoint;
-  readonly what: 'loss' | 'parameters';
-
-  constructor(what: 'loss' | 'parameters', value: string, epoch: number, firstStep: number, lastStep: number, restoredTo: RestorePoint) {
-    const subject = what === 'loss' ? `loss became ${value}` : `parameters became ${value}`;
-    const where = firstStep === lastStep ? `at step ${firstStep}` : `within steps ${firstStep}–${lastStep}`;
-    const restored =
-      restoredTo.globalStep === 0
-        ? 'parameters restored to their initial values'
-        : restoredTo.epoch === epoch
-          ? `parameters restored to step ${restoredTo.step}`
-          : `parameters restored to the end of epoch ${restoredTo.epoch}`;
-    super(`training diverged: ${subject} in epoch ${epoch} ${where}; ${restored} (try a lower learning_rate)`);
-    this.name = 'TrainingDivergedError';
-    this.what = what;
-    this.epoch = epoch;
-    this.firstStep = firstStep;
-    this.lastStep = lastStep;
-    this.restoredTo = restoredTo;
-  }
-}
-
-/** The backend failed during training or the final evaluation; `lastGood` are the parameters of the last good snapshot, taken at `restoredTo`. */
-export class TrainingFailedError extends Error {
-  readonly restoredTo: RestorePoint;
-  readonly lastGood: Float32Array[];
-
-  constructor(where: string, cause: unknown, restoredTo: RestorePoint, lastGood: Float32Array[]) {
-    super(`training failed ${where}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.name = 'TrainingFailedError';
-    this.restoredTo = restoredTo;
-    this.lastGood = lastGood;
-  }
+  /** Set when a callback stopped training before `epochs`: after which epoch, and why. */
+  stoppedEarly?: { epoch: number; reason: string };
 }
 
 /** The steps an epoch of `count` examples takes at batch size `batchSize` (the last one may be partial). */
@@ -197,6 +186,7 @@ export async function fit(backend: Backend, graph: Graph, data: FitData, options
   if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`fit: epochs must be a positive integer, got ${epochs}`);
   checkDataset('training', data.train, graph);
   if (data.test) checkDataset('test', data.test, graph);
+  if (data.validation) checkDataset('validation', data.validation, graph);
 
   const count = data.train.count;
   const B = graph.batchSize;
@@ -206,6 +196,7 @@ export async function fit(backend: Backend, graph: Graph, data: FitData, options
 
   await backend.setDataset('train', data.train);
   if (data.test) await backend.setDataset('test', data.test);
+  if (data.validation) await backend.setDataset('validation', data.validation);
   await backend.readMetrics(); // discard anything accumulated before
 
   const t0 = now();
@@ -233,6 +224,24 @@ export async function fit(backend: Backend, graph: Graph, data: FitData, options
 
   const results: EpochResult[] = [];
   let globalStep = 0;
+  let epochNow = 0;
+  let stoppedEarly: FitResult['stoppedEarly'];
+  /** Read through a call: control.stop sets it inside callbacks, which TypeScript's narrowing does not see. */
+  const early = () => stoppedEarly;
+  const callbacks = options.callbacks ?? [];
+  const control: TrainControl = {
+    epochs,
+    stop: (reason) => { stoppedEarly = { epoch: epochNow, reason }; },
+    readParams: () => onBackend(`in a callback after epoch ${epochNow}`, () => backend.readParams()),
+    writeParams: async (params) => {
+      await onBackend(`in a callback after epoch ${epochNow}`, () => backend.writeParams(params));
+      snapshot = params.map((p) => p.slice());
+    },
+    get learningRate() { return graph.optimizer.learningRate; },
+    set learningRate(lr: number) { graph.optimizer.learningRate = lr; },
+    note: (message) => emit({ type: 'note', epoch: epochNow, message }),
+  };
+  for (const c of callbacks) c.onTrainBegin?.(control);
   const stop = (stoppedAt: { epoch: number; step: number; steps: number }): FitResult => {
     const seconds = (now() - t0) / 1000;
     emit({ type: 'end', epochs, seconds, aborted: true });
@@ -241,10 +250,12 @@ export async function fit(backend: Backend, graph: Graph, data: FitData, options
   const order = new Uint32Array(count);
   for (let e = 0; e < epochs; e++) {
     const epoch = e + 1;
+    if (early()) break;
     if (signal?.aborted) return stop(e === 0 ? { epoch: 1, step: 0, steps } : { epoch: e, step: steps, steps });
     await onBackend(`at the start of epoch ${epoch}`, () => backend.setOrder(epochOrder(count, seed, e, shuffle, order)));
     emit({ type: 'epoch-start', epoch, epochs, steps });
     const te = now();
+    const learningRate = graph.optimizer.learningRate;
     let lossSum = 0, correct = 0, samples = 0;
     for (let s = 0; s < steps; ) {
       if (s > 0 && signal?.aborted) return stop({ epoch, step: s, steps });
@@ -287,16 +298,26 @@ export async function fit(backend: Backend, graph: Graph, data: FitData, options
       });
       await yieldToEventLoop();
     }
-    const r: EpochResult = { epoch, loss: lossSum / samples, accuracy: correct / samples, samples, seconds: (now() - te) / 1000 };
+    const v = data.validation ? await onBackend(`while validating after epoch ${epoch}`, () => backend.evaluate('validation')) : undefined;
+    const r: EpochResult = {
+      epoch, loss: lossSum / samples, accuracy: correct / samples, samples, seconds: (now() - te) / 1000, learningRate,
+      ...(v ? { valLoss: v.loss, valAccuracy: v.accuracy } : {}),
+    };
     results.push(r);
     emit({ type: 'epoch', epochs, ...r });
+    epochNow = epoch;
+    const logs: EpochLogs = { loss: r.loss, accuracy: r.accuracy, learning_rate: learningRate, ...(v ? { val_loss: v.loss, val_accuracy: v.accuracy } : {}) };
+    for (const c of callbacks) await c.onEpochEnd(e, logs, control);
+    const stopped = early();
+    if (stopped) control.note(stopped.reason);
   }
 
-  if (signal?.aborted) return stop({ epoch: epochs, step: steps, steps });
+  if (signal?.aborted) return stop({ epoch: results.length, step: steps, steps });
+  for (const c of callbacks) await c.onTrainEnd?.(control);
   const test = data.test ? await onBackend('while evaluating the test set after the last epoch', () => backend.evaluate('test')) : undefined;
   const seconds = (now() - t0) / 1000;
   emit({ type: 'end', epochs, seconds, aborted: false, ...(test ? { test } : {}) });
-  return { epochs: results, steps: globalStep, seconds, aborted: false, ...(test ? { test } : {}) };
+  return { epochs: results, steps: globalStep, seconds, aborted: false, ...(test ? { test } : {}), ...(early() ? { stoppedEarly: early() } : {}) };
 }
 
 /** Loss and accuracy over a resident dataset (dropout off). */

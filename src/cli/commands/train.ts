@@ -5,13 +5,16 @@
 // ../progress.ts.
 
 import { takeExamples } from '../../data/idx.js';
+import { splitValidation } from '../../data/split.js';
 import { saveWeights } from '../../data/weights-node.js';
 import type { DatasetTensors } from '../../runtime/backend.js';
+import { HistoryRecorder } from '../../runtime/history.js';
 import { Model } from '../../runtime/model.js';
 import { TrainingDivergedError, TrainingFailedError } from '../../runtime/trainer.js';
 import { parseCommandArgs, type Command } from '../command.js';
 import { backendFlag, intFlag, modelFile } from '../flags.js';
 import { formatDuration, formatInt, isTTY } from '../format.js';
+import { writeHistoryFiles, type HistoryFiles } from '../history-files.js';
 import { createModelBackend } from '../model-backend.js';
 import { loadModelData, loadModelSpec } from '../model-file.js';
 import { ProgressPrinter } from '../progress.js';
@@ -21,10 +24,13 @@ import { UsageError } from '../user-error.js';
 export const train: Command = {
   name: 'train',
   summary: 'train a model file on its dataset and report the test accuracy',
-  usage: `Usage: tessera train <model.yaml> [--backend auto|webgpu|wasm|js] [--epochs N] [--batch-size N] [--seed N] [--save <weights.safetensors>] [--limit N] [--quiet]
+  usage: `Usage: tessera train <model.yaml> [--backend auto|webgpu|wasm|js] [--epochs N] [--batch-size N] [--seed N] [--save <weights.safetensors>] [--history <run.json>] [--plot <run.svg>] [--limit N] [--quiet]
 
 Trains the model on its training set (a progress bar per epoch on a
 terminal, plain lines otherwise), then evaluates it on the test set.
+With validation data (training.validation_split, or dataset.validation_images)
+every epoch also reports val_loss and val_accuracy; training.callbacks
+(early_stopping, reduce_lr_on_plateau) act on them.
 The flags override the model file's settings for this run.
 
 Options:
@@ -33,6 +39,9 @@ Options:
   --batch-size N   examples per step (model file: training.batch_size)
   --seed N         the seed for initialisation, shuffling and dropout (model file: seed)
   --save FILE      write the trained weights to FILE (safetensors), atomically
+  --history FILE   write the per-epoch metrics to FILE as JSON (Keras History:
+                   loss, accuracy, val_loss, val_accuracy, learning_rate, seconds)
+  --plot FILE      write an SVG chart of the training and validation curves
   --limit N        train on the first N training examples only (quick runs)
   --quiet          no header and no progress; epoch summaries and results only
   -h, --help       show this help
@@ -49,6 +58,8 @@ backend that fails during training (e.g. a lost WebGPU device).`,
       'batch-size': { type: 'string' },
       seed: { type: 'string' },
       save: { type: 'string' },
+      history: { type: 'string' },
+      plot: { type: 'string' },
       limit: { type: 'string' },
       quiet: { type: 'boolean' },
     });
@@ -59,6 +70,12 @@ backend that fails during training (e.g. a lost WebGPU device).`,
     const limit = intFlag(values, 'limit', 1);
     const save = values.save === undefined ? undefined : String(values.save);
     if (save === '') throw new UsageError('--save needs a file name');
+    const files: HistoryFiles = {};
+    for (const flag of ['history', 'plot'] as const) {
+      if (values[flag] === undefined) continue;
+      files[flag] = String(values[flag]);
+      if (files[flag] === '') throw new UsageError(`--${flag} needs a file name`);
+    }
     const quiet = values.quiet === true;
 
     const spec = await loadModelSpec(file);
@@ -74,19 +91,26 @@ backend that fails during training (e.g. a lost WebGPU device).`,
     let model: Model | undefined;
     try {
       const data = await loadModelData(spec, file);
-      const train = limit !== undefined ? takeExamples(data.train, limit) : data.train;
+      const all = limit !== undefined ? takeExamples(data.train, limit) : data.train;
+      // Keras's validation_split: the last fraction of the (limited) training set, before shuffling.
+      const split = spec.training.validation_split ?? 0;
+      const { train, validation } = split > 0 ? splitValidation(all, split) : { train: all, validation: data.validation };
       model = await Model.open(plan, { backend });
       if (!quiet) {
-        const limited = train.count < data.train.count ? ` (the first ${formatInt(train.count)} of ${formatInt(data.train.count)})` : '';
+        const of = all.count < data.train.count ? `the first ${formatInt(all.count)} of ${formatInt(data.train.count)}` : formatInt(all.count);
+        const kept = split > 0 ? '' : all.count < data.train.count ? ` (the first ${formatInt(all.count)} of ${formatInt(data.train.count)})` : '';
+        const validating = !validation ? '' : split > 0
+          ? `, ${formatInt(validation.count)} validation (held out: the last ${+(100 * split).toPrecision(4)}% of ${of})`
+          : `, ${formatInt(validation.count)} validation (dataset.validation_images)`;
         out.write(
           `${graph.name}: ${formatInt(graph.totalParams)} parameters; ${spec.training.epochs} epoch${spec.training.epochs === 1 ? '' : 's'}, batch ${graph.batchSize}, seed ${spec.seed}\n` +
             `backend: ${reason.startsWith('requested') ? backend.description : reason}\n` +
             kernelLines.map((l) => `kernels: ${l}\n`).join('') +
             `data: ${data.source}\n` +
-            `examples: ${formatInt(train.count)} training${limited}, ${formatInt(data.test.count)} test\n`,
+            `examples: ${formatInt(train.count)} training${kept}${validating}, ${formatInt(data.test.count)} test\n`,
         );
       }
-      return await runTraining({ model, train, test: data.test, save, quiet, out });
+      return await runTraining({ model, train, test: data.test, validation, save, files, quiet, out });
     } finally {
       // Until the model holds the backend, the backend is ours to release.
       (model ?? backend).dispose();
@@ -98,7 +122,9 @@ interface TrainingRun {
   model: Model;
   train: DatasetTensors;
   test: DatasetTensors;
+  validation: DatasetTensors | undefined;
   save: string | undefined;
+  files: HistoryFiles;
   quiet: boolean;
   out: NodeJS.WriteStream;
 }
@@ -107,6 +133,7 @@ async function runTraining(r: TrainingRun): Promise<number> {
   const { model, out } = r;
   const { spec, graph, backend } = model;
   const printer = new ProgressPrinter(out, isTTY(out), r.quiet);
+  const recorder = new HistoryRecorder(graph.name);
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -132,8 +159,10 @@ async function runTraining(r: TrainingRun): Promise<number> {
 
   try {
     // Epochs, shuffle and seed come from the spec, which the flags have already overridden.
-    const result = await model.fit(r.train, { test: r.test, signal: controller.signal, onEvent: (e) => printer.on(e) });
+    const onEvent = (e: Parameters<typeof printer.on>[0]) => { recorder.on(e); printer.on(e); };
+    const result = await model.fit(r.train, { test: r.test, ...(r.validation ? { validation: r.validation } : {}), signal: controller.signal, onEvent });
     printer.clear();
+    recorder.finish(result);
     if (result.aborted) {
       const at = result.stoppedAt!;
       out.write(`interrupted in epoch ${at.epoch}/${spec.training.epochs} after step ${at.step}/${at.steps} (${formatDuration(result.seconds * 1000)})\n`);
@@ -179,5 +208,7 @@ async function runTraining(r: TrainingRun): Promise<number> {
     return 1;
   } finally {
     process.off('SIGINT', onSigint);
+    // However the run ended, the epochs it finished go to --history and --plot.
+    for (const line of await writeHistoryFiles(recorder, r.files)) out.write(`${line}\n`);
   }
 }

@@ -1,0 +1,49 @@
+// What a training callback sees and may do (Keras's Callback, reduced to
+// what Tessera's callbacks need). The trainer (../trainer.ts) calls
+// onTrainBegin before the first epoch, onEpochEnd after each epoch's
+// validation pass, and onTrainEnd after the last epoch (not when fit is
+// aborted, as Keras skips on_train_end on an interrupt). Browser-safe.
+
+/** An epoch's logs under Keras's names; val_ entries only with validation data. */
+export interface EpochLogs {
+  loss: number;
+  accuracy: number;
+  val_loss?: number;
+  val_accuracy?: number;
+  /** The learning rate the epoch's steps used. */
+  learning_rate: number;
+}
+
+/** The monitored quantity of a log, or undefined when the logs do not hold it. */
+export function logValue(logs: EpochLogs, name: string): number | undefined {
+  return (logs as unknown as Record<string, number | undefined>)[name];
+}
+
+export interface TrainControl {
+  /** Epochs fit was asked to run. */
+  readonly epochs: number;
+  /** Stop after the current epoch (Keras model.stop_training = True), saying why, for people. */
+  stop(reason: string): void;
+  /** Copies of the parameters (graph.params order). */
+  readParams(): Promise<Float32Array[]>;
+  /** Replace the parameters; the optimizer's state is kept, as Keras's set_weights does. */
+  writeParams(params: Float32Array[]): Promise<void>;
+  /** The optimizer's learning rate; a new value applies from the next training step on every backend. */
+  learningRate: number;
+  /** A line for people about what the callback did (the trainer emits it as a 'note' event). */
+  note(message: string): void;
+}
+
+export interface Callback {
+  /** The YAML type name (early_stopping, …), for messages. */
+  readonly type: string;
+  onTrainBegin?(control: TrainControl): void;
+  /** `epoch` counts from 0, as in Keras, so that Keras's rules read the same here; messages add 1. */
+  onEpochEnd(epoch: number, logs: EpochLogs, control: TrainControl): void | Promise<void>;
+  onTrainEnd?(control: TrainControl): void | Promise<void>;
+}
+
+/** "0.1234" for losses, "97.81%" for accuracies: how a monitored value reads in a message. */
+export function formatMonitor(name: string, value: number): string {
+  return name.endsWith('accuracy') ? `${(100 * value).toFixed(2)}%` : value.toFixed(4);
+}
