@@ -1,11 +1,12 @@
 // The loss and accuracy plots: the step window's means as a thin line, the
-// epoch means and the test results as dots, on canvases redrawn from
+// epoch means, the validation results (when the model has validation data)
+// and the test results as dots, on canvases redrawn from
 // state.chunks and state.epochs (cheap enough to redraw whole).
 
 import { state } from './state.js';
 import { ui } from './ui.js';
 
-const COLORS = { step: '#2f6fde', epoch: '#e07b00', test: '#1f8a4c', grid: '#e8eaf0', text: '#6b7385' };
+const COLORS = { step: '#2f6fde', epoch: '#e07b00', val: '#8e44ad', test: '#1f8a4c', grid: '#e8eaf0', text: '#6b7385' };
 
 /** Redraws both plots with an x axis of `totalSteps` steps. */
 export function drawPlots(totalSteps: number): void {
@@ -13,11 +14,13 @@ export function drawPlots(totalSteps: number): void {
   drawPlot(ui.lossPlot, 'loss', totalSteps, [
     { color: COLORS.step, xs: state.chunks.map((c) => c.step), ys: state.chunks.map((c) => c.loss), dots: false },
     { color: COLORS.epoch, xs: epochX, ys: state.epochs.map((e) => e.loss), dots: true },
+    { color: COLORS.val, xs: epochX, ys: state.epochs.map((e) => e.valLoss ?? NaN), dots: true },
     { color: COLORS.test, xs: epochX, ys: state.epochs.map((e) => e.testLoss ?? NaN), dots: true },
   ], false);
   drawPlot(ui.accPlot, 'accuracy', totalSteps, [
     { color: COLORS.step, xs: state.chunks.map((c) => c.step), ys: state.chunks.map((c) => c.accuracy), dots: false },
     { color: COLORS.epoch, xs: epochX, ys: state.epochs.map((e) => e.accuracy), dots: true },
+    { color: COLORS.val, xs: epochX, ys: state.epochs.map((e) => e.valAccuracy ?? NaN), dots: true },
     { color: COLORS.test, xs: epochX, ys: state.epochs.map((e) => e.testAccuracy ?? NaN), dots: true },
   ], true);
 }

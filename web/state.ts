@@ -13,7 +13,7 @@ import type { BackendKind, Model } from '../src/browser.js';
 //   ?model=mnist     which models/<name>.yaml to load into the editor
 
 export interface ChunkPoint { step: number; loss: number; accuracy: number; epoch: number }
-export interface EpochPoint { epoch: number; step: number; loss: number; accuracy: number; testLoss?: number; testAccuracy?: number }
+export interface EpochPoint { epoch: number; step: number; loss: number; accuracy: number; valLoss?: number; valAccuracy?: number; testLoss?: number; testAccuracy?: number }
 
 const params = new URLSearchParams(location.search);
 const intParam = (name: string): number | undefined => {

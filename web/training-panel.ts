@@ -48,7 +48,9 @@ export async function train(): Promise<void> {
     await m.reset();
     state.status = 'training';
     updateButtons();
-    const stepsPerEpoch = Math.ceil(d.train.count / m.graph.batchSize);
+    // validation_split holds out the end of the training set (Model.fit does the split), so epochs are shorter.
+    const split = m.spec.training.validation_split ?? 0;
+    const stepsPerEpoch = Math.ceil((split > 0 ? Math.floor(d.train.count * (1 - split)) : d.train.count) / m.graph.batchSize);
     const totalSteps = stepsPerEpoch * epochs;
     drawPlots(totalSteps);
     const t0 = performance.now();
@@ -64,8 +66,11 @@ export async function train(): Promise<void> {
         const now = performance.now();
         if (now - lastDraw > 100) { drawPlots(totalSteps); lastDraw = now; }
       } else if (e.type === 'epoch') {
-        state.epochs.push({ epoch: e.epoch, step: e.epoch * stepsPerEpoch, loss: e.loss, accuracy: e.accuracy });
+        state.epochs.push({ epoch: e.epoch, step: e.epoch * stepsPerEpoch, loss: e.loss, accuracy: e.accuracy, valLoss: e.valLoss, valAccuracy: e.valAccuracy });
+        if (e.valLoss !== undefined) setStatus(`epoch ${e.epoch}/${e.epochs} · loss ${e.loss.toFixed(4)} · accuracy ${fmtPct(e.accuracy)} · val_loss ${e.valLoss.toFixed(4)} · val_accuracy ${fmtPct(e.valAccuracy!)}`);
         drawPlots(totalSteps);
+      } else if (e.type === 'note') {
+        setStatus(e.message); // a callback stopped training, restored weights or lowered the learning rate
       } else if (e.type === 'end' && e.test) {
         const lastEpoch = state.epochs.at(-1);
         if (lastEpoch) { lastEpoch.testLoss = e.test.loss; lastEpoch.testAccuracy = e.test.accuracy; }
