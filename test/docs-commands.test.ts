@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requestNodeGpu } from '../src/node/webgpu.js';
 import { tessera } from './support/cli.js';
+import { caseFromMKN, shapeText } from '../src/bench/ops.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-docs-'));
 const CI = process.env.CI === 'true' || process.env.CI === '1';
@@ -179,7 +180,7 @@ test('bench --model FILE: the ops of the model at exactly its shapes (nothing el
 
 test('bench --backend all --shape M,K,N: every op bench lists, on every backend, at that shape (matmuls M×K×N, adam K·N, the rest M rows of N)', async () => {
   const help = await tessera('bench', '--help');
-  const list = /^\s+--op NAMES\s+.*:\s*([a-z_]+(?:, [a-z_]+)+)\s*$/m.exec(help.stdout);
+  const list = /^\s+--op NAMES\s+.*:\s*([a-z0-9_]+(?:, [a-z0-9_]+)+)\s*$/m.exec(help.stdout);
   assert.ok(list, `bench --help lists the ops after --op:\n${help.stdout}`);
   const ops = list![1]!.split(', ').sort();
   for (const op of ['dense_forward', 'dense_backward_weights', 'dense_backward_input', 'relu_backward', 'dropout', 'softmax_xent', 'adam']) assert.ok(ops.includes(op), `--op lists ${op}`);
@@ -189,7 +190,11 @@ test('bench --backend all --shape M,K,N: every op bench lists, on every backend,
   const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
   checkUnavailable(report, r.stdout);
   assert.equal([...new Set(report.results.map((x) => x.backend))].sort(), [...allBackends].sort());
-  const shapeOf = (op: string) => (op.startsWith('dense_') ? '3×5×7' : op === 'adam' ? '35' : '3×7');
+  // Each op's dims for --shape 3,5,7 as its registered bench spec maps them (matmuls 3×5×7, adam 35, elementwise 3×7, …).
+  const shapeOf = (op: string) => shapeText(caseFromMKN(op, [3, 5, 7]));
+  assert.is(shapeOf('dense_forward'), '3×5×7');
+  assert.is(shapeOf('adam'), '35');
+  assert.is(shapeOf('relu_backward'), '3×7');
   for (const backend of allBackends) {
     const rows = report.results.filter((x) => x.backend === backend);
     assert.equal(rows.map((x) => x.op).sort(), ops, `${backend}: one row per op`);
