@@ -156,14 +156,14 @@ test('bench --model FILE: the ops of the model at exactly its shapes (nothing el
   assert.is(r.code, 0, r.stdout + r.stderr);
   const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
   checkUnavailable(report, r.stdout);
-  // From the layers (batch 8): dense 784→16 with ReLU, dropout on 16, dense 16→10, loss over 10 classes, four parameter tensors.
+  // From the layers (batch 8): gather of 784 pixels, dense 784→16 with ReLU, dropout on 16, dense 16→10, loss over 10 classes, four parameter tensors.
   const required = [
-    'dense_forward 8×784×16', 'dense_forward 8×16×10', 'dense_backward_weights 8×784×16', 'dense_backward_weights 8×16×10',
+    'gather 8×784', 'dense_forward 8×784×16', 'dense_forward 8×16×10', 'dense_backward_weights 8×784×16', 'dense_backward_weights 8×16×10',
     'dense_backward_input 8×16×10', 'dropout 8×16', 'relu_backward 8×16', 'softmax_xent 8×10',
     `adam ${784 * 16}`, 'adam 16', `adam ${16 * 10}`, 'adam 10', 'train_step batch 8',
   ];
   // Every shape this model runs at; a row at any other shape (e.g. the flagship's 32×784×128) is wrong.
-  const shapes = new Set(['8×784×16', '8×16×10', '8×16', '8×10', `${784 * 16}`, '16', `${16 * 10}`, '10', 'batch 8']);
+  const shapes = new Set(['8×784', '8×784×16', '8×16×10', '8×16', '8×10', `${784 * 16}`, '16', `${16 * 10}`, '10', 'batch 8']);
   for (const backend of allBackends) {
     const rows = report.results.filter((x) => x.backend === backend);
     const names = rows.map((x) => `${x.op} ${x.shape}`);

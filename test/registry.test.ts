@@ -40,6 +40,13 @@ function storageBindings(src: string): Map<number, string> {
   return out;
 }
 
+test('every registered op is benchable and replaceable: it has a bench spec and a custom-kernel contract', () => {
+  for (const d of defs) {
+    assert.ok(d.bench, `${d.kind} has a bench spec`);
+    assert.ok(d.custom, `${d.kind} has a custom-kernel contract`);
+  }
+});
+
 test('every WGSL kernel an op names exists and declares exactly its bindings 1… with that access', () => {
   const seen = new Set<string>();
   for (const d of defs) {
@@ -61,6 +68,7 @@ function recordingEnv(B: number, onCustom: (constants: Record<string, unknown>, 
   const fake = (kernel: string): GpuDispatch => ({ pipeline: {} as GPUComputePipeline, group: {} as GPUBindGroup, x: 1, y: 1, kernel });
   return {
     B, mode: 'train', range: binding, scratch: binding, span: () => null, labels: binding, metrics: binding, keySlot: () => 0,
+    dataset: () => ({ images: binding(), labels: binding(), order: binding(), label: 'recorded' }),
     optimizer: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }, prefer: { denseForward: 'register' },
     dispatch: async (kernel) => fake(kernel),
     custom: async (_detail, constants, buffers, rows, cols) => { onCustom(constants, buffers.length, rows, cols); return fake('custom'); },

@@ -15,7 +15,7 @@ export * from './activation';
 export { adam, adamStepSize } from './adam';
 export { gather } from './gather';
 export { maxPool2d, maxPool2dBackward, averagePool2d, averagePool2dBackward, globalAveragePool2d, globalAveragePool2dBackward, globalMaxPool2d, globalMaxPool2dBackward } from './pool';
-export { trainSteps, runInference, runRecords } from './step';
+export { trainSteps, runInference, runRecords, runRecordsOn } from './step';
 
 /** First free byte after the module's static data: the host allocates from here. */
 export function heapBase(): usize {

@@ -53,8 +53,20 @@ export function runInference(plan: usize, nOps: i32, images: usize, labels: usiz
  * tests and custom-kernel checks use to run one op exactly as training does.
  */
 export function runRecords(plan: usize, nOps: i32, rows: i32, step: i32, seed: u32, metrics: usize, lr: f64, beta1: f64, beta2: f64, epsilon: f64): void {
-  setData(0, 0, 0);
+  runRecordsOn(plan, nOps, rows, step, seed, metrics, lr, beta1, beta2, epsilon, 0, 0, 0, 0);
+}
+
+/**
+ * runRecords over a dataset: gather reads rows order[start …] of `images`
+ * (uint8, example-major) and their `labels` (order 0: in sequence), as in
+ * trainSteps. What `tessera bench` and the conformance tests run gather with.
+ */
+export function runRecordsOn(
+  plan: usize, nOps: i32, rows: i32, step: i32, seed: u32, metrics: usize, lr: f64, beta1: f64, beta2: f64, epsilon: f64,
+  images: usize, labels: usize, order: usize, start: i32,
+): void {
+  setData(images, labels, order);
   setOutputs(metrics, 0);
   setTraining(seed, lr, beta1, beta2, epsilon);
-  runOps(plan, nOps, 0, rows, step);
+  runOps(plan, nOps, start, rows, step);
 }

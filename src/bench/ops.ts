@@ -5,6 +5,7 @@
 // of those inputs. Nothing here names an op, so an op added to the registry
 // with a bench spec is benchable (and its custom kernels checkable) at once.
 
+import { LABELS_BUFFER } from '../ops/gather.js';
 import { benchableOps, isOpKind, opDef } from '../ops/index.js';
 import type { BenchSpec, OpDef, OpInstance, OpRecordBase, RandomFloats, RefEnv, Work } from '../ops/types.js';
 import type { Graph } from '../runtime/graph.js';
@@ -53,7 +54,7 @@ export function casesOfGraph(g: Graph): OpCase[] {
   const seen = new Set<string>();
   for (const op of [...g.forward, ...g.backward, ...g.update]) {
     const spec = opDef(op.kind).bench;
-    if (!spec) continue; // gather reads the resident dataset, not buffers a bench can fill
+    if (!spec) continue;
     const c = makeCase(op.kind, spec.dims(op as never, g.batchSize));
     const key = `${c.op}:${c.dims.join(',')}`;
     if (!seen.has(key)) { seen.add(key); out.push(c); }
@@ -105,8 +106,11 @@ export function instanceBuffers(inst: OpInstance<OpRecordBase>): Record<string, 
   return out;
 }
 
-/** The RefEnv an op's reference runs in over an instance's buffers; metrics go to `onMetrics`. */
-export function referenceEnv(inst: OpInstance<OpRecordBase>, buffers: Record<string, Float32Array>, onMetrics: (lossSum: number, correct: number) => void): RefEnv {
+/** The RefEnv an op's reference runs in over an instance's buffers (and dataset); metrics go to `onMetrics`. */
+export function referenceEnv(
+  inst: OpInstance<OpRecordBase>, buffers: Record<string, Float32Array>, onMetrics: (lossSum: number, correct: number) => void,
+  labels: Uint32Array = inst.labels ?? new Uint32Array(inst.rows),
+): RefEnv {
   return {
     buf: (name) => {
       const b = buffers[name];
@@ -116,19 +120,34 @@ export function referenceEnv(inst: OpInstance<OpRecordBase>, buffers: Record<str
     rows: inst.rows,
     step: inst.step,
     seed: inst.seed,
-    labels: inst.labels ?? new Uint32Array(inst.rows),
+    labels,
     optimizer: inst.optimizer,
     addMetrics: (lossSum, correct) => onMetrics(lossSum, correct),
+    ...(inst.dataset ? { data: inst.dataset } : {}),
   };
 }
 
 /** Runs the reference once on `buffers`; the scalars when it reported any. */
 export function runReference(def: OpDef, inst: OpInstance<OpRecordBase>, buffers: Record<string, Float32Array>): Record<string, number> | undefined {
   let scalars: Record<string, number> | undefined;
+  const labels = inst.labels ?? new Uint32Array(inst.rows);
   def.reference(inst.op, referenceEnv(inst, buffers, (lossSum, correct) => {
     scalars = { lossSum: (scalars?.lossSum ?? 0) + lossSum, correct: (scalars?.correct ?? 0) + correct };
-  }));
+  }, labels));
+  // An op that writes the batch labels (gather) has them as its output `labels`, as floats.
+  if (inst.outputs[LABELS_BUFFER] !== undefined) buffers[LABELS_BUFFER]!.set(labels.subarray(0, inst.rows));
   return scalars;
+}
+
+/**
+ * The output `labels` as read back from a kernel that writes them as u32
+ * per row (wasm, webgpu): the first `rows` as numbers, anything past them
+ * (padding the kernel must not touch) as the floats it holds.
+ */
+export function labelsAsFloats(raw: Float32Array, rows: number): Float32Array {
+  const out = raw.slice(), bits = new Uint32Array(out.buffer.slice(0));
+  for (let i = 0; i < Math.min(rows, out.length); i++) out[i] = bits[i]!;
+  return out;
 }
 
 /** The outputs of an instance read from its buffers (instance.outputs floats each). */

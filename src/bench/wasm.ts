@@ -8,14 +8,18 @@
 // Layout: every buffer of the instance in the Heap; `transposed(w)` is a
 // copy of W made once (untimed) with the module's transpose, as the backend
 // keeps one per kernel; nothing is marked sparse (bench inputs have no
-// zeros to skip); labels are a u32 buffer; losses add to 3 f64 metrics.
+// zeros to skip); labels are a u32 buffer (the instance's output `labels`
+// where the op writes them: gather); losses add to 3 f64 metrics. An
+// instance's dataset (gather's) is copied into the heap as bytes and the
+// record runs through `runRecordsOn`, which points gather at it.
 
+import { LABELS_BUFFER } from '../ops/gather.js';
 import type { WasmLayout } from '../ops/types.js';
 import type { Op } from '../runtime/graph.js';
 import { encodeRecord, packRecords } from '../runtime/wasm/plan.js';
 import { chooseVariant, Heap, instantiateKernelsWith, type KernelExports, type WasmVariant } from '../runtime/wasm/module.js';
 import { toCustomWasmKernel, type AsKernel } from '../custom/as-contract.js';
-import { instanceBuffers, outputsOf, type OpCase, type OpData } from './ops.js';
+import { instanceBuffers, labelsAsFloats, outputsOf, type OpCase, type OpData } from './ops.js';
 import type { OpRunner, PreparedKernel } from './runner.js';
 import { timeSync } from './stats.js';
 
@@ -52,15 +56,25 @@ export class WasmOpRunner implements OpRunner {
       heap.f32(p, a.length).set(a);
       ptrs.set(name, p);
     }
-    const labels = heap.alloc(4 * Math.max(inst.rows, 4));
-    if (inst.labels) heap.u32(labels, inst.labels.length).set(inst.labels);
+    let labels = ptrs.get(LABELS_BUFFER);
+    if (labels === undefined) {
+      labels = heap.alloc(4 * Math.max(inst.rows, 4));
+      if (inst.labels) heap.u32(labels, inst.labels.length).set(inst.labels);
+    }
+    const bytes = (a: Uint8Array | Uint32Array) => {
+      const p = heap.alloc(Math.max(a.byteLength, 16));
+      heap.u8(p, a.byteLength).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+      return p;
+    };
+    const ds = inst.dataset;
+    const [images, dsLabels, order, start] = ds ? [bytes(ds.images), bytes(ds.labels), bytes(ds.order), ds.start] : [0, 0, 0, 0];
     const metrics = heap.alloc(24);
     const layout = benchLayout(k, heap, inst.op, ptrs, labels);
     const plan = packRecords([encodeRecord(inst.op as Op, layout, custom ? new Set([c.op]) : new Set())]);
     const planPtr = heap.alloc(plan.byteLength);
     heap.i32(planPtr, plan.length).set(plan);
     const o = inst.optimizer;
-    const run = () => k.runRecords(planPtr, 1, inst.rows, inst.step, inst.seed, metrics, o.learningRate, o.beta1, o.beta2, o.epsilon);
+    const run = () => k.runRecordsOn(planPtr, 1, inst.rows, inst.step, inst.seed, metrics, o.learningRate, o.beta1, o.beta2, o.epsilon, images, dsLabels, order, start);
     // Losses are checked only where the reference reported them (the same ops).
     const wantScalars = data.scalars !== undefined;
     return {
@@ -69,7 +83,10 @@ export class WasmOpRunner implements OpRunner {
         run();
         const m = heap.f64(metrics, 3);
         return {
-          arrays: outputsOf(inst, (name, n) => heap.f32(ptrs.get(name)!, n).slice()),
+          arrays: outputsOf(inst, (name, n) => {
+            const a = heap.f32(ptrs.get(name)!, n).slice();
+            return name === LABELS_BUFFER ? labelsAsFloats(a, inst.rows) : a;
+          }),
           scalars: wantScalars ? { lossSum: m[0]!, correct: m[1]! } : undefined,
         };
       },

@@ -5,7 +5,10 @@
 //
 // The context record is what a training step writes: rows, step, the Adam
 // step size for t = step + 1, 1/rows, and each dropout stream's key
-// rngKey(seed, stream, step) in the slots the op asked for.
+// rngKey(seed, stream, step) in the slots the op asked for, and the batch
+// offset into the order for gather, whose instance brings a dataset
+// (uploaded packed 4 bytes per u32 as the backend does, src/runtime/webgpu/
+// datasets.ts) and whose labels output is the u32 label buffer.
 //
 // Timing: with the adapter's 'timestamp-query' feature, GPU timestamps
 // around a compute pass of `calls` repetitions; otherwise the wall time of
@@ -15,6 +18,7 @@
 // GpuSession (device loss, watchdog), so a kernel that hangs or kills the
 // device is reported with its name instead of hanging bench.
 
+import { LABELS_BUFFER } from '../ops/gather.js';
 import { opDef } from '../ops/index.js';
 import { adamStepSize } from '../ops/adam.js';
 import type { GpuDispatch } from '../ops/types.js';
@@ -25,7 +29,7 @@ import { CTX_STRIDE, KernelSet, MAX_DROPOUT_KEYS, writeCtx } from '../runtime/we
 import { opEnv, type CustomKernel } from '../runtime/webgpu/op-env.js';
 import { KernelRejectedError } from '../custom/errors.js';
 import { toCustomKernel, type WgslKernel } from '../custom/wgsl.js';
-import { instanceBuffers, type OpCase, type OpData } from './ops.js';
+import { instanceBuffers, labelsAsFloats, type OpCase, type OpData } from './ops.js';
 import type { OpRunner, PreparedKernel } from './runner.js';
 import { timeBatched } from './stats.js';
 
@@ -108,7 +112,14 @@ export class WebGpuOpRunner implements OpRunner {
       return b;
     };
     let unused: GPUBuffer | null = null, scratch: GPUBuffer | null = null;
-    const labels = upload(inst.labels ?? new Uint32Array(inst.rows), 'labels');
+    const labels = inst.outputs[LABELS_BUFFER] !== undefined ? named(LABELS_BUFFER) : upload(inst.labels ?? new Uint32Array(inst.rows), 'labels');
+    const ds = inst.dataset;
+    const packed = (a: Uint8Array | Uint32Array, label: string) => {
+      const p = new Uint8Array(Math.ceil(a.byteLength / 4) * 4); // writeBuffer takes whole words
+      p.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+      return { buffer: upload(p, label) };
+    };
+    const dataset = ds ? { images: packed(ds.images, 'images'), labels: packed(ds.labels, 'dataset labels'), order: packed(ds.order, 'order'), label: 'bench ordered' } : null;
     const metrics = upload(new Uint32Array(4), 'metrics');
     const ctx = upload(CTX_STRIDE, 'ctx', GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     const streams: number[] = [];
@@ -122,6 +133,7 @@ export class WebGpuOpRunner implements OpRunner {
       scratch: () => ({ buffer: (scratch ??= upload(16, 'scratch')) }),
       labels: () => ({ buffer: labels }),
       metrics: () => ({ buffer: metrics }),
+      dataset: () => dataset,
       keySlot: (stream) => {
         if (!streams.includes(stream)) streams.push(stream);
         const slot = streams.indexOf(stream);
@@ -141,7 +153,7 @@ export class WebGpuOpRunner implements OpRunner {
     }
     const rec = new ArrayBuffer(CTX_STRIDE);
     writeCtx(new DataView(rec), 0, {
-      offset: 0, rows: inst.rows, step: inst.step, alpha: adamStepSize(inst.optimizer, inst.step + 1), invRows: 1 / inst.rows,
+      offset: ds?.start ?? 0, rows: inst.rows, step: inst.step, alpha: adamStepSize(inst.optimizer, inst.step + 1), invRows: 1 / inst.rows,
       keys: streams.map((s) => rngKey(inst.seed, s, inst.step)),
     });
     d.queue.writeBuffer(ctx, 0, rec);
@@ -153,7 +165,10 @@ export class WebGpuOpRunner implements OpRunner {
       check: async () => {
         await withErrorScopes(d, what, () => submit(1, false), custom?.op);
         const arrays: Record<string, Float32Array> = {};
-        for (const [name, n] of Object.entries(inst.outputs)) arrays[name] = await this.session.readF32(named(name), 0, n, what);
+        for (const [name, n] of Object.entries(inst.outputs)) {
+          const a = await this.session.readF32(named(name), 0, n, what);
+          arrays[name] = name === LABELS_BUFFER ? labelsAsFloats(a, inst.rows) : a;
+        }
         if (!wantScalars) return { arrays };
         const m = await this.session.readU32(metrics, 0, 4, what);
         return { arrays, scalars: { lossSum: m[0]! + m[1]! / 16777216, correct: m[2]! } };

@@ -1,10 +1,13 @@
 // gather: one batch of training (or evaluation) rows from the resident
 // uint8 dataset, through the epoch's order, scaled to [0, 1]; also writes
-// the batch's labels. The first op of every plan. Its WebGPU dispatch is
-// bound per dataset by the backend (gatherDispatch), since the dataset
-// buffers change while the op does not.
+// the batch's labels. The first op of every plan. Its WebGPU dispatch binds
+// the dataset the env offers (GpuEnv.dataset): the backend builds it once
+// per dataset (gatherDispatch), since the dataset buffers change while the
+// op does not, and has none to offer among the graph's other dispatches.
+// The bench instance brings its own small dataset (random bytes, a
+// shuffled order, a batch that starts inside it).
 
-import { defineOp, type OpRecordBase } from './types.js';
+import { defineOp, NO_OPTIMIZER, type OpRecordBase } from './types.js';
 
 export interface GatherOp extends OpRecordBase { kind: 'gather'; x: string; features: number }
 
@@ -47,9 +50,46 @@ export const gatherOp = defineOp<GatherOp>({
   },
   webgpu: {
     kernels: { gather: ['read', 'read', 'read', 'rw', 'rw'] },
-    // Bound per dataset by the backend (see gatherDispatch in the webgpu backend).
-    dispatches: async () => [],
+    async dispatches(op, env) {
+      const d = env.dataset?.();
+      if (!d) return []; // bound per dataset by the backend (gatherDispatch)
+      const F = op.features;
+      const c = { F, ORDERED: d.order !== null };
+      const b = [d.images, d.labels, d.order ?? env.range(null), env.range(op.x), env.labels()];
+      if (env.custom) return [await env.custom(d.label, c, b, env.B, F)];
+      return [await env.dispatch('gather', d.label, c, b, [Math.ceil(Math.ceil(F / 4) / 64), env.B])];
+    },
   },
-  bench: null,
-  custom: null,
+  bench: {
+    shape: 'M,F',
+    dims: (op, B) => [B, op.features],
+    fromMKN: ([M, K]) => [M, K], // the input of a first dense layer M×K×N
+    // Reads: M·F pixel bytes, M order entries and M label bytes; writes M·F floats and M u32 labels.
+    work: ([M, F]) => ({ flops: M! * F!, bytes: 5 * M! * F! + 9 * M!, unit: 'GB/s' }),
+    instance: ([M, F], random) => {
+      // 2M + 3 examples in a shuffled order; the batch is order[M + 1 …], so neither the order nor the start is the identity.
+      const count = 2 * M! + 3;
+      const byte = (v: number) => Math.min(255, Math.floor((v + 1) * 128));
+      const images = Uint8Array.from(random(count * F!), byte);
+      const labels = Uint8Array.from(random(count), byte);
+      const order = Uint32Array.from({ length: count }, (_, i) => i);
+      const u = random(count);
+      for (let i = count - 1; i > 0; i--) {
+        const j = Math.floor(((u[i]! + 1) / 2) * (i + 1)) % (i + 1);
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      const op: GatherOp = { kind: 'gather', layer: 'bench', x: 'x', features: F! };
+      return {
+        op, rows: M!, inputs: {}, outputs: { x: M! * F!, [LABELS_BUFFER]: M! },
+        dataset: { images, labels, order, start: M! + 1 }, step: 0, seed: 0, optimizer: NO_OPTIMIZER,
+      };
+    },
+  },
+  custom: {
+    bindings: [{ name: 'images', access: 'read' }, { name: 'labels', access: 'read' }, { name: 'order', access: 'read' }, { name: 'x', access: 'rw' }, { name: 'y', access: 'rw' }],
+    overrides: ['F', 'ORDERED'],
+    output: ([M, F]) => [M!, F!],
+    outputNames: ['M', 'F'],
+    computes: 'x[r·F + j] = f32(byte j of example e) · f32(1/255), y[r] = label of e, for r < ctx.rows, where e = order[ctx.offset + r] if ORDERED, else ctx.offset + r; images and labels are bytes packed 4 per u32, little-endian',
+  },
 });

@@ -39,8 +39,11 @@ export interface RefEnv {
   /** Losses report their per-batch sums here. */
   addMetrics(lossSum: number, correct: number, rows: number): void;
   /** The dataset rows of this batch (gather only). */
-  data?: { images: Uint8Array; labels: Uint8Array; order: Uint32Array; start: number };
+  data?: Dataset;
 }
+
+/** A resident uint8 dataset as gather reads it: batch row r is example order[start + r]. */
+export interface Dataset { images: Uint8Array; labels: Uint8Array; order: Uint32Array; start: number }
 
 /** Byte offsets in the wasm backend's linear memory, for encoding plan records. */
 export interface WasmLayout {
@@ -106,6 +109,12 @@ export interface GpuEnv {
   labels(): GPUBufferBinding;
   /** The loss/correct accumulators of this mode. */
   metrics(): GPUBufferBinding;
+  /**
+   * The dataset gather reads (bytes packed 4 per u32) and the order it
+   * reads it through (null: in sequence); null where none is bound (the
+   * backend binds gather per dataset, outside the graph's other dispatches).
+   */
+  dataset?(): { images: GPUBufferBinding; labels: GPUBufferBinding; order: GPUBufferBinding | null; label: string } | null;
   /** The slot of a dropout stream's key in the context record. */
   keySlot(stream: number): number;
   /** The optimizer's hyperparameters (the per-step step size is in the context record). */
@@ -152,6 +161,12 @@ export interface OpInstance<T> {
   outputs: Record<string, number>;
   /** Batch labels, for ops that read them. */
   labels?: Uint32Array;
+  /**
+   * The dataset gather reads (its RefEnv.data; wasm and webgpu copy it to
+   * their memory). The labels it writes are the output `labels`: integers,
+   * u32 per row in wasm and on the GPU, compared as floats.
+   */
+  dataset?: Dataset;
   /** Global step (dropout keys, Adam's t = step + 1). */
   step: number;
   seed: number;
@@ -205,9 +220,9 @@ export interface OpDef<T extends OpRecordBase = OpRecordBase> {
   reference(op: T, env: RefEnv): void;
   wasm: WasmSpec<T>;
   webgpu: WebGpuSpec<T>;
-  /** null only for gather, which reads the resident dataset rather than graph buffers (tested by the backend suites). */
+  /** How `tessera bench` and the conformance suite make and measure an instance; null where an op cannot be benched. */
   bench: BenchSpec<T> | null;
-  /** The contract of a user's WGSL replacement; null where no replacement is allowed (gather). */
+  /** The contract of a user's WGSL replacement; null where no replacement is allowed. */
   custom: CustomContract | null;
   /** For a differentiable forward op: the backward ops, so finite differences can check them (test/gradcheck). */
   gradient?: GradientSpec<T>;

@@ -23,7 +23,7 @@ import type { Backend, DatasetSlot, DatasetTensors, EvalResult, TrainMetrics } f
 import type { Graph, Op } from '../graph.js';
 import { defOf } from '../../ops/index.js';
 import { adamStepSize } from '../../ops/adam.js';
-import type { GpuDispatch } from '../../ops/types.js';
+import type { GpuDispatch, GpuEnv } from '../../ops/types.js';
 import { ResidentSets, type Resident } from '../webgpu/datasets.js';
 import { GpuSession } from '../webgpu/device.js';
 import { WebGpuError, withErrorScopes } from '../webgpu/errors.js';
@@ -128,12 +128,12 @@ export class WebGpuBackend implements Backend {
     return out;
   }
 
-  /** The dispatches of one graph op, built by its registered webgpu spec (gather is bound per dataset, see gatherDispatch). */
+  /** The dispatches of one graph op, built by its registered webgpu spec (gather's are none here: it is bound per dataset, see gatherDispatch). */
   private async dispatchesFor(op: Op, mode: 'train' | 'eval'): Promise<Dispatch[]> {
     return defOf(op).webgpu.dispatches(op, this.env(op, mode));
   }
 
-  private env(op: Op, mode: 'train' | 'eval') {
+  private env(op: Op, mode: 'train' | 'eval', dataset: ReturnType<NonNullable<GpuEnv['dataset']>> = null) {
     const def = defOf(op);
     const mem = this.mem!;
     return opEnv(this.kernels, def, {
@@ -148,21 +148,24 @@ export class WebGpuBackend implements Backend {
       optimizer: this.graph.optimizer,
       prefer: { denseForward: this.denseForward },
       span: (names) => mem.span(names),
+      dataset: () => dataset,
       custom: this.custom[op.kind],
     });
   }
 
-  /** The gather dispatch of a dataset slot into the graph's input, through the order (train) or in sequence (evaluation, predict). */
+  /**
+   * The gather dispatch of a dataset slot into the graph's input, through the
+   * order (train) or in sequence (evaluation, predict): gather's registered
+   * dispatch in an env that offers the slot's buffers.
+   */
   private gatherDispatch(slot: string, ordered: boolean): Promise<Dispatch> {
-    const mem = this.mem!;
     const gather = this.graph.forward[0]!;
     if (gather.kind !== 'gather') throw new Error('webgpu: the graph does not start with gather');
-    const F = this.graph.inputFeatures;
     return this.sets.gather(slot, ordered, (data, order) => withErrorScopes(this.device, 'gather', async () => {
-      const pipeline = await this.kernels.pipeline('gather', { F, ORDERED: ordered });
-      const group = this.kernels.bindGroup('gather', `${slot}${ordered ? ' ordered' : ''}`, mem.ctx,
-        [{ buffer: data.images }, { buffer: data.labels }, order ? { buffer: order } : mem.range(null), mem.range(gather.x), { buffer: mem.labels }]);
-      return { pipeline, group, x: Math.ceil(Math.ceil(F / 4) / 64), y: this.graph.batchSize, kernel: 'gather' };
+      const dataset = { images: { buffer: data.images }, labels: { buffer: data.labels }, order: order ? { buffer: order } : null, label: `${slot}${ordered ? ' ordered' : ''}` };
+      const [d] = await defOf(gather).webgpu.dispatches(gather, this.env(gather, ordered ? 'train' : 'eval', dataset));
+      if (!d) throw new Error('webgpu: gather made no dispatch for a dataset');
+      return d;
     }, 'gather'));
   }
 

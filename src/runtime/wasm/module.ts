@@ -37,6 +37,11 @@ export interface KernelExports {
   runInference(plan: number, nOps: number, images: number, labels: number, count: number, batch: number, metrics: number, probs: number): void;
   /** One pass over a plan of records on `rows` rows (bench, conformance tests, custom-kernel checks). */
   runRecords(plan: number, nOps: number, rows: number, step: number, seed: number, metrics: number, lr: number, beta1: number, beta2: number, epsilon: number): void;
+  /** runRecords with a dataset for gather: rows order[start …] of images and labels (bytes; order 0: in sequence). */
+  runRecordsOn(
+    plan: number, nOps: number, rows: number, step: number, seed: number, metrics: number, lr: number, beta1: number, beta2: number, epsilon: number,
+    images: number, labels: number, order: number, start: number,
+  ): void;
   /** Roofline probes (kernels/as/bench.ts). */
   peakMadd(iters: number): number;
   streamAdd(x: number, y: number, z: number, n: number): void;

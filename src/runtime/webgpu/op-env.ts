@@ -20,6 +20,8 @@ export interface CustomKernel {
 export interface OpEnvSources extends Pick<GpuEnv, 'B' | 'mode' | 'range' | 'scratch' | 'labels' | 'metrics' | 'keySlot' | 'optimizer' | 'prefer'> {
   /** Bindings over several buffers (GpuEnv.span); absent where buffers are separate (the bench). */
   span?: GpuEnv['span'];
+  /** The dataset gather binds (GpuEnv.dataset); absent for every other op. */
+  dataset?: GpuEnv['dataset'];
   /** The context uniform every kernel binds at 0 (dynamic offset). */
   ctx: GPUBuffer;
   /** The user's kernel replacing this op, if any. */
@@ -40,6 +42,7 @@ export function opEnv(kernels: KernelSet, def: OpDef, s: OpEnvSources): GpuEnv {
     range: s.range,
     scratch: s.scratch,
     span: s.span ?? (() => null),
+    dataset: s.dataset ?? (() => null),
     labels: s.labels,
     metrics: s.metrics,
     keySlot: s.keySlot,
