@@ -229,6 +229,46 @@ bt('WebGPU (SwiftShader): trains, loss falls, and matches Node\'s webgpu backend
   assert.ok(Math.abs(st.test!.accuracy - node.test.accuracy) <= 2 / TEST_LIMIT, `test accuracy ${st.test!.accuracy} in the page vs ${node.test.accuracy} in Node`);
 });
 
+// The convnet (models/mnist-cnn.yaml, picked in the page by ?model=) on 256
+// images: two steps of 128 (the spec's validation_split holds out the last
+// 26), one progress window per step, against the same run in Node.
+const CNN_QUERY = '?model=mnist-cnn&limit=256&test=100&epochs=1&every=1';
+const cnnYaml = readFileSync(join(root, 'models/mnist-cnn.yaml'), 'utf8');
+
+async function trainCnnInNode(backend: Backend): Promise<number[]> {
+  const model = await createModel(cnnYaml, { backend, fileName: 'models/mnist-cnn.yaml' });
+  try {
+    const losses: number[] = [];
+    const onEvent = (e: ModelEvent) => { if (e.type === 'progress') losses.push(e.window.loss); };
+    await model.fit(takeExamples(mnist!.train, 256), { epochs: 1, progressEvery: 1, test: takeExamples(mnist!.test, 100), onEvent });
+    return losses;
+  } finally {
+    model.dispose();
+  }
+}
+
+bt('the convnet trains in the page on WASM and on WebGPU (SwiftShader) and matches Node from the same seed', async () => {
+  const gpu = await requestNodeGpu();
+  for (const name of ['wasm', 'webgpu'] as const) {
+    const page = await openPage(`${CNN_QUERY}&backend=${name}`);
+    assert.is((await pageState(page)).backend?.name, name);
+    assert.match(await page.inputValue('#model-picker'), /^mnist-cnn$/);
+    const st = await trainInPage(page);
+    const losses = st.chunks.map((c) => c.loss);
+    assert.is(losses.length, 2, `two steps of 128 from 230 training images, one window each: ${JSON.stringify(losses)}`);
+    if (name === 'webgpu' && !gpu.gpu) {
+      if (IN_CI) assert.unreachable(`Node has no WebGPU adapter to compare with: ${gpu.reason}`);
+      continue;
+    }
+    const node = await trainCnnInNode(name === 'wasm' || !gpu.gpu ? await WasmBackend.create() : await WebGpuBackend.create(gpu.gpu, { adapter: gpu.adapter, backendLabel: gpu.backend }));
+    losses.forEach((l, i) => {
+      const rel = Math.abs(l - node[i]!) / Math.abs(node[i]!);
+      assert.ok(rel <= LOSS_RTOL, `convnet on ${name}: window ${i + 1} loss ${l} in the page vs ${node[i]} in Node (relative ${rel.toExponential(2)})`);
+    });
+    console.log(`  convnet, ${name}: page and Node losses ${losses.map((l) => l.toFixed(5)).join(', ')}`);
+  }
+});
+
 bt('on auto the page ranks SwiftShader (software) below WASM and says why', async () => {
   const page = await openPage('');
   assert.is((await pageState(page)).backend?.name, 'wasm');
