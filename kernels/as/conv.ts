@@ -14,8 +14,10 @@
 // A whole-batch im2col would be 128·121·288·4 B = 17.8 MiB for the MNIST
 // convnet's second conv and would stream through memory once more; a
 // 256 KiB tile stays in L2 between the copy and the gemm.
-// Geometries past the scratch (T > 65536 floats) take a scalar direct loop.
+// Geometries past the scratch (T > 65536 floats) take a scalar direct loop;
+// short windows (T ≤ 32) the register-blocked loops of conv_small.ts.
 import { gemm, EPI_NONE, EPI_RELU } from './dense';
+import { smallConv, conv2dForwardSmall } from './conv_small';
 
 export const COL_FLOATS: i32 = 65536;
 export const COL: usize = memory.data(COL_FLOATS << 2, 16);
@@ -93,6 +95,11 @@ export function conv2dForward(
   const epi = relu ? EPI_RELU : EPI_NONE;
   if (T > COL_FLOATS) {
     conv2dForwardDirect(x, w, bias, y, B, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, pT, pL, relu);
+    return;
+  }
+  // Short windows (T ≤ 32: the first conv of an image net): kernels/as/conv_small.ts.
+  if (smallConv(T, outC)) {
+    conv2dForwardSmall(x, w, bias, y, B, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, pT, pL, relu, sparse);
     return;
   }
   // A 1×1 window at stride 1 without padding: x itself is the im2col matrix.

@@ -10,9 +10,11 @@
 //       place through the gemm's strides, into AUX, then added), rows of dw
 //       in chunks that fit AUX. db = the column sums of dy.
 // Geometries past the scratch (one tap's inC·outC > 32768 floats, or T >
-// 65536) take scalar direct loops.
+// 65536) take scalar direct loops; short windows (T ≤ 32) dW's loops in
+// conv_small.ts.
 import { gemm, columnSums, EPI_NONE } from './dense';
 import { COL, AUX, COL_FLOATS, AUX_FLOATS, im2col, tilePixels, zeroFloats } from './conv';
+import { smallConv, conv2dBackwardWeightsSmall } from './conv_small';
 
 /** dst[j, i] = src[i, j] for the rows r0 … r0+rows−1 of src [R × C]: dst is [C × rows]. */
 function transposeRows(src: usize, dst: usize, r0: i32, rows: i32, C: i32): void {
@@ -128,6 +130,12 @@ export function conv2dBackwardWeights(
 ): void {
   const T = kH * kW * inC, P = B * outH * outW;
   const cs = <usize>outC << 2, ts = <usize>T << 2;
+  if (smallConv(T, outC)) {
+    // Short windows (T ≤ 32): kernels/as/conv_small.ts.
+    conv2dBackwardWeightsSmall(x, dy, dw, COL, B, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, pT, pL, sparse);
+    if (db) columnSums(dy, db, P, outC);
+    return;
+  }
   zeroFloats(dw, T * outC);
   const rowsPerChunk = min(T, AUX_FLOATS / outC);
   if (T > COL_FLOATS || rowsPerChunk < 1) {
