@@ -53,3 +53,40 @@ export function lowerActivation(act: ResolvedActivation, layer: string, x: Tenso
     },
   };
 }
+
+/**
+ * The activation after a linear op (dense, conv2d). `start` allocates the
+ * linear op's output z (the pre-activation, or the layer's output when the
+ * activation is linear or a ReLU fused into the op); after the caller has
+ * emitted the linear op, `finish` adds a separate activation op when there
+ * is one and gives the layer's output tensor and the backward step from
+ * dLoss/d(output) to dLoss/dz.
+ */
+export function activationEpilogue(act: ResolvedActivation, layer: string, features: number, g: GraphBuilder): {
+  z: string;
+  /** Whether the linear op applies the ReLU itself. */
+  relu: boolean;
+  finish(shape: number[]): { output: Tensor; toPreactivation(dOut: Grad): Grad };
+} {
+  const relu = act.op === 'relu';
+  const separate = act.op !== null && !relu;
+  const z = g.activation(separate ? `${layer}/preact` : `${layer}/out`, features);
+  return {
+    z,
+    relu,
+    finish(shape) {
+      const zTensor: Tensor = { buffer: z, shape, features, needsGrad: true, reluOutput: relu };
+      const epilogue = separate ? lowerActivation(act, layer, zTensor, `${layer}/out`, g) : { output: zTensor };
+      return {
+        output: { ...epilogue.output, shape },
+        toPreactivation(dOut) {
+          if (separate) return epilogue.backward!(dOut)[0]!;
+          if (!relu || dOut.reluApplied) return dOut;
+          const pre = g.gradient(`grad:${layer}/preact`, features);
+          g.backward({ kind: 'relu_backward', layer, dy: dOut.buffer, y: z, dx: pre, features } as never);
+          return { buffer: pre, reluApplied: true };
+        },
+      };
+    },
+  };
+}

@@ -7,11 +7,11 @@
 
 import type { Conv2dLayerSpec } from '../config/types.js';
 import type { Window2d } from '../ops/conv-geometry.js';
-import { lowerActivation, resolveActivation } from './activation-lowering.js';
-import { pair, spatialInput, spatialWindow } from './spatial.js';
-import type { Grad, LayerDef } from './types.js';
+import { activationEpilogue, resolveActivation } from './activation-lowering.js';
+import { pair, SILENT, spatialInput, spatialWindow } from './spatial.js';
+import type { InferContext, LayerDef } from './types.js';
 
-function geometry(spec: Conv2dLayerSpec, hwc: [number, number, number], ctx: Parameters<LayerDef['infer']>[2]): Window2d {
+function geometry(spec: Conv2dLayerSpec, hwc: [number, number, number], ctx: InferContext): Window2d {
   const k = pair(spec.kernel_size, 1), s = pair(spec.strides, 1), d = pair(spec.dilation_rate, 1);
   if ((s[0] > 1 || s[1] > 1) && (d[0] > 1 || d[1] > 1)) {
     ctx.error({ path: ctx.path, message: 'conv2d: strides > 1 and dilation_rate > 1 cannot be combined (as in Keras)', hint: 'set one of them to 1' });
@@ -32,31 +32,21 @@ export const conv2dLayer: LayerDef<Conv2dLayerSpec> = {
   },
   lower(spec, info, [x], g) {
     const hwc = x!.shape as [number, number, number];
-    const geo = geometry(spec, hwc, { path: [], spec: undefined as never, error: () => {}, warn: () => {} });
+    const geo = geometry(spec, hwc, SILENT); // infer() reported any problem
     const [inC, outC] = [hwc[2], spec.filters];
     const fans = { fanIn: geo.kH * geo.kW * inC, fanOut: geo.kH * geo.kW * outC };
     const w = g.param(info.name, { name: 'kernel', shape: [geo.kH, geo.kW, inC, outC], init: 'glorot_uniform', ...fans });
     const b = spec.use_bias === false ? null : g.param(info.name, { name: 'bias', shape: [outC], init: 'zeros', ...fans });
-    const act = resolveActivation(spec.activation);
-    const fused = act.op === 'relu';
-    const separate = act.op !== null && !fused;
     const outShape = [geo.outH, geo.outW, outC];
     const features = geo.outH * geo.outW * outC;
-    const z = g.activation(separate ? `${info.name}/preact` : `${info.name}/out`, features);
+    const ep = activationEpilogue(resolveActivation(spec.activation), info.name, features, g);
     const shape = { ...geo, inC, outC };
-    g.forward({ kind: 'conv2d_forward', layer: info.name, x: x!.buffer, w, b, y: z, ...shape, relu: fused } as never);
-    const zTensor = { buffer: z, shape: outShape, features, needsGrad: true, reluOutput: fused };
-    const epilogue = separate ? lowerActivation(act, info.name, zTensor, `${info.name}/out`, g) : { output: zTensor };
+    g.forward({ kind: 'conv2d_forward', layer: info.name, x: x!.buffer, w, b, y: ep.z, ...shape, relu: ep.relu } as never);
+    const { output, toPreactivation } = ep.finish(outShape);
     return {
-      output: { ...epilogue.output, shape: outShape },
+      output,
       backward(dOut) {
-        let dz: Grad = dOut;
-        if (separate) dz = epilogue.backward!(dOut)[0]!;
-        else if (fused && !dOut.reluApplied) {
-          const pre = g.gradient(`grad:${info.name}/preact`, features);
-          g.backward({ kind: 'relu_backward', layer: info.name, dy: dOut.buffer, y: z, dx: pre, features } as never);
-          dz = { buffer: pre, reluApplied: true };
-        }
+        const dz = toPreactivation(dOut);
         g.backward({ kind: 'conv2d_backward_weights', layer: info.name, x: x!.buffer, dy: dz.buffer, dw: `${w}:grad`, db: b ? `${b}:grad` : null, ...shape } as never);
         if (!x!.needsGrad) return [null];
         const dx = g.gradient(`grad:${x!.buffer}`, x!.features);

@@ -6,8 +6,8 @@
 // something below needs it (with the ReLU mask of the layer below fused in).
 
 import type { DenseLayerSpec } from '../config/types.js';
-import { lowerActivation, resolveActivation } from './activation-lowering.js';
-import { fmtShape, product, type Grad, type LayerDef } from './types.js';
+import { activationEpilogue, resolveActivation } from './activation-lowering.js';
+import { fmtShape, product, type LayerDef } from './types.js';
 
 export const denseLayer: LayerDef<DenseLayerSpec> = {
   type: 'dense',
@@ -26,23 +26,13 @@ export const denseLayer: LayerDef<DenseLayerSpec> = {
     const decl = { fanIn: k, fanOut: n };
     const w = g.param(info.name, { name: 'kernel', shape: [k, n], init: 'glorot_uniform', ...decl });
     const b = spec.use_bias === false ? null : g.param(info.name, { name: 'bias', shape: [n], init: 'zeros', ...decl });
-    const act = resolveActivation(spec.activation);
-    const fused = act.op === 'relu';
-    const separate = act.op !== null && !fused;
-    const z = g.activation(separate ? `${info.name}/preact` : `${info.name}/out`, n);
-    g.forward({ kind: 'dense_forward', layer: info.name, x: x!.buffer, w, b, y: z, k, n, relu: fused } as never);
-    const zTensor = { buffer: z, shape: [n], features: n, needsGrad: true, reluOutput: fused };
-    const epilogue = separate ? lowerActivation(act, info.name, zTensor, `${info.name}/out`, g) : { output: zTensor };
+    const ep = activationEpilogue(resolveActivation(spec.activation), info.name, n, g);
+    g.forward({ kind: 'dense_forward', layer: info.name, x: x!.buffer, w, b, y: ep.z, k, n, relu: ep.relu } as never);
+    const { output, toPreactivation } = ep.finish([n]);
     return {
-      output: epilogue.output,
+      output,
       backward(dOut) {
-        let dz: Grad = dOut;
-        if (separate) dz = epilogue.backward!(dOut)[0]!;
-        else if (fused && !dOut.reluApplied) {
-          const pre = g.gradient(`grad:${info.name}/preact`, n);
-          g.backward({ kind: 'relu_backward', layer: info.name, dy: dOut.buffer, y: z, dx: pre, features: n } as never);
-          dz = { buffer: pre, reluApplied: true };
-        }
+        const dz = toPreactivation(dOut);
         g.backward({ kind: 'dense_backward_weights', layer: info.name, x: x!.buffer, dy: dz.buffer, dw: `${w}:grad`, db: b ? `${b}:grad` : null, k, n } as never);
         if (!x!.needsGrad) return [null];
         const dx = g.gradient(`grad:${x!.buffer}`, k);

@@ -4,7 +4,7 @@
 // as TensorFlow) or spread it over the window's valid elements.
 
 import type { Pooling2dLayerSpec } from '../config/types.js';
-import { pair, spatialInput, spatialWindow } from './spatial.js';
+import { pair, SILENT, spatialInput, spatialWindow } from './spatial.js';
 import type { InferContext, LayerDef } from './types.js';
 
 function geometry(spec: Pooling2dLayerSpec, hwc: [number, number, number], ctx: InferContext) {
@@ -12,8 +12,6 @@ function geometry(spec: Pooling2dLayerSpec, hwc: [number, number, number], ctx: 
   const s = spec.strides === undefined ? k : pair(spec.strides, 1);
   return spatialWindow(spec.type, hwc, k, s, [1, 1], spec.padding ?? 'valid', ctx);
 }
-
-const silent: InferContext = { path: [], spec: undefined as never, error: () => {}, warn: () => {} };
 
 function poolingLayer(type: Pooling2dLayerSpec['type'], op: 'max_pool2d' | 'average_pool2d'): LayerDef<Pooling2dLayerSpec> {
   return {
@@ -25,7 +23,7 @@ function poolingLayer(type: Pooling2dLayerSpec['type'], op: 'max_pool2d' | 'aver
     },
     lower(spec, info, [x], g) {
       const hwc = x!.shape as [number, number, number];
-      const geo = { ...geometry(spec, hwc, silent), channels: hwc[2] };
+      const geo = { ...geometry(spec, hwc, SILENT), channels: hwc[2] };
       const features = geo.outH * geo.outW * hwc[2];
       const y = g.activation(`${info.name}/out`, features);
       g.forward({ kind: op, layer: info.name, x: x!.buffer, y, ...geo } as never);

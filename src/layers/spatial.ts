@@ -7,6 +7,9 @@ import type { Pair, Padding } from '../config/types.js';
 import { window2d, type Window2d } from '../ops/conv-geometry.js';
 import { fmtShape, type InferContext } from './types.js';
 
+/** For lowering, which re-derives geometry that infer() has already checked and reported on. */
+export const SILENT: InferContext = { path: [], spec: undefined as never, error: () => {}, warn: () => {} };
+
 export const pair = (p: Pair | undefined, dflt: number): [number, number] => (p === undefined ? [dflt, dflt] : typeof p === 'number' ? [p, p] : [p[0], p[1]]);
 
 /** [h, w, c] of a spatial layer's input, or an error naming the layer's need; a usable stand-in after an error. */
