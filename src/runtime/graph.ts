@@ -5,7 +5,7 @@
 //
 // Buffers are named; per-row buffers (activations and their gradients) hold
 // `floats` values per example and are sized `floats × batchSize`; parameter
-// buffers (params, grads, Adam m and v) hold `floats` values. Per-row buffers
+// buffers (params, grads, optimizer state) hold `floats` values. Per-row buffers
 // whose lifetimes do not overlap share a storage `slot` (a simple interval
 // colouring over the training op sequence), so backends allocate slots, not
 // buffers.
@@ -24,12 +24,18 @@ import { opBuffers, type Op } from '../ops/index.js';
 import type { OpRecordBase } from '../ops/types.js';
 import { LABELS_BUFFER } from '../ops/gather.js';
 import { STREAM_DROPOUT_BASE } from './rng.js';
+import { graphOptimizer, optimizerState, optimizerUpdate, type GraphOptimizer } from './optimizers/index.js';
 
 export type { Op, OpKind } from '../ops/index.js';
 export { opBuffers } from '../ops/index.js';
 export { LABELS_BUFFER };
 
-export type BufferKind = 'input' | 'activation' | 'gradient' | 'param' | 'grad' | 'adam_m' | 'adam_v';
+/**
+ * 'optimizer_state': a parameter's optimizer state (Adam's moments, SGD's
+ * momentum, …), listed per parameter in ParamInfo.state; resetOptimizer
+ * zeroes them and a checkpoint saves them with the parameters.
+ */
+export type BufferKind = 'input' | 'activation' | 'gradient' | 'param' | 'grad' | 'optimizer_state';
 
 export interface BufferInfo {
   name: string;
@@ -53,8 +59,8 @@ export interface ParamInfo {
   fanIn: number;
   fanOut: number;
   grad: string;
-  m: string;
-  v: string;
+  /** The optimizer's state buffers of this parameter (kind 'optimizer_state'), in the order its update op takes them, e.g. [`<name>:m`, `<name>:v`] for Adam. */
+  state: string[];
 }
 
 export interface Graph {
@@ -73,12 +79,12 @@ export interface Graph {
   forward: Op[];
   /** Training step: gradients, in execution order. */
   backward: Op[];
-  /** One Adam op per parameter. */
+  /** One optimizer update op per parameter (src/runtime/optimizers). */
   update: Op[];
   /** Evaluation/prediction: gather + forward without dropout, ending in `logits`. */
   inference: Op[];
   logits: string;
-  optimizer: { learningRate: number; beta1: number; beta2: number; epsilon: number };
+  optimizer: GraphOptimizer;
 }
 
 export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_size): Graph {
@@ -105,12 +111,12 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
     param(layer, decl) {
       const name = `${layer}/${decl.name}`;
       const size = decl.shape.reduce((a, b) => a * b, 1);
-      const p: ParamInfo = { name, index: params.length, shape: decl.shape, size, init: decl.init, fanIn: decl.fanIn, fanOut: decl.fanOut, grad: `${name}:grad`, m: `${name}:m`, v: `${name}:v` };
+      const state = optimizerState(spec.optimizer, name);
+      const p: ParamInfo = { name, index: params.length, shape: decl.shape, size, init: decl.init, fanIn: decl.fanIn, fanOut: decl.fanOut, grad: `${name}:grad`, state };
       params.push(p);
       addBuffer(name, 'param', size);
       addBuffer(p.grad, 'grad', size);
-      addBuffer(p.m, 'adam_m', size);
-      addBuffer(p.v, 'adam_v', size);
+      for (const s of state) addBuffer(s, 'optimizer_state', size);
       return name;
     },
     forward: (op) => { forward.push(op); },
@@ -145,7 +151,7 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
     if (layer.backward) grad = layer.backward(grad)[0] ?? null;
   }
 
-  const update: OpRecordBase[] = params.map((p) => ({ kind: 'adam', layer: p.name, param: p.name, grad: p.grad, m: p.m, v: p.v, size: p.size }) as OpRecordBase);
+  const update: OpRecordBase[] = params.map((p) => optimizerUpdate(spec.optimizer, { name: p.name, grad: p.grad, size: p.size, state: p.state }));
 
   // Inference: train-only ops are left out and their outputs read their inputs instead.
   const alias = new Map<string, string>();
@@ -177,7 +183,7 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
     update: update as Op[],
     inference: inference as Op[],
     logits: inferenceLogits,
-    optimizer: { learningRate: spec.optimizer.learning_rate, beta1: spec.optimizer.beta_1, beta2: spec.optimizer.beta_2, epsilon: spec.optimizer.epsilon },
+    optimizer: graphOptimizer(spec.optimizer),
   };
 }
 
@@ -251,7 +257,7 @@ export function describeGraph(g: Graph): string {
     'update:', ...g.update.map(fmtOp),
     'inference:', ...g.inference.map(fmtOp),
     `buffers (${g.slots.length} slots):`,
-    ...g.buffers.map((b) => `  ${b.name.padEnd(28)} ${b.kind.padEnd(10)} ${b.perRow ? `${b.floats}/row` : `${b.floats}`}  slot ${slotOf.get(b.name)}`),
+    ...g.buffers.map((b) => `  ${b.name.padEnd(28)} ${b.kind.padEnd(15)} ${b.perRow ? `${b.floats}/row` : `${b.floats}`}  slot ${slotOf.get(b.name)}`),
   ];
   return lines.join('\n');
 }

@@ -93,7 +93,7 @@ export class JsBackend implements Backend {
   }
 
   async resetOptimizer(): Promise<void> {
-    for (const p of this.graph.params) { this.buf(p.m).fill(0); this.buf(p.v).fill(0); }
+    for (const p of this.graph.params) for (const s of p.state) this.buf(s).fill(0);
   }
 
   /** Test hook: a copy of a graph buffer's current contents (per-row buffers hold batchSize rows; e.g. the gradients of the last step). */

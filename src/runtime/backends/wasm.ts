@@ -1,7 +1,7 @@
 // The `wasm` backend: the Graph's plan run by the AssemblyScript SIMD kernels
 // (kernels/as) inside one WebAssembly instance. Everything lives in linear
 // memory, allocated once: the datasets (as bytes), the order, every graph
-// slot, parameters, gradients, Adam moments, transposed copies of the
+// slot, parameters, gradients, optimizer state, transposed copies of the
 // kernels that dense_backward_input reads, labels and metric accumulators.
 // trainSteps, evaluate and predict are one exported call each; nothing is
 // allocated on the JavaScript side per step. Browser-safe (no Node imports).
@@ -189,10 +189,7 @@ export class WasmBackend implements Backend {
 
   async resetOptimizer(): Promise<void> {
     this.live();
-    for (const p of this.graph.params) {
-      this.heap.f32(this.ptr(p.m), p.size).fill(0);
-      this.heap.f32(this.ptr(p.v), p.size).fill(0);
-    }
+    for (const p of this.graph.params) for (const s of p.state) this.heap.f32(this.ptr(s), p.size).fill(0);
   }
 
   dispose(): void {

@@ -276,7 +276,7 @@ export class WebGpuBackend implements Backend {
 
   async resetOptimizer(): Promise<void> {
     this.live();
-    this.mem!.clearMoments();
+    this.mem!.clearOptimizerState();
   }
 
   /** Test hook: a copy of a graph buffer's current contents (per-row buffers hold batchSize rows). */

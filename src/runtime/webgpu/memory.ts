@@ -1,6 +1,7 @@
 // Where a Graph lives on the GPU. One storage buffer per per-row slot of the
-// graph (sized for graph.batchSize), and four "arenas" with identical
-// layouts for the parameters, their gradients and the two Adam moments (each
+// graph (sized for graph.batchSize), and "arenas" with identical layouts for
+// the parameters, their gradients and each of the optimizer's state buffers
+// (arena k holds state k of every parameter, e.g. Adam's m and v; each
 // parameter 256-byte aligned, padding zero), plus the batch labels, the
 // per-step context records and the metrics accumulators. Everything is
 // allocated once per prepare(). Browser-safe.
@@ -21,7 +22,7 @@ const align = (n: number, a: number) => Math.ceil(n / a) * a;
 export class GraphMemory {
   private owned: GPUBuffer[] = [];
   private ranges = new Map<string, Range>();
-  readonly arenas: { params: GPUBuffer; grads: GPUBuffer; m: GPUBuffer; v: GPUBuffer; floats: number; offsets: number[] };
+  readonly arenas: { params: GPUBuffer; grads: GPUBuffer; state: GPUBuffer[]; floats: number; offsets: number[] };
   readonly labels: GPUBuffer;
   readonly ctx: GPUBuffer;
   readonly trainMetrics: GPUBuffer;
@@ -43,22 +44,25 @@ export class GraphMemory {
     this.arenas = {
       params: this.buffer('params', floats * 4, usage),
       grads: this.buffer('grads', floats * 4, usage),
-      m: this.buffer('adam m', floats * 4, usage),
-      v: this.buffer('adam v', floats * 4, usage),
+      state: Array.from({ length: Math.max(0, ...graph.params.map((p) => p.state.length)) }, (_, k) => this.buffer(`optimizer state ${k}`, floats * 4, usage)),
       floats, offsets,
     };
-    const paramIndex = new Map(graph.params.map((p, i) => [p.name, i]));
+    // Which parameter (and which of its state buffers) a non-per-row buffer belongs to.
+    const owner = new Map<string, { param: number; arena: GPUBuffer }>();
+    graph.params.forEach((p, i) => {
+      owner.set(p.name, { param: i, arena: this.arenas.params });
+      owner.set(p.grad, { param: i, arena: this.arenas.grads });
+      p.state.forEach((s, k) => owner.set(s, { param: i, arena: this.arenas.state[k]! }));
+    });
     for (const b of graph.buffers) {
       if (b.perRow) {
         this.ranges.set(b.name, { buffer: slotBuffers[b.slot]!, offset: 0, size: Math.max(16, b.floats * B * 4) });
         continue;
       }
-      const base = b.kind === 'param' ? b.name : b.name.replace(/:(grad|m|v)$/, '');
-      const i = paramIndex.get(base);
-      if (i === undefined) throw new Error(`webgpu: graph buffer '${b.name}' belongs to no parameter`);
-      const arena = b.kind === 'param' ? this.arenas.params : b.kind === 'grad' ? this.arenas.grads : b.kind === 'adam_m' ? this.arenas.m : this.arenas.v;
-      // Padded to whole vec4s: the padding is zero and stays zero under Adam.
-      this.ranges.set(b.name, { buffer: arena, offset: offsets[i]! * 4, size: align(b.floats, 4) * 4 });
+      const o = owner.get(b.name);
+      if (o === undefined) throw new Error(`webgpu: graph buffer '${b.name}' belongs to no parameter`);
+      // Padded to whole vec4s: the padding is zero and stays zero under every update.
+      this.ranges.set(b.name, { buffer: o.arena, offset: offsets[o.param]! * 4, size: align(b.floats, 4) * 4 });
     }
     this.labels = this.buffer('labels', Math.max(16, B * 4), usage);
     this.ctx = this.buffer('step context', CTX_RECORDS * CTX_STRIDE, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
@@ -110,11 +114,10 @@ export class GraphMemory {
     });
   }
 
-  /** Zero both Adam moments. */
-  clearMoments(): void {
+  /** Zero the optimizer's state (every state arena). */
+  clearOptimizerState(): void {
     const enc = this.device.createCommandEncoder();
-    enc.clearBuffer(this.arenas.m);
-    enc.clearBuffer(this.arenas.v);
+    for (const a of this.arenas.state) enc.clearBuffer(a);
     this.device.queue.submit([enc.finish()]);
   }
 
