@@ -68,7 +68,7 @@ function recordingEnv(B: number, onCustom: (constants: Record<string, unknown>, 
   const fake = (kernel: string): GpuDispatch => ({ pipeline: {} as GPUComputePipeline, group: {} as GPUBindGroup, x: 1, y: 1, kernel });
   return {
     B, mode: 'train', range: binding, scratch: binding, span: () => null, labels: binding, metrics: binding, keySlot: () => 0,
-    dataset: () => ({ images: binding(), labels: binding(), order: binding(), label: 'recorded' }),
+    dataset: () => ({ images: binding(), labels: binding(), targets: binding(), order: binding(), label: 'recorded' }),
     optimizer: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }, prefer: { denseForward: 'register' },
     dispatch: async (kernel) => fake(kernel),
     custom: async (_detail, constants, buffers, rows, cols) => { onCustom(constants, buffers.length, rows, cols); return fake('custom'); },

@@ -5,6 +5,8 @@
 export let gImages: usize = 0;
 export let gLabels: usize = 0;
 export let gOrder: usize = 0;
+/** The resident dataset's float targets (0 when it has none), set by the host before each call. */
+export let gTargets: usize = 0;
 export let gSeed: u32 = 0;
 export let gMetrics: usize = 0;
 /** Non-zero in predict: the loss op writes probabilities here instead. */
@@ -24,4 +26,9 @@ export function setOutputs(metrics: usize, probs: usize): void {
 
 export function setTraining(seed: u32, lr: f64, beta1: f64, beta2: f64, epsilon: f64): void {
   gSeed = seed; gLr = lr; gB1 = beta1; gB2 = beta2; gEps = epsilon;
+}
+
+/** The float targets of the dataset the next call reads (regression losses); 0: none. */
+export function setTargets(targets: usize): void {
+  gTargets = targets;
 }

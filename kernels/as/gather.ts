@@ -25,3 +25,17 @@ export function gather(images: usize, labels: usize, order: usize, offset: i32, 
     store<i32>(labelsOut + (<usize>r << 2), <i32>load<u8>(labels + ex));
   }
 }
+
+/**
+ * The batch's float targets: row r of y (W floats) is row order[offset + r]
+ * of `targets` (example-major, W floats each); order 0: example offset + r.
+ * targets 0 (predict, which has none and needs none): nothing is written.
+ */
+export function gatherTargets(targets: usize, order: usize, offset: i32, rows: i32, width: i32, y: usize): void {
+  if (!targets) return;
+  const bytes = <usize>width << 2;
+  for (let r = 0; r < rows; r++) {
+    const ex = order ? <usize>load<u32>(order + (<usize>(offset + r) << 2)) : <usize>(offset + r);
+    memory.copy(y + <usize>r * bytes, targets + ex * bytes, bytes);
+  }
+}

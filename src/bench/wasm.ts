@@ -68,13 +68,17 @@ export class WasmOpRunner implements OpRunner {
     };
     const ds = inst.dataset;
     const [images, dsLabels, order, start] = ds ? [bytes(ds.images), bytes(ds.labels), bytes(ds.order), ds.start] : [0, 0, 0, 0];
+    const targets = ds?.targets ? bytes(new Uint8Array(ds.targets.buffer, ds.targets.byteOffset, ds.targets.byteLength)) : 0;
     const metrics = heap.alloc(24);
     const layout = benchLayout(k, heap, inst.op, ptrs, labels);
     const plan = packRecords([encodeRecord(inst.op as Op, layout, custom ? new Set([c.op]) : new Set())]);
     const planPtr = heap.alloc(plan.byteLength);
     heap.i32(planPtr, plan.length).set(plan);
     const o = inst.optimizer;
-    const run = () => k.runRecordsOn(planPtr, 1, inst.rows, inst.step, inst.seed, metrics, o.learningRate, o.beta1, o.beta2, o.epsilon, images, dsLabels, order, start);
+    const run = () => {
+      k.setTargets(targets);
+      k.runRecordsOn(planPtr, 1, inst.rows, inst.step, inst.seed, metrics, o.learningRate, o.beta1, o.beta2, o.epsilon, images, dsLabels, order, start);
+    };
     // Losses are checked only where the reference reported them (the same ops).
     const wantScalars = data.scalars !== undefined;
     return {

@@ -119,7 +119,10 @@ export class WebGpuOpRunner implements OpRunner {
       p.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
       return { buffer: upload(p, label) };
     };
-    const dataset = ds ? { images: packed(ds.images, 'images'), labels: packed(ds.labels, 'dataset labels'), order: packed(ds.order, 'order'), label: 'bench ordered' } : null;
+    const dataset = ds ? {
+      images: packed(ds.images, 'images'), labels: packed(ds.labels, 'dataset labels'), order: packed(ds.order, 'order'), label: 'bench ordered',
+      targets: ds.targets ? { buffer: upload(ds.targets, 'targets') } : null,
+    } : null;
     const metrics = upload(new Uint32Array(4), 'metrics');
     const ctx = upload(CTX_STRIDE, 'ctx', GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     const streams: number[] = [];

@@ -82,5 +82,8 @@ export function toDataset(images: IdxArray, labels: IdxArray, source: string, cl
 /** The first `n` examples of a dataset (views, no copy). */
 export function takeExamples(data: DatasetTensors, n: number): DatasetTensors {
   const count = Math.max(0, Math.min(data.count, Math.floor(n)));
-  return { images: data.images.subarray(0, count * data.features), labels: data.labels.subarray(0, count), count, features: data.features };
+  return {
+    images: data.images.subarray(0, count * data.features), labels: data.labels.subarray(0, count), count, features: data.features,
+    ...(data.targets && data.targetWidth ? { targets: data.targets.subarray(0, count * data.targetWidth), targetWidth: data.targetWidth } : {}),
+  };
 }

@@ -13,6 +13,7 @@ function slice(data: DatasetTensors, from: number, to: number): DatasetTensors {
     labels: data.labels.subarray(from, to),
     count: to - from,
     features: data.features,
+    ...(data.targets && data.targetWidth ? { targets: data.targets.subarray(from * data.targetWidth, to * data.targetWidth), targetWidth: data.targetWidth } : {}),
   };
 }
 

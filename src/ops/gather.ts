@@ -2,7 +2,7 @@
 // uint8 dataset, through the epoch's order, scaled to [0, 1]; also writes
 // the batch's labels. The first op of every plan. Its WebGPU dispatch binds
 // the dataset the env offers (GpuEnv.dataset): the backend builds it once
-// per dataset (gatherDispatch), since the dataset buffers change while the
+// per dataset (gatherDispatches), since the dataset buffers change while the
 // op does not, and has none to offer among the graph's other dispatches.
 // The bench instance brings its own small dataset (random bytes, a
 // shuffled order, a batch that starts inside it).
@@ -52,7 +52,7 @@ export const gatherOp = defineOp<GatherOp>({
     kernels: { gather: ['read', 'read', 'read', 'rw', 'rw'] },
     async dispatches(op, env) {
       const d = env.dataset?.();
-      if (!d) return []; // bound per dataset by the backend (gatherDispatch)
+      if (!d) return []; // bound per dataset by the backend (gatherDispatches)
       const F = op.features;
       const c = { F, ORDERED: d.order !== null };
       const b = [d.images, d.labels, d.order ?? env.range(null), env.range(op.x), env.labels()];

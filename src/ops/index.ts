@@ -17,6 +17,7 @@ import { conv2dBackwardWeightsOp } from './conv2d_backward_weights.js';
 import { conv2dForwardOp } from './conv2d_forward.js';
 import { dropoutBackwardOp, dropoutOp } from './dropout.js';
 import { gatherOp } from './gather.js';
+import { gatherTargetsOp } from './gather_targets.js';
 import { reluBackwardOp } from './relu_backward.js';
 import { softmaxXentOp } from './softmax_xent.js';
 import { ACTIVATION_OPS } from './activations.js';
@@ -27,6 +28,7 @@ import type { OpDef, OpRecordBase } from './types.js';
 /** Every registered op, in the order docs and benches list them. */
 export const OPS = [
   gatherOp,
+  gatherTargetsOp,
   denseForwardOp,
   denseBackwardWeightsOp,
   denseBackwardInputOp,

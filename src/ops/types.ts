@@ -43,7 +43,11 @@ export interface RefEnv {
 }
 
 /** A resident uint8 dataset as gather reads it: batch row r is example order[start + r]. */
-export interface Dataset { images: Uint8Array; labels: Uint8Array; order: Uint32Array; start: number }
+export interface Dataset {
+  images: Uint8Array; labels: Uint8Array; order: Uint32Array; start: number;
+  /** Float targets, `targetWidth` per example (gather_targets), where the dataset has them. */
+  targets?: Float32Array; targetWidth?: number;
+}
 
 /** Byte offsets in the wasm backend's linear memory, for encoding plan records. */
 export interface WasmLayout {
@@ -71,7 +75,7 @@ export interface WasmSpec<T> {
   /**
    * The call's argument list in AssemblyScript: {field} for a record word,
    * and the step loop's context: rows, start, step, gSeed, gMetrics, gProbs,
-   * gImages, gLabels, gOrder, gLr, gB1, gB2, gEps.
+   * gImages, gLabels, gOrder, gTargets, gLr, gB1, gB2, gEps.
    */
   args: string;
   /** Other AssemblyScript functions `args` or `guard` use: [function, module]. */
@@ -114,7 +118,7 @@ export interface GpuEnv {
    * reads it through (null: in sequence); null where none is bound (the
    * backend binds gather per dataset, outside the graph's other dispatches).
    */
-  dataset?(): { images: GPUBufferBinding; labels: GPUBufferBinding; order: GPUBufferBinding | null; label: string } | null;
+  dataset?(): { images: GPUBufferBinding; labels: GPUBufferBinding; targets?: GPUBufferBinding | null; order: GPUBufferBinding | null; label: string } | null;
   /** The slot of a dropout stream's key in the context record. */
   keySlot(stream: number): number;
   /** The optimizer's hyperparameters (the per-step step size is in the context record). */

@@ -84,6 +84,8 @@ export interface Graph {
   /** Evaluation/prediction: gather + forward without dropout, ending in `logits`. */
   inference: Op[];
   logits: string;
+  /** Float targets per example that the loss reads (gathered into TARGETS_BUFFER); 0 when it reads class labels. */
+  targetWidth: number;
   optimizer: GraphOptimizer;
 }
 
@@ -183,6 +185,7 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
     update: update as Op[],
     inference: inference as Op[],
     logits: inferenceLogits,
+    targetWidth: 0,
     optimizer: graphOptimizer(spec.optimizer),
   };
 }

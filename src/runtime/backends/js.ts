@@ -6,6 +6,7 @@ import type { Backend, DatasetSlot, DatasetTensors, EvalResult, TrainMetrics } f
 import type { Graph, Op } from '../graph.js';
 import { defOf } from '../../ops/index.js';
 import { softmaxRows } from '../../ops/softmax_xent.js';
+import { checkTargets, targetShape } from '../targets.js';
 
 export class JsBackend implements Backend {
   readonly name = 'js' as const;
@@ -39,6 +40,7 @@ export class JsBackend implements Backend {
 
   async trainSteps(firstBatch: number, steps: number, globalStep: number): Promise<void> {
     const data = this.need('train');
+    checkTargets('train', targetShape(data), this.graph.targetWidth);
     const B = this.graph.batchSize;
     for (let s = 0; s < steps; s++) {
       const start = (firstBatch + s) * B;
@@ -59,6 +61,7 @@ export class JsBackend implements Backend {
 
   async evaluate(slot: DatasetSlot): Promise<EvalResult> {
     const data = this.need(slot);
+    checkTargets(slot, targetShape(data), this.graph.targetWidth);
     const identity = Uint32Array.from({ length: data.count }, (_, i) => i);
     const saved = this.metrics;
     this.metrics = { lossSum: 0, correct: 0, samples: 0 };
@@ -78,7 +81,8 @@ export class JsBackend implements Backend {
     const out = new Float32Array(count * C);
     for (let start = 0; start < count; start += B) {
       const rows = Math.min(B, count - start);
-      for (const op of this.graph.inference) if (op.kind !== 'softmax_xent') this.run(op, rows, 0, data, identity, start);
+      // Up to the logits: no targets, no loss.
+      for (const op of this.graph.inference.slice(0, -1)) if (op.kind !== 'gather_targets') this.run(op, rows, 0, data, identity, start);
       softmaxRows(this.buf(this.graph.logits), out.subarray(start * C), rows, C);
     }
     return out;
@@ -127,7 +131,7 @@ export class JsBackend implements Backend {
       labels: this.labels,
       optimizer: g.optimizer,
       addMetrics: (lossSum, correct, n) => { this.metrics.lossSum += lossSum; this.metrics.correct += correct; this.metrics.samples += n; },
-      data: { images: data.images, labels: data.labels, order, start },
+      data: { images: data.images, labels: data.labels, order, start, ...(data.targets ? { targets: data.targets, targetWidth: data.targetWidth } : {}) },
     });
   }
 }

@@ -9,6 +9,7 @@
 import type { Backend, DatasetSlot, DatasetTensors, EvalResult, TrainMetrics } from '../backend.js';
 import type { Graph } from '../graph.js';
 import { chooseVariant, Heap, instantiateKernelsWith, type CustomWasmKernel, type CustomWasmOp, type KernelExports, type WasmVariant } from '../wasm/module.js';
+import { checkTargets, type TargetShape } from '../targets.js';
 import { encodeInferencePlan, encodeTrainPlan, OP_WORDS, transposedKernels } from '../wasm/plan.js';
 
 export interface WasmBackendOptions {
@@ -22,7 +23,11 @@ export interface WasmBackendOptions {
   customKernels?: Partial<Record<CustomWasmOp, CustomWasmKernel>>;
 }
 
-interface ResidentData { images: number; labels: number; count: number; features: number; imageCapacity: number; labelCapacity: number }
+interface ResidentData {
+  images: number; labels: number; count: number; features: number; imageCapacity: number; labelCapacity: number;
+  /** Float targets (0: none), targetWidth per example; targetCapacity floats allocated. */
+  targets: number; targetWidth: number; targetCapacity: number;
+}
 
 const METRIC_BYTES = 24; // f64 lossSum, correct, samples
 
@@ -112,9 +117,16 @@ export class WasmBackend implements Backend {
     const labels = fits ? old.labels : this.heap.alloc(data.count + 16);
     this.heap.u8(images, bytes).set(data.images.subarray(0, bytes));
     this.heap.u8(labels, data.count).set(data.labels.subarray(0, data.count));
+    const targetFloats = data.targets && data.targetWidth ? data.count * data.targetWidth : 0;
+    if (data.targets && data.targets.length < targetFloats) throw new Error(`${slot} dataset: ${data.count} examples of ${data.targetWidth} targets need ${targetFloats} floats, got ${data.targets.length}`);
+    const targetsFit = old !== undefined && old.targetCapacity >= targetFloats;
+    const targets = targetFloats === 0 ? 0 : targetsFit ? old.targets : this.heap.alloc(targetFloats * 4);
+    if (targetFloats) this.heap.f32(targets, targetFloats).set(data.targets!.subarray(0, targetFloats));
     this.data[slot] = {
       images, labels, count: data.count, features: data.features,
       imageCapacity: fits ? old.imageCapacity : bytes, labelCapacity: fits ? old.labelCapacity : data.count,
+      targets, targetWidth: targetFloats ? data.targetWidth! : 0,
+      targetCapacity: targetFloats === 0 ? (old?.targetCapacity ?? 0) : targetsFit ? old.targetCapacity : targetFloats,
     };
   }
 
@@ -133,7 +145,9 @@ export class WasmBackend implements Backend {
     if (steps <= 0) return;
     const last = firstBatch + steps - 1;
     if (last * g.batchSize >= d.count) throw new Error(`trainSteps: batch ${last} is past the end of the training set`);
+    checkTargets('train', this.targetsOf(d), g.targetWidth);
     const o = g.optimizer;
+    this.k.setTargets(d.targets);
     this.k.trainSteps(
       this.trainPlan.ptr, this.trainPlan.ops, d.images, d.labels, d.count, this.order.ptr, g.batchSize,
       firstBatch, steps, globalStep, g.seed | 0, this.trainMetrics,
@@ -153,6 +167,8 @@ export class WasmBackend implements Backend {
     const d = this.need(slot);
     const m = this.heap.f64(this.evalMetrics, 3);
     m.fill(0);
+    checkTargets(slot, this.targetsOf(d), this.graph.targetWidth);
+    this.k.setTargets(d.targets);
     this.k.runInference(this.inferPlan.ptr, this.inferPlan.ops, d.images, d.labels, d.count, this.graph.batchSize, this.evalMetrics, 0);
     const [lossSum, correct, samples] = this.heap.f64(this.evalMetrics, 3);
     return { loss: lossSum / samples, accuracy: correct / samples, correct, samples };
@@ -169,6 +185,7 @@ export class WasmBackend implements Backend {
     const img = this.scratch.ptr, lab = img + imgBytes, probs = lab + labBytes;
     this.heap.u8(img, count * F).set(images.subarray(0, count * F));
     this.heap.u8(lab, count).fill(0);
+    this.k.setTargets(0); // predict reads no targets: gather_targets writes nothing
     this.k.runInference(this.inferPlan.ptr, this.inferPlan.ops, img, lab, count, B, this.evalMetrics, probs);
     return this.heap.f32(probs, count * C).slice();
   }
@@ -205,6 +222,11 @@ export class WasmBackend implements Backend {
   /** Test hook: a copy of a graph buffer's current contents (per-row buffers hold batchSize rows), as the js and webgpu backends have. */
   async readBuffer(name: string): Promise<Float32Array> {
     return this.kernels.heap.f32(this.ptr(name), this.sizes.get(name)!).slice();
+  }
+
+  /** What a resident set holds of targets (its floats are in the heap, checked when uploaded). */
+  private targetsOf(d: ResidentData): TargetShape {
+    return { count: d.count, width: d.targetWidth, floats: d.count * d.targetWidth };
   }
 
   private need(slot: DatasetSlot): ResidentData {

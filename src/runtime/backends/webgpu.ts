@@ -24,6 +24,7 @@ import type { Graph, Op } from '../graph.js';
 import { defOf } from '../../ops/index.js';
 import { adamStepSize } from '../../ops/adam.js';
 import type { GpuDispatch, GpuEnv } from '../../ops/types.js';
+import { checkTargets, type TargetShape } from '../targets.js';
 import { ResidentSets, type Resident } from '../webgpu/datasets.js';
 import { GpuSession } from '../webgpu/device.js';
 import { WebGpuError, withErrorScopes } from '../webgpu/errors.js';
@@ -128,7 +129,7 @@ export class WebGpuBackend implements Backend {
     return out;
   }
 
-  /** The dispatches of one graph op, built by its registered webgpu spec (gather's are none here: it is bound per dataset, see gatherDispatch). */
+  /** The dispatches of one graph op, built by its registered webgpu spec (gather's are none here: it is bound per dataset, see gatherDispatches). */
   private async dispatchesFor(op: Op, mode: 'train' | 'eval'): Promise<Dispatch[]> {
     return defOf(op).webgpu.dispatches(op, this.env(op, mode));
   }
@@ -154,18 +155,28 @@ export class WebGpuBackend implements Backend {
   }
 
   /**
-   * The gather dispatch of a dataset slot into the graph's input, through the
-   * order (train) or in sequence (evaluation, predict): gather's registered
-   * dispatch in an env that offers the slot's buffers.
+   * The gather dispatches of a dataset slot into the graph's input (and, for
+   * a loss that reads them, its targets), through the order (train) or in
+   * sequence (evaluation, predict): the registered dispatches of the
+   * graph's dataset ops in an env that offers the slot's buffers. Predict's
+   * set has no targets and needs none: its gather_targets is left out.
    */
-  private gatherDispatch(slot: string, ordered: boolean): Promise<Dispatch> {
-    const gather = this.graph.forward[0]!;
-    if (gather.kind !== 'gather') throw new Error('webgpu: the graph does not start with gather');
+  private gatherDispatches(slot: string, ordered: boolean): Promise<Dispatch[]> {
+    const datasetOps = this.graph.forward.filter((op) => op.kind === 'gather' || op.kind === 'gather_targets');
+    if (datasetOps[0]?.kind !== 'gather') throw new Error('webgpu: the graph does not start with gather');
     return this.sets.gather(slot, ordered, (data, order) => withErrorScopes(this.device, 'gather', async () => {
-      const dataset = { images: { buffer: data.images }, labels: { buffer: data.labels }, order: order ? { buffer: order } : null, label: `${slot}${ordered ? ' ordered' : ''}` };
-      const [d] = await defOf(gather).webgpu.dispatches(gather, this.env(gather, ordered ? 'train' : 'eval', dataset));
-      if (!d) throw new Error('webgpu: gather made no dispatch for a dataset');
-      return d;
+      const dataset = {
+        images: { buffer: data.images }, labels: { buffer: data.labels }, targets: data.targets ? { buffer: data.targets } : null,
+        order: order ? { buffer: order } : null, label: `${slot}${ordered ? ' ordered' : ''}`,
+      };
+      const out: Dispatch[] = [];
+      for (const op of datasetOps) {
+        if (op.kind === 'gather_targets' && slot === 'predict') continue;
+        const made = await defOf(op).webgpu.dispatches(op, this.env(op, ordered ? 'train' : 'eval', dataset));
+        if (!made.length) throw new Error(`webgpu: ${op.kind} made no dispatch for a dataset`);
+        out.push(...made);
+      }
+      return out;
     }, 'gather'));
   }
 
@@ -192,7 +203,8 @@ export class WebGpuBackend implements Backend {
     if (steps <= 0) return;
     const last = firstBatch + steps - 1;
     if (last * B >= d.count) throw new Error(`trainSteps: batch ${last} is past the end of the training set`);
-    const body = [await this.gatherDispatch('train', true), ...this.trainBody];
+    checkTargets('train', this.targetsOf(d), g.targetWidth);
+    const body = [...(await this.gatherDispatches('train', true)), ...this.trainBody];
     await this.steps().run(body, steps, (s) => {
       const step = globalStep + s;
       const offset = (firstBatch + s) * B;
@@ -224,8 +236,9 @@ export class WebGpuBackend implements Backend {
     const d = this.need(slot);
     const mem = this.mem!;
     if (d.features !== this.graph.inputFeatures) throw new Error(`${slot} dataset has ${d.features} features per example, the model takes ${this.graph.inputFeatures}`);
+    checkTargets(slot, this.targetsOf(d), this.graph.targetWidth);
     this.device.queue.writeBuffer(mem.evalMetrics, 0, new Uint32Array(4));
-    await this.runBatches(d.count, [await this.gatherDispatch(slot, false), ...this.inferBody, ...this.lossBody], 'evaluate');
+    await this.runBatches(d.count, [...(await this.gatherDispatches(slot, false)), ...this.inferBody, ...this.lossBody], 'evaluate');
     const m = await this.session.readU32(mem.evalMetrics, 0, 4, 'evaluate');
     const lossSum = m[0]! + m[1]! / 16777216;
     return { loss: lossSum / d.count, accuracy: m[2]! / d.count, correct: m[2]!, samples: d.count };
@@ -253,7 +266,7 @@ export class WebGpuBackend implements Backend {
         pipeline: this.predictSoftmax!, kernel: 'softmax', x: Math.ceil(this.graph.batchSize / 64), y: 1,
         group: this.kernels.bindGroup('softmax', 'predict', mem.ctx, [mem.range(this.graph.logits), { buffer: probs }]),
       };
-      const body = [await this.gatherDispatch('predict', false), ...this.inferBody, softmax];
+      const body = [...(await this.gatherDispatches('predict', false)), ...this.inferBody, softmax];
       await this.runBatches(count, body, 'predict');
       return await this.session.readF32(probs, 0, count * C, 'predict');
     } finally {
@@ -308,6 +321,11 @@ export class WebGpuBackend implements Backend {
   private live(): void {
     if (this.disposed) throw new Error('the webgpu backend was disposed');
     this.session.live();
+  }
+
+  /** What a resident set holds of targets (checked when uploaded). */
+  private targetsOf(d: Resident): TargetShape {
+    return { count: d.count, width: d.targetWidth, floats: d.count * d.targetWidth };
   }
 
   private need(slot: DatasetSlot): Resident {

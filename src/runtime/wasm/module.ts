@@ -29,6 +29,9 @@ export interface KernelExports {
   adam(p: number, g: number, m: number, v: number, n: number, alpha: number, beta1: number, beta2: number, epsilon: number): void;
   adamStepSize(lr: number, beta1: number, beta2: number, t: number): number;
   gather(images: number, labels: number, order: number, offset: number, rows: number, features: number, x: number, labelsOut: number): void;
+  gatherTargets(targets: number, order: number, offset: number, rows: number, width: number, y: number): void;
+  /** The float targets of the dataset the next trainSteps/runInference/runRecordsOn reads (0: none). */
+  setTargets(targets: number): void;
   trainSteps(
     plan: number, nOps: number, images: number, labels: number, count: number, order: number, batch: number,
     firstBatch: number, steps: number, globalStep: number, seed: number, metrics: number,

@@ -1,12 +1,17 @@
 // Datasets resident on the GPU: uint8 images and labels uploaded once,
-// packed four bytes to a u32 (WGSL has no 8-bit storage), and the epoch's
-// order buffer, and the gather dispatch of each. Browser-safe.
+// packed four bytes to a u32 (WGSL has no 8-bit storage), float targets
+// (where a dataset has them) as they are, the epoch's order buffer, and the
+// gather dispatches of each. Browser-safe.
 
 import type { GpuDispatch } from '../../ops/types.js';
 import type { DatasetTensors } from '../backend.js';
 import { WebGpuError } from './errors.js';
 
-export interface Resident { images: GPUBuffer; labels: GPUBuffer; count: number; features: number }
+export interface Resident {
+  images: GPUBuffer; labels: GPUBuffer; count: number; features: number;
+  /** Float targets, targetWidth per example (null, width 0: none). */
+  targets: GPUBuffer | null; targetWidth: number;
+}
 
 const align4 = (n: number) => Math.ceil(n / 4) * 4;
 
@@ -27,12 +32,21 @@ export function uploadDataset(device: GPUDevice, slot: string, data: DatasetTens
     buf.unmap();
     return buf;
   };
-  return { images: make(`${slot} images`, data.images, bytes), labels: make(`${slot} labels`, data.labels, data.count), count: data.count, features: data.features };
+  const targetFloats = data.targets && data.targetWidth ? data.count * data.targetWidth : 0;
+  if (data.targets && data.targets.length < targetFloats) throw new Error(`${slot} dataset: ${data.count} examples of ${data.targetWidth} targets need ${targetFloats} floats, got ${data.targets.length}`);
+  if (targetFloats * 4 > limit) throw new WebGpuError(`the ${slot} set's targets are ${targetFloats * 4} bytes, more than this WebGPU device can bind in one buffer (maxStorageBufferBindingSize ${limit})`);
+  const targets = targetFloats ? data.targets!.subarray(0, targetFloats) : null;
+  return {
+    images: make(`${slot} images`, data.images, bytes), labels: make(`${slot} labels`, data.labels, data.count), count: data.count, features: data.features,
+    targets: targets ? make(`${slot} targets`, new Uint8Array(targets.buffer, targets.byteOffset, targets.byteLength), targets.byteLength) : null,
+    targetWidth: targets ? data.targetWidth! : 0,
+  };
 }
 
 export function destroyDataset(d: Resident | undefined): void {
   d?.images.destroy();
   d?.labels.destroy();
+  d?.targets?.destroy();
 }
 
 /** The epoch's order (example indices); the buffer is replaced only when it must grow. */
@@ -67,7 +81,7 @@ export class OrderBuffer {
  */
 export class ResidentSets {
   private sets = new Map<string, Resident>();
-  private gathers = new Map<string, GpuDispatch>();
+  private gathers = new Map<string, GpuDispatch[]>();
   readonly order = new OrderBuffer();
 
   constructor(readonly device: GPUDevice) {}
@@ -93,8 +107,8 @@ export class ResidentSets {
     if (this.order.write(this.device, order)) this.gathers.clear();
   }
 
-  /** The gather dispatch of a dataset into the graph's input, through the order (training) or in sequence (evaluation, predict). */
-  async gather(slot: string, ordered: boolean, build: (data: Resident, order: GPUBuffer | null) => Promise<GpuDispatch>): Promise<GpuDispatch> {
+  /** The gather dispatches of a dataset into the graph's input (and targets), through the order (training) or in sequence (evaluation, predict). */
+  async gather(slot: string, ordered: boolean, build: (data: Resident, order: GPUBuffer | null) => Promise<GpuDispatch[]>): Promise<GpuDispatch[]> {
     const key = `${slot}:${ordered}`;
     let g = this.gathers.get(key);
     if (!g) {
