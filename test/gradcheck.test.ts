@@ -229,6 +229,25 @@ function forward64(graph: Graph, params: Float64Array[], images: Uint8Array, lab
         buf.set(op.y, dropout64(x, dropoutKeep64(keyBig(graph.seed, op.stream, step), rows * op.features, op.rate), op.rate));
         break;
       }
+      case 'add': case 'subtract': case 'multiply': {
+        const a = buf.get(op.a)!, b = buf.get(op.b)!;
+        buf.set(op.y, Float64Array.from(a, (v, i) => (op.kind === 'add' ? v + b[i] : op.kind === 'subtract' ? v - b[i] : v * b[i])));
+        break;
+      }
+      case 'scale': {
+        const x = buf.get(op.x)!;
+        buf.set(op.y, Float64Array.from(x, (v) => v * op.s));
+        break;
+      }
+      case 'concat': {
+        const a = buf.get(op.a)!, b = buf.get(op.b)!, y = new Float64Array(rows * op.outer * (op.wa + op.wb));
+        for (let o = 0; o < rows * op.outer; o++) {
+          for (let j = 0; j < op.wa; j++) y[o * (op.wa + op.wb) + j] = a[o * op.wa + j];
+          for (let j = 0; j < op.wb; j++) y[o * (op.wa + op.wb) + op.wa + j] = b[o * op.wb + j];
+        }
+        buf.set(op.y, y);
+        break;
+      }
       case 'softmax_xent': {
         const z = buf.get(op.logits)!, C = op.classes;
         let sum = 0;
@@ -303,6 +322,24 @@ test('whole model without biases: flatten → dense 4 relu (no bias) → dropout
     { type: 'dropout', rate: 0.5 },
     { type: 'dense', units: 10, activation: 'linear', use_bias: false },
   ], 3, 0, 2, 'no bias');
+});
+
+test('whole graph, every merge layer and tensors used two and three times: add, subtract, multiply, average, concatenate', async () => {
+  const layers = [
+    { type: 'flatten' },
+    { type: 'dense', name: 'a', units: 6, activation: 'relu', use_bias: true },
+    { type: 'dense', name: 'b', units: 6, activation: 'relu', use_bias: true, inputs: ['flatten_1'] },
+    { type: 'add', name: 'sum', inputs: ['a', 'b'] },
+    { type: 'subtract', name: 'diff', inputs: ['a', 'b'] },
+    { type: 'multiply', name: 'prod', inputs: ['sum', 'diff', 'sum'] },
+    { type: 'average', name: 'mean', inputs: ['prod', 'a'] },
+    { type: 'concatenate', name: 'joined', inputs: ['mean', 'b', 'diff'], axis: -1 },
+    { type: 'dropout', rate: 0.3 },
+    { type: 'dense', units: 10, activation: 'linear', use_bias: true },
+  ] as LayerSpec[];
+  const { kinds } = await checkWholeModel(layers, 3, 0, 4, 'merge graph');
+  // The gradients of a, b and sum arrive from several layers and are summed with add ops.
+  for (const k of ['add', 'scale', 'multiply', 'split']) assert.ok(kinds.has(k as never), `graph has ${k} in backward`);
 });
 
 test.run();

@@ -17,7 +17,7 @@ import { kernelOpNames } from '../src/config/kernels.js';
 import { modelSchema, validateModelConfig } from '../src/config/validate.js';
 import { OPS, replaceableOps } from '../src/ops/index.js';
 import type { GpuDispatch, GpuEnv, OpDef } from '../src/ops/types.js';
-import { WASM_HELPERS } from '../src/ops/wasm-helpers.js';
+import { CUSTOM_CODE_OFFSET, WASM_HELPERS } from '../src/ops/wasm-helpers.js';
 import { instantiateKernels, kernelBytes } from '../src/runtime/wasm/module.js';
 import { KERNEL_DOCS, regions, renderKernelDocs } from '../scripts/gen-kernel-docs.js';
 import { tessera } from './support/cli.js';
@@ -44,6 +44,15 @@ test('every registered op is benchable and replaceable: it has a bench spec and 
   for (const d of defs) {
     assert.ok(d.bench, `${d.kind} has a bench spec`);
     assert.ok(d.custom, `${d.kind} has a custom-kernel contract`);
+  }
+});
+
+test('wasm op codes are unique and below CUSTOM_CODE_OFFSET, where the codes of users\' kernels start', () => {
+  const seen = new Map<number, string>();
+  for (const d of defs) {
+    assert.ok(d.wasm.code > 0 && d.wasm.code < CUSTOM_CODE_OFFSET, `${d.kind}: code ${d.wasm.code} is not in 1…${CUSTOM_CODE_OFFSET - 1} (code + ${CUSTOM_CODE_OFFSET} runs a custom kernel)`);
+    assert.not.ok(seen.has(d.wasm.code), `${d.kind} and ${seen.get(d.wasm.code)} share wasm code ${d.wasm.code}`);
+    seen.set(d.wasm.code, d.kind);
   }
 });
 

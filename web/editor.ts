@@ -65,7 +65,10 @@ export function validate(): ValidationResult {
   ui.modelStatus.textContent = result.ok ? 'valid' : tessera.countErrors(errors.length);
   ui.modelStatus.className = `pill ${result.ok ? 'ok' : 'bad'}`;
   if (result.ok) {
-    const rows = result.layers.map((l) => `<tr><td>${escapeHtml(l.name)} <span class="muted">${escapeHtml(l.type)}</span></td><td>[${l.outputShape.join(', ')}]</td><td>${l.params.toLocaleString('en-US')}</td></tr>`);
+    // A layer that does not simply take the one above shows its edges (the page's form of "Connected to").
+    const edges = (l: (typeof result.layers)[number], i: number) =>
+      l.inputs.length === 1 && l.inputs[0] === (i === 0 ? 'input' : result.layers[i - 1]!.name) ? '' : ` <span class="muted">← ${escapeHtml(l.inputs.join(', '))}</span>`;
+    const rows = result.layers.map((l, i) => `<tr><td>${escapeHtml(l.name)} <span class="muted">${escapeHtml(l.type)}</span>${edges(l, i)}</td><td>[${l.outputShape.join(', ')}]</td><td>${l.params.toLocaleString('en-US')}</td></tr>`);
     const total = result.layers.reduce((a, l) => a + l.params, 0);
     ui.layers.tBodies[0].innerHTML = rows.join('');
     ui.layers.querySelector('tfoot')?.remove();

@@ -13,6 +13,7 @@ export { softmaxXent, softmax } from './loss';
 // Every activation kernel (a new function's exports need no edit here).
 export * from './activation';
 export { adam, adamStepSize } from './adam';
+export { add, subtract, multiply, scale, concat, split } from './merge';
 export { gather, gatherTargets } from './gather';
 export { maxPool2d, maxPool2dBackward, averagePool2d, averagePool2dBackward, globalAveragePool2d, globalAveragePool2dBackward, globalMaxPool2d, globalMaxPool2dBackward } from './pool';
 export { trainSteps, runInference, runRecords, runRecordsOn } from './step';

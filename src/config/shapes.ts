@@ -6,6 +6,7 @@
 
 import { layerDef } from '../layers/index.js';
 import type { ParamDecl } from '../layers/types.js';
+import { MODEL_INPUT, MODEL_INPUT_NAME, resolveTopology, type Topology } from './topology.js';
 import { DATASET_FACTS, type ModelSpec, type LayerSpec } from './types.js';
 
 export interface LayerInfo {
@@ -14,8 +15,11 @@ export interface LayerInfo {
   type: LayerSpec['type'];
   /** Position in `layers`. */
   index: number;
-  /** Shapes without the batch dimension. */
+  /** The layers it takes, by name (`input`: the model input), in order. */
+  inputs: string[];
+  /** Shapes without the batch dimension: of the first input, of every input, of the output. */
   inputShape: number[];
+  inputShapes: number[][];
   outputShape: number[];
   /** Number of trainable values. */
   params: number;
@@ -34,7 +38,10 @@ export interface ShapeIssue {
 }
 
 export interface ShapeReport {
+  /** In file order; empty when the layer graph itself is broken (an unknown input or a cycle). */
   layers: LayerInfo[];
+  /** Which layer feeds which, and the order layers are computed in. */
+  topology: Topology;
   errors: ShapeIssue[];
   /** Legal but almost certainly unintended settings. */
   warnings: ShapeIssue[];
@@ -59,20 +66,31 @@ export function inferLayers(spec: ModelSpec): ShapeReport {
     });
   }
 
-  const counters = new Map<string, number>();
-  let shape = [...spec.input_shape];
-  spec.layers.forEach((layer, index) => {
-    const n = (counters.get(layer.type) ?? 0) + 1;
-    counters.set(layer.type, n);
+  const topology = resolveTopology(spec.layers, errors);
+  if (!topology.order.length) return { layers, topology, errors, warnings };
+  const infos: LayerInfo[] = new Array(spec.layers.length);
+  for (const index of topology.order) {
+    const layer = spec.layers[index]!;
     const path = ['layers', index];
-    const result = layerDef(layer).infer(layer, [shape], { path, spec, error: (e) => errors.push(e), warn: (w) => warnings.push(w) });
+    const def = layerDef(layer);
+    const ins = topology.inputs[index]!;
+    const [least, most] = def.inputCount ?? [1, 1];
+    if (ins.length < least || ins.length > most) {
+      const want = least === most ? `${least}` : most === Infinity ? `${least} or more` : `${least} to ${most}`;
+      errors.push({ path: [...path, ...(layer.inputs ? ['inputs'] : [])], message: `${/^[aeiou]/.test(layer.type) ? 'an' : 'a'} ${layer.type} layer takes ${want} input${want === '1' ? '' : 's'}, but '${topology.names[index]}' has ${ins.length}`, hint: least > 1 ? 'list the layers it merges in inputs: [a, b]' : 'merge them first, e.g. with an add or concatenate layer' });
+    }
+    const inputShapes = ins.map((p) => (p === MODEL_INPUT ? [...spec.input_shape] : infos[p]!.outputShape));
+    const inputNames = ins.map((p) => (p === MODEL_INPUT ? MODEL_INPUT_NAME : topology.names[p]!));
+    const result = def.infer(layer, inputShapes, { path, spec, inputNames, error: (e) => errors.push(e), warn: (w) => warnings.push(w) });
     const kernel = result.params.find((p) => p.name === 'kernel');
     const bias = result.params.find((p) => p.name === 'bias');
     const info: LayerInfo = {
-      name: layer.name ?? `${layer.type}_${n}`,
+      name: topology.names[index]!,
       type: layer.type,
       index,
-      inputShape: shape,
+      inputs: inputNames,
+      inputShape: inputShapes[0]!,
+      inputShapes,
       outputShape: result.outputShape,
       params: result.params.reduce((sum, p) => sum + product(p.shape), 0),
       paramShapes: {
@@ -82,13 +100,13 @@ export function inferLayers(spec: ModelSpec): ShapeReport {
       paramDecls: result.params,
     };
     if (result.activation !== undefined) info.activation = result.activation;
-    layers.push(info);
-    shape = info.outputShape;
-  });
+    infos[index] = info;
+  }
+  layers.push(...infos);
 
   checkNames(spec, layers, errors);
   checkOutput(spec, errors, warnings);
-  return { layers, errors, warnings };
+  return { layers, topology, errors, warnings };
 }
 
 /** Layer names key the saved weights, so they must be unique (explicit ones may clash with generated ones). */

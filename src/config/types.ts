@@ -13,23 +13,29 @@ export type Activation = string;
 export type ActivationSpec = Activation | { type: Activation; negative_slope?: number; alpha?: number; approximate?: boolean };
 export type BackendKind = 'auto' | 'webgpu' | 'wasm' | 'js';
 
-export interface FlattenLayerSpec { type: 'flatten'; name?: string }
-export interface DenseLayerSpec { type: 'dense'; name?: string; units: number; activation: ActivationSpec; use_bias: boolean }
-export interface DropoutLayerSpec { type: 'dropout'; name?: string; rate: number }
-export interface ActivationLayerSpec { type: 'activation'; name?: string; activation: ActivationSpec }
+/** What every layer may say: its name, and the layers it takes (default: the previous one; `input`: the model input). */
+export interface LayerBase { type: string; name?: string; inputs?: string[] }
+export interface FlattenLayerSpec extends LayerBase { type: 'flatten' }
+export interface DenseLayerSpec extends LayerBase { type: 'dense'; units: number; activation: ActivationSpec; use_bias: boolean }
+export interface DropoutLayerSpec extends LayerBase { type: 'dropout'; rate: number }
+export interface ActivationLayerSpec extends LayerBase { type: 'activation'; activation: ActivationSpec }
 /** An integer for both spatial axes, or [height, width]. */
 export type Pair = number | [number, number];
 export type Padding = 'valid' | 'same';
-export interface Conv2dLayerSpec {
-  type: 'conv2d'; name?: string; filters: number; kernel_size: Pair; strides: Pair; padding: Padding;
+export interface Conv2dLayerSpec extends LayerBase {
+  type: 'conv2d'; filters: number; kernel_size: Pair; strides: Pair; padding: Padding;
   dilation_rate: Pair; activation: ActivationSpec; use_bias: boolean;
 }
-export interface Pooling2dLayerSpec { type: 'max_pooling2d' | 'average_pooling2d'; name?: string; pool_size: Pair; strides?: Pair; padding: Padding }
-export interface GlobalPooling2dLayerSpec { type: 'global_average_pooling2d' | 'global_max_pooling2d'; name?: string }
-export interface ReshapeLayerSpec { type: 'reshape'; name?: string; target_shape: number[] }
+export interface Pooling2dLayerSpec extends LayerBase { type: 'max_pooling2d' | 'average_pooling2d'; pool_size: Pair; strides?: Pair; padding: Padding }
+export interface GlobalPooling2dLayerSpec extends LayerBase { type: 'global_average_pooling2d' | 'global_max_pooling2d' }
+export interface ReshapeLayerSpec extends LayerBase { type: 'reshape'; target_shape: number[] }
+/** The merge layers (Keras Add, Subtract, Multiply, Average, Concatenate): two or more named inputs. */
+export interface MergeLayerSpec extends LayerBase { type: 'add' | 'subtract' | 'multiply' | 'average'; inputs: string[] }
+export interface ConcatenateLayerSpec extends LayerBase { type: 'concatenate'; inputs: string[]; axis: number }
 export type LayerSpec =
   | FlattenLayerSpec | DenseLayerSpec | DropoutLayerSpec | ActivationLayerSpec
-  | Conv2dLayerSpec | Pooling2dLayerSpec | GlobalPooling2dLayerSpec | ReshapeLayerSpec;
+  | Conv2dLayerSpec | Pooling2dLayerSpec | GlobalPooling2dLayerSpec | ReshapeLayerSpec
+  | MergeLayerSpec | ConcatenateLayerSpec;
 
 export interface LossSpec { type: 'sparse_categorical_crossentropy'; from_logits: true }
 export interface AdamSpec { type: 'adam'; learning_rate: number; beta_1: number; beta_2: number; epsilon: number }

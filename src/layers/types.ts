@@ -32,6 +32,8 @@ export interface InferResult {
 export interface InferContext {
   /** Path of the layer in the document, e.g. ['layers', 3]. */
   path: (string | number)[];
+  /** Names of the layer's inputs (`input`: the model input), for messages; absent where lowering re-infers. */
+  inputNames?: string[];
   error(issue: ShapeIssue): void;
   warn(issue: ShapeIssue): void;
   spec: ModelSpec;
@@ -88,6 +90,8 @@ export interface LayerInfoLike { name: string; index: number; outputShape: numbe
 
 export interface LayerDef<S extends LayerSpec = LayerSpec> {
   type: S['type'];
+  /** How many inputs the layer takes, [least, most] (default [1, 1]); merge layers take two or more. */
+  inputCount?: readonly [number, number];
   infer(spec: S, inputShapes: number[][], ctx: InferContext): InferResult;
   lower(spec: S, info: LayerInfoLike, inputs: Tensor[], g: GraphBuilder): LoweredLayer;
 }

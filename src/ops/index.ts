@@ -23,6 +23,12 @@ import { softmaxXentOp } from './softmax_xent.js';
 import { ACTIVATION_OPS } from './activations.js';
 import { POOL2D_OPS } from './pool2d.js';
 import { GLOBAL_POOL2D_OPS } from './global_pool2d.js';
+import { addOp } from './add.js';
+import { subtractOp } from './subtract.js';
+import { multiplyOp } from './multiply.js';
+import { scaleOp } from './scale.js';
+import { concatOp } from './concat.js';
+import { splitOp } from './split.js';
 import type { OpDef, OpRecordBase } from './types.js';
 
 /** Every registered op, in the order docs and benches list them. */
@@ -43,6 +49,12 @@ export const OPS = [
   ...ACTIVATION_OPS,
   ...POOL2D_OPS,
   ...GLOBAL_POOL2D_OPS,
+  addOp,
+  subtractOp,
+  multiplyOp,
+  scaleOp,
+  concatOp,
+  splitOp,
 ] as const;
 
 type RecordOf<D> = D extends OpDef<infer T> ? T : never;

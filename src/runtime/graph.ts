@@ -17,6 +17,7 @@
 // dropout in between) an explicit relu_backward runs.
 
 import { inferLayers, type LayerInfo } from '../config/shapes.js';
+import { MODEL_INPUT } from '../config/topology.js';
 import { DATASET_FACTS, type ModelSpec } from '../config/types.js';
 import { layerDef } from '../layers/index.js';
 import type { Grad, GraphBuilder, LoweredLayer, Tensor } from '../layers/types.js';
@@ -105,11 +106,28 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
   const backward: OpRecordBase[] = [];
   // Train-only ops (dropout) and the alias their output has at inference.
   const trainOnly = new Map<OpRecordBase, { input: string; output: string }>();
+  // Gradient buffers are named after the tensor they hold the gradient of;
+  // when two consumers of one tensor each write theirs, the second gets a
+  // name of its own (they are summed afterwards).
+  let lowering = -1;
+  const gradientNames = new Map<string, string>();
+  const takenGradients = new Set<string>();
+  const gradientBuffer = (name: string, floats: number) => {
+    const key = `${lowering}|${name}`;
+    let actual = gradientNames.get(key);
+    if (!actual) {
+      actual = name;
+      for (let k = 2; takenGradients.has(actual); k++) actual = `${name}~${k}`;
+      takenGradients.add(actual);
+      gradientNames.set(key, actual);
+    }
+    return addBuffer(actual, 'gradient', floats);
+  };
   const builder: GraphBuilder = {
     batchSize,
     seed: spec.seed,
     activation: (name, floats) => addBuffer(name, 'activation', floats),
-    gradient: (name, floats) => addBuffer(name, 'gradient', floats),
+    gradient: gradientBuffer,
     param(layer, decl) {
       const name = `${layer}/${decl.name}`;
       const size = decl.shape.reduce((a, b) => a * b, 1);
@@ -128,29 +146,50 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
   };
 
   forward.push({ kind: 'gather', layer: 'input', x: addBuffer('input', 'input', inputFeatures), features: inputFeatures } as OpRecordBase);
-  let cur: Tensor = { buffer: 'input', shape: [...spec.input_shape], features: inputFeatures, needsGrad: false, reluOutput: false };
+  const modelInput: Tensor = { buffer: 'input', shape: [...spec.input_shape], features: inputFeatures, needsGrad: false, reluOutput: false };
+  const { topology } = report;
+  const outputs = new Map<number, Tensor>([[MODEL_INPUT, modelInput]]);
+  const consumerCount = (p: number) => topology.consumers[p === MODEL_INPUT ? spec.layers.length : p]!.length;
   const lowered: LoweredLayer[] = [];
-  spec.layers.forEach((layerSpec, i) => {
+  for (const i of topology.order) {
     const info = report.layers[i]!;
-    const out = layerDef(layerSpec).lower(layerSpec, info, [cur], builder);
-    lowered.push(out);
+    // A tensor that feeds several layers gets its gradient summed from all of
+    // them, so no consumer may fold the tensor's ReLU mask into its own.
+    const inputs = topology.inputs[i]!.map((p) => (consumerCount(p) > 1 ? { ...outputs.get(p)!, reluOutput: false } : outputs.get(p)!));
+    lowering = i;
+    const out = layerDef(spec.layers[i]!).lower(spec.layers[i]!, info, inputs, builder);
+    lowered[i] = out;
     // A tensor needs a gradient once any layer at or below it has parameters.
-    cur = { ...out.output, needsGrad: cur.needsGrad || info.params > 0 };
-  });
+    outputs.set(i, { ...out.output, needsGrad: inputs.some((x) => x.needsGrad) || info.params > 0 });
+  }
 
+  const outputLayer = spec.layers.length - 1;
+  const cur = outputs.get(outputLayer)!;
   const logits = cur.buffer;
   const dlogits = addBuffer(`grad:${logits}`, 'gradient', cur.features);
+  takenGradients.add(dlogits);
   // The loss: in training it writes dLoss/dlogits too; in inference it only accumulates.
   const loss = (from: string, grad: string | null) => ({ kind: 'softmax_xent', layer: 'loss', logits: from, dlogits: grad, classes: cur.features }) as OpRecordBase;
   forward.push(loss(logits, dlogits));
 
-  // Backward: from the loss towards the input, each layer turning the
-  // gradient of its output into that of its input; a null gradient means
-  // nothing below has parameters, so the walk stops.
-  let grad: Grad | null = { buffer: dlogits, reluApplied: false };
-  for (let i = lowered.length - 1; i >= 0 && grad; i--) {
+  // Backward: from the loss towards the input, in reverse topological order,
+  // each layer turning the gradient of its output into those of its inputs.
+  // Gradients arriving at one tensor from several consumers are summed in
+  // consumer order (a fixed order, so results are reproducible); a layer
+  // no gradient reaches (nothing below it has parameters) is skipped.
+  const arriving = new Map<number, { from: number; grad: Grad }[]>([[outputLayer, [{ from: spec.layers.length, grad: { buffer: dlogits, reluApplied: false } }]]]);
+  for (const i of [...topology.order].reverse()) {
+    const arrivals = arriving.get(i);
+    if (!arrivals) continue;
+    lowering = i;
+    const grad = sumGradients(arrivals.sort((a, b) => a.from - b.from).map((a) => a.grad), outputs.get(i)!, report.layers[i]!.name, builder);
     const layer = lowered[i]!;
-    if (layer.backward) grad = layer.backward(grad)[0] ?? null;
+    const inputGrads = layer.backward ? layer.backward(grad) : topology.inputs[i]!.map(() => grad);
+    topology.inputs[i]!.forEach((p, j) => {
+      const g = inputGrads[j];
+      if (!g || p === MODEL_INPUT || !outputs.get(p)!.needsGrad) return;
+      arriving.set(p, [...(arriving.get(p) ?? []), { from: i, grad: g }]);
+    });
   }
 
   const update: OpRecordBase[] = params.map((p) => optimizerUpdate(spec.optimizer, { name: p.name, grad: p.grad, size: p.size, state: p.state }));
@@ -188,6 +227,18 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
     targetWidth: 0,
     optimizer: graphOptimizer(spec.optimizer),
   };
+}
+
+/** One gradient as is; several summed left to right with add ops into dLoss/d(tensor). */
+function sumGradients(grads: Grad[], tensor: Tensor, layer: string, g: GraphBuilder): Grad {
+  if (grads.length === 1) return grads[0]!;
+  let acc = grads[0]!.buffer;
+  for (let k = 1; k < grads.length; k++) {
+    const y = g.gradient(k === grads.length - 1 ? `grad:${tensor.buffer}:sum` : `grad:${tensor.buffer}:sum${k}`, tensor.features);
+    g.backward({ kind: 'add', layer, a: acc, b: grads[k]!.buffer, y, features: tensor.features } as OpRecordBase);
+    acc = y;
+  }
+  return { buffer: acc, reluApplied: false };
 }
 
 /** The op with every buffer it only reads renamed (inference reads a dropout's input instead of its output). */

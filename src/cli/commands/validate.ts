@@ -60,10 +60,15 @@ function summaryLine(file: string, r: ValidationSuccess): string {
   );
 }
 
-/** The Keras-like layer table with the total line. */
+/** Whether every layer takes just the one before it (then the table needs no edges). */
+const isStack = (r: ValidationSuccess) => r.layers.every((l, i) => l.inputs.length === 1 && l.inputs[0] === (i === 0 ? 'input' : r.layers[i - 1]!.name));
+
+/** The Keras-like layer table with the total line; a graph gets Keras's "Connected to" column. */
 function layerTable(r: ValidationSuccess): string {
-  const rows = r.layers.map((l) => [l.name, l.type, formatShape(l.outputShape), formatInt(l.params), l.activation ?? '']);
-  const table = renderTable(rows, ['Layer', 'Type', 'Output shape', 'Params', 'Activation'], { indent: 2, align: ['left', 'left', 'left', 'right', 'left'] });
+  const edges = !isStack(r);
+  const rows = r.layers.map((l) => [l.name, l.type, formatShape(l.outputShape), formatInt(l.params), l.activation ?? '', ...(edges ? [l.inputs.join(', ')] : [])]);
+  const head = ['Layer', 'Type', 'Output shape', 'Params', 'Activation', ...(edges ? ['Connected to'] : [])];
+  const table = renderTable(rows, head, { indent: 2, align: ['left', 'left', 'left', 'right', 'left', 'left'].slice(0, head.length) as never });
   return `  Input shape: ${formatShape(r.spec.input_shape)}\n\n${table}\n\n  Total params: ${formatInt(totalParams(r.layers))}`;
 }
 
@@ -78,7 +83,7 @@ function toJson(results: Array<{ file: string; result: ValidationResult }>) {
             ok: true,
             name: result.spec.name,
             totalParams: totalParams(result.layers),
-            layers: result.layers.map(({ name, type, outputShape, params, activation }) => ({ name, type, outputShape, params, activation })),
+            layers: result.layers.map(({ name, type, inputs, outputShape, params, activation }) => ({ name, type, inputs, outputShape, params, activation })),
             errors: [],
             warnings: result.warnings,
           }
