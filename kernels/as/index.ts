@@ -16,6 +16,7 @@ export { adam, adamStepSize } from './adam';
 export { add, subtract, multiply, scale, concat, split } from './merge';
 export { gather, gatherTargets } from './gather';
 export { maxPool2d, maxPool2dBackward, averagePool2d, averagePool2dBackward, globalAveragePool2d, globalAveragePool2dBackward, globalMaxPool2d, globalMaxPool2dBackward } from './pool';
+export { batchNormTrain, batchNormInference, batchNormBackward } from './batchnorm';
 export { trainSteps, runInference, runRecords, runRecordsOn } from './step';
 export { setTargets } from './context';
 

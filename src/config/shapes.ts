@@ -21,8 +21,10 @@ export interface LayerInfo {
   inputShape: number[];
   inputShapes: number[][];
   outputShape: number[];
-  /** Number of trainable values. */
+  /** Number of values of every weight, trainable or not (Keras's Param #). */
   params: number;
+  /** Number of trainable values (without batch normalization's moving statistics). */
+  trainableParams: number;
   paramShapes: { kernel?: [number, number]; bias?: [number] };
   /** Every parameter of the layer, in the order they are saved. */
   paramDecls: ParamDecl[];
@@ -93,6 +95,7 @@ export function inferLayers(spec: ModelSpec): ShapeReport {
       inputShapes,
       outputShape: result.outputShape,
       params: result.params.reduce((sum, p) => sum + product(p.shape), 0),
+      trainableParams: result.params.reduce((sum, p) => sum + (p.trainable === false ? 0 : product(p.shape)), 0),
       paramShapes: {
         ...(kernel ? { kernel: kernel.shape as [number, number] } : {}),
         ...(bias ? { bias: bias.shape as [number] } : {}),
@@ -164,7 +167,12 @@ function checkOutput(spec: ModelSpec, errors: ShapeIssue[], warnings: ShapeIssue
   }
 }
 
-/** Sum of all layers' parameters. */
+/** Sum of all layers' parameters (trainable or not, as Keras's "Total params"). */
 export function totalParams(layers: readonly LayerInfo[]): number {
   return layers.reduce((sum, l) => sum + l.params, 0);
+}
+
+/** Sum of all layers' trainable parameters. */
+export function trainableParams(layers: readonly LayerInfo[]): number {
+  return layers.reduce((sum, l) => sum + l.trainableParams, 0);
 }

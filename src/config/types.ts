@@ -32,10 +32,13 @@ export interface ReshapeLayerSpec extends LayerBase { type: 'reshape'; target_sh
 /** The merge layers (Keras Add, Subtract, Multiply, Average, Concatenate): two or more named inputs. */
 export interface MergeLayerSpec extends LayerBase { type: 'add' | 'subtract' | 'multiply' | 'average'; inputs: string[] }
 export interface ConcatenateLayerSpec extends LayerBase { type: 'concatenate'; inputs: string[]; axis: number }
+export interface BatchNormalizationLayerSpec extends LayerBase {
+  type: 'batch_normalization'; axis: number; momentum: number; epsilon: number; center: boolean; scale: boolean;
+}
 export type LayerSpec =
   | FlattenLayerSpec | DenseLayerSpec | DropoutLayerSpec | ActivationLayerSpec
   | Conv2dLayerSpec | Pooling2dLayerSpec | GlobalPooling2dLayerSpec | ReshapeLayerSpec
-  | MergeLayerSpec | ConcatenateLayerSpec;
+  | MergeLayerSpec | ConcatenateLayerSpec | BatchNormalizationLayerSpec;
 
 export interface LossSpec { type: 'sparse_categorical_crossentropy'; from_logits: true }
 export interface AdamSpec { type: 'adam'; learning_rate: number; beta_1: number; beta_2: number; epsilon: number }

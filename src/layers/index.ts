@@ -12,12 +12,14 @@ import { averagePooling2dLayer, maxPooling2dLayer } from './pooling2d.js';
 import { globalAveragePooling2dLayer, globalMaxPooling2dLayer } from './global-pooling2d.js';
 import { reshapeLayer } from './reshape.js';
 import { addLayer, averageLayer, concatenateLayer, multiplyLayer, subtractLayer } from './merge.js';
+import { batchNormalizationLayer } from './batch-normalization.js';
 import type { LayerDef } from './types.js';
 
 export const LAYERS: readonly LayerDef<never>[] = [
   flattenLayer, denseLayer, dropoutLayer, activationLayer,
   conv2dLayer, maxPooling2dLayer, averagePooling2dLayer, globalAveragePooling2dLayer, globalMaxPooling2dLayer, reshapeLayer,
   addLayer, subtractLayer, multiplyLayer, averageLayer, concatenateLayer,
+  batchNormalizationLayer,
 ] as never;
 
 const BY_TYPE = new Map<string, LayerDef>(LAYERS.map((l) => [l.type, l as unknown as LayerDef]));

@@ -18,6 +18,12 @@ export interface ParamDecl {
   init: 'glorot_uniform' | 'zeros' | 'ones';
   fanIn: number;
   fanOut: number;
+  /**
+   * False for a non-trainable weight (batch normalization's moving
+   * statistics): saved and loaded with the others, but it has no gradient
+   * and the optimizer never updates it; its ops write it. Default true.
+   */
+  trainable?: boolean;
 }
 
 /** What shape inference says about one layer (shapes without the batch dimension). */
@@ -68,7 +74,11 @@ export interface GraphBuilder {
   gradient(name: string, features: number): string;
   /** The parameter's buffer name (`<layer>/<name>`); its gradient is `<param>:grad`. */
   param(layer: string, decl: ParamDecl): string;
+  /** A non-per-row buffer an op keeps between its forward and backward (batch statistics): `floats` values, not saved. */
+  batchState(name: string, floats: number): string;
   forward(op: OpRecordBase): void;
+  /** A forward op of training whose place in inference (evaluate, predict) another op takes (batch vs moving statistics). */
+  forwardModes(train: OpRecordBase, inference: OpRecordBase): void;
   /** A forward op that runs only in training; in inference its output is an alias of `input`. */
   trainOnly(op: OpRecordBase, input: string, output: string): void;
   backward(op: OpRecordBase): void;

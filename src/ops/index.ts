@@ -29,6 +29,8 @@ import { multiplyOp } from './multiply.js';
 import { scaleOp } from './scale.js';
 import { concatOp } from './concat.js';
 import { splitOp } from './split.js';
+import { batchNormInferenceOp, batchNormTrainOp } from './batch_norm.js';
+import { batchNormBackwardOp } from './batch_norm_backward.js';
 import type { OpDef, OpRecordBase } from './types.js';
 
 /** Every registered op, in the order docs and benches list them. */
@@ -55,6 +57,9 @@ export const OPS = [
   scaleOp,
   concatOp,
   splitOp,
+  batchNormTrainOp,
+  batchNormInferenceOp,
+  batchNormBackwardOp,
 ] as const;
 
 type RecordOf<D> = D extends OpDef<infer T> ? T : never;

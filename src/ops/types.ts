@@ -236,6 +236,12 @@ export interface GradientSpec<T> {
   /** Buffers of the bench instance that the loss is differentiated with respect to. */
   wrt(op: T): string[];
   /**
+   * Optional: the outputs the loss is built from (default: every output).
+   * Side outputs with no gradient (batch statistics, moving averages) are
+   * left out.
+   */
+  outputs?(op: T): string[];
+  /**
    * The backward op records for `op`: `grad(name)` is the buffer holding
    * dLoss/d(name) (given for the op's outputs, to be written for `wrt`).
    * `scratch` names any other buffer they use, with a buffer it is sized like.

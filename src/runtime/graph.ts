@@ -35,8 +35,13 @@ export { LABELS_BUFFER };
  * 'optimizer_state': a parameter's optimizer state (Adam's moments, SGD's
  * momentum, …), listed per parameter in ParamInfo.state; resetOptimizer
  * zeroes them and a checkpoint saves them with the parameters.
+ * 'moving_stat': a non-trainable weight (batch normalization's moving
+ * statistics), listed in graph.params with trainable false: saved and
+ * loaded with the weights, written by its ops, no gradient, no optimizer.
+ * 'batch_stat': per-channel statistics of the current batch that an op
+ * keeps from forward to backward.
  */
-export type BufferKind = 'input' | 'activation' | 'gradient' | 'param' | 'grad' | 'optimizer_state';
+export type BufferKind = 'input' | 'activation' | 'gradient' | 'param' | 'grad' | 'optimizer_state' | 'moving_stat' | 'batch_stat';
 
 export interface BufferInfo {
   name: string;
@@ -59,6 +64,11 @@ export interface ParamInfo {
   init: 'glorot_uniform' | 'zeros' | 'ones';
   fanIn: number;
   fanOut: number;
+  /**
+   * False for moving statistics (buffer kind moving_stat): they have no
+   * grad, m or v buffers (those names are not allocated) and no update op.
+   */
+  trainable: boolean;
   grad: string;
   /** The optimizer's state buffers of this parameter (kind 'optimizer_state'), in the order its update op takes them, e.g. [`<name>:m`, `<name>:v`] for Adam. */
   state: string[];
@@ -72,8 +82,12 @@ export interface Graph {
   inputFeatures: number;
   classes: number;
   layers: LayerInfo[];
+  /** Every weight, trainable or not, in the order they are saved. */
   params: ParamInfo[];
+  /** Values of every weight (Keras's "Total params"). */
   totalParams: number;
+  /** Values of the trainable weights. */
+  trainableParams: number;
   buffers: BufferInfo[];
   slots: SlotInfo[];
   /** Training step: gather, forward, loss. */
@@ -123,6 +137,8 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
     }
     return addBuffer(actual, 'gradient', floats);
   };
+  // Training ops whose place another op takes in inference (batch normalization).
+  const inferenceOp = new Map<OpRecordBase, OpRecordBase>();
   const builder: GraphBuilder = {
     batchSize,
     seed: spec.seed,
@@ -131,15 +147,19 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
     param(layer, decl) {
       const name = `${layer}/${decl.name}`;
       const size = decl.shape.reduce((a, b) => a * b, 1);
-      const state = optimizerState(spec.optimizer, name);
-      const p: ParamInfo = { name, index: params.length, shape: decl.shape, size, init: decl.init, fanIn: decl.fanIn, fanOut: decl.fanOut, grad: `${name}:grad`, state };
+      const trainable = decl.trainable !== false;
+      const state = trainable ? optimizerState(spec.optimizer, name) : [];
+      const p: ParamInfo = { name, index: params.length, shape: decl.shape, size, init: decl.init, fanIn: decl.fanIn, fanOut: decl.fanOut, trainable, grad: `${name}:grad`, state };
       params.push(p);
+      if (!trainable) return addBuffer(name, 'moving_stat', size);
       addBuffer(name, 'param', size);
       addBuffer(p.grad, 'grad', size);
       for (const s of state) addBuffer(s, 'optimizer_state', size);
       return name;
     },
+    batchState: (name, floats) => addBuffer(name, 'batch_stat', floats),
     forward: (op) => { forward.push(op); },
+    forwardModes: (train, infer) => { forward.push(train); inferenceOp.set(train, infer); },
     trainOnly: (op, input, output) => { forward.push(op); trainOnly.set(op, { input, output }); },
     backward: (op) => { backward.push(op); },
     stream: (index) => STREAM_DROPOUT_BASE + index,
@@ -160,7 +180,7 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
     const out = layerDef(spec.layers[i]!).lower(spec.layers[i]!, info, inputs, builder);
     lowered[i] = out;
     // A tensor needs a gradient once any layer at or below it has parameters.
-    outputs.set(i, { ...out.output, needsGrad: inputs.some((x) => x.needsGrad) || info.params > 0 });
+    outputs.set(i, { ...out.output, needsGrad: inputs.some((x) => x.needsGrad) || info.trainableParams > 0 });
   }
 
   const outputLayer = spec.layers.length - 1;
@@ -192,7 +212,7 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
     });
   }
 
-  const update: OpRecordBase[] = params.map((p) => optimizerUpdate(spec.optimizer, { name: p.name, grad: p.grad, size: p.size, state: p.state }));
+  const update: OpRecordBase[] = params.filter((p) => p.trainable).map((p) => optimizerUpdate(spec.optimizer, { name: p.name, grad: p.grad, size: p.size, state: p.state }));
 
   // Inference: train-only ops are left out and their outputs read their inputs instead.
   const alias = new Map<string, string>();
@@ -201,7 +221,7 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
   for (const op of forward.slice(0, -1)) {
     const skip = trainOnly.get(op);
     if (skip) { alias.set(skip.output, resolve(skip.input)); continue; }
-    inference.push(renameReads(op, resolve));
+    inference.push(renameReads(inferenceOp.get(op) ?? op, resolve));
   }
   const inferenceLogits = resolve(logits);
   inference.push(loss(inferenceLogits, null));
@@ -217,6 +237,7 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
     layers: report.layers,
     params,
     totalParams: params.reduce((a, p) => a + p.size, 0),
+    trainableParams: params.reduce((a, p) => a + (p.trainable ? p.size : 0), 0),
     buffers: placed,
     slots,
     forward: forward as Op[],

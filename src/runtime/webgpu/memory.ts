@@ -3,7 +3,11 @@
 // the parameters, their gradients and each of the optimizer's state buffers
 // (arena k holds state k of every parameter, e.g. Adam's m and v; each
 // parameter 256-byte aligned, padding zero), plus the batch labels, the
-// per-step context records and the metrics accumulators. Everything is
+// per-step context records and the metrics accumulators. Non-trainable
+// weights (moving statistics) sit in the params arena after every trainable
+// one, so the trainable parameters stay one span (the fused update
+// dispatch); their ranges in the other arenas are unused. Batch statistics (kind
+// batch_stat) get a buffer each. Everything is
 // allocated once per prepare(). Browser-safe.
 
 import type { Graph } from '../graph.js';
@@ -34,11 +38,14 @@ export class GraphMemory {
     const B = graph.batchSize;
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const slotBuffers = graph.slots.map((s, i) => (s.perRow ? this.buffer(`slot ${i}`, Math.max(16, s.floats * B * 4), usage) : null));
-    const offsets: number[] = [];
+    const offsets: number[] = new Array(graph.params.length);
     let floats = 0;
-    for (const p of graph.params) {
-      offsets.push(floats);
-      floats += align(p.size, PARAM_ALIGN_FLOATS);
+    for (const trainable of [true, false]) {
+      graph.params.forEach((p, i) => {
+        if (p.trainable !== trainable) return;
+        offsets[i] = floats;
+        floats += align(p.size, PARAM_ALIGN_FLOATS);
+      });
     }
     floats = Math.max(floats, PARAM_ALIGN_FLOATS);
     this.arenas = {
@@ -57,6 +64,10 @@ export class GraphMemory {
     for (const b of graph.buffers) {
       if (b.perRow) {
         this.ranges.set(b.name, { buffer: slotBuffers[b.slot]!, offset: 0, size: Math.max(16, b.floats * B * 4) });
+        continue;
+      }
+      if (b.kind === 'batch_stat') {
+        this.ranges.set(b.name, { buffer: this.buffer(b.name, align(b.floats, 4) * 4, usage), offset: 0, size: align(b.floats, 4) * 4 });
         continue;
       }
       const o = owner.get(b.name);
