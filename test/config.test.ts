@@ -184,9 +184,9 @@ test('unknown layer type', () => {
   expectOne(edit('type: dropout', 'type: dropot'), 9, 11, "unknown layer type 'dropot'", 'dense, dropout, flatten', "did you mean 'dropout'?");
 });
 
-test('shape: dense layer before flatten on a [28, 28] input', () => {
-  const e = expectOne(edit('  - type: flatten\n', ''), 5, 5, 'dense layer needs a flat input but gets shape [28, 28]');
-  assert.is(e.hint, 'add a flatten layer before it');
+test('shape: dense layer before flatten on a [28, 28] input (it acts on the last axis, so the output is [28, 10])', () => {
+  const e = expectOne(edit('  - type: flatten\n', ''), 5, 5, "the model's output has shape [28, 10]", "dense layer 'dense_1' acts on the last axis of its input [28, 28]");
+  assert.is(e.hint, "add a flatten layer before 'dense_1'");
   assert.is(e.code, 'shape');
 });
 

@@ -214,8 +214,9 @@ function forward64(graph: Graph, params: Float64Array[], images: Uint8Array, lab
       }
       case 'dense_forward': {
         const x = buf.get(op.x)!, w = buf.get(op.w)!, b = op.b ? buf.get(op.b)! : null;
-        const y = new Float64Array(rows * op.n);
-        for (let r = 0; r < rows; r++) for (let j = 0; j < op.n; j++) {
+        const M = rows * (op.seq ?? 1); // a dense layer on a sequence: every position is a row
+        const y = new Float64Array(M * op.n);
+        for (let r = 0; r < M; r++) for (let j = 0; j < op.n; j++) {
           let s = b ? b[j] : 0;
           for (let k = 0; k < op.k; k++) s += x[r * op.k + k] * w[k * op.n + j];
           y[r * op.n + j] = op.relu ? Math.max(s, 0) : s;
@@ -340,6 +341,16 @@ test('whole graph, every merge layer and tensors used two and three times: add, 
   const { kinds } = await checkWholeModel(layers, 3, 0, 4, 'merge graph');
   // The gradients of a, b and sum arrive from several layers and are summed with add ops.
   for (const k of ['add', 'scale', 'multiply', 'split']) assert.ok(kinds.has(k as never), `graph has ${k} in backward`);
+});
+
+test('whole model, dense layers on a sequence: [28, 28] rows → dense 5 relu → dense 3 → flatten → dense 10', async () => {
+  const { kinds } = await checkWholeModel([
+    { type: 'dense', units: 5, activation: 'relu', use_bias: true },
+    { type: 'dense', units: 3, activation: 'linear', use_bias: true },
+    { type: 'flatten' },
+    { type: 'dense', units: 10, activation: 'linear', use_bias: true },
+  ], 3, 0, 1, 'sequence dense');
+  assert.ok(kinds.has('dense_backward_input'));
 });
 
 test.run();

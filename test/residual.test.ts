@@ -1,8 +1,10 @@
-// Residual graphs end to end: the residual MLP (an add of two dense
-// branches, models/mnist-residual.yaml) and the convnet with a residual
-// block (models/mnist-cnn-residual.yaml) train on wasm and webgpu with the
-// same parameters as the js reference after a few steps (so gradient
-// summation at a shared tensor is the same on every backend), and the
+// Graphs end to end: the residual MLP (an add of two dense branches,
+// models/mnist-residual.yaml), the convnet with a residual block
+// (models/mnist-cnn-residual.yaml) and dense layers on a sequence (each
+// image row a position: the SEQ path of the matmul kernels) train on wasm
+// and webgpu with the same parameters as the js reference after a few
+// steps (so gradient summation at a shared tensor and the sequence matmuls
+// agree on every backend), and the
 // residual MLP learns: one epoch on wasm reaches >= 95% test accuracy
 // (96.6% in our runs). Under CI=true a missing WebGPU adapter fails.
 
@@ -28,8 +30,23 @@ const { train } = await loadMnist({ name: 'mnist' }, process.cwd());
 const SMALL = takeExamples(train, 48);
 const STEPS = 3;
 
+/** Dense layers over the 28 rows of each image, then a classifier. */
+const ROWS_MODEL = `name: rows
+seed: 3
+input_shape: [28, 28]
+layers:
+  - {type: dense, units: 12, activation: relu}
+  - {type: dense, units: 6, activation: gelu}
+  - {type: flatten}
+  - {type: dense, units: 10}
+loss: {type: sparse_categorical_crossentropy}
+optimizer: {type: adam}
+training: {epochs: 1, batch_size: 16}
+dataset: {name: mnist}
+`;
+
 function graphOf(file: string): Graph {
-  const r = validateModelConfig(readFileSync(file, 'utf8'), file);
+  const r = validateModelConfig(file === 'rows' ? ROWS_MODEL : readFileSync(file, 'utf8'), file);
   if (!r.ok) throw new Error(r.errors.map((e) => e.message).join('\n'));
   return compileGraph(r.spec, 16);
 }
@@ -44,12 +61,13 @@ async function afterSteps(be: Backend, g: Graph): Promise<Float32Array[]> {
   return params;
 }
 
-const MODELS = ['models/mnist-residual.yaml', 'models/mnist-cnn-residual.yaml'];
+const MODELS = ['models/mnist-residual.yaml', 'models/mnist-cnn-residual.yaml', 'rows'];
 const graphs = MODELS.map(graphOf);
 const references = await Promise.all(graphs.map((g) => afterSteps(new JsBackend(), g)));
 
 test('the residual graphs sum a shared tensor\'s gradients with an add op in backward', () => {
-  for (const g of graphs) assert.ok(g.backward.some((op) => op.kind === 'add'), `${g.name}: no gradient sum`);
+  for (const g of graphs.slice(0, 2)) assert.ok(g.backward.some((op) => op.kind === 'add'), `${g.name}: no gradient sum`);
+  assert.ok(graphs[2]!.forward.some((op) => op.kind === 'dense_forward' && (op as { seq?: number }).seq === 28), 'the rows model runs dense on 28 positions');
 });
 
 async function matchesJs(make: () => Promise<Backend>, tol: number): Promise<void> {
@@ -59,13 +77,13 @@ async function matchesJs(make: () => Promise<Backend>, tol: number): Promise<voi
   }
 }
 
-test(`wasm: ${STEPS} steps of both residual models match the js reference (1e-4)`, async () => {
+test(`wasm: ${STEPS} steps of the residual and sequence models match the js reference (1e-4)`, async () => {
   await matchesJs(() => WasmBackend.create({ relaxed: false }), 1e-4);
 });
 
 const gpu = await requestNodeGpu();
 if (gpu.gpu) {
-  test(`webgpu: ${STEPS} steps of both residual models match the js reference (1e-4)`, async () => {
+  test(`webgpu: ${STEPS} steps of the residual and sequence models match the js reference (1e-4)`, async () => {
     // An adapter makes one device, so each model gets its own.
     await matchesJs(async () => {
       const fresh = await requestNodeGpu();

@@ -8,6 +8,8 @@
 // Overrides: N.
 // One invocation per column, summing its M rows in order (as the reference).
 // Dispatch: (ceil(N / 64), 1) workgroups of 64.
+// Positions per example (a dense layer on a sequence): the sum runs over ctx.rows · SEQ rows.
+override SEQ: u32 = 1u;
 override N: u32;
 
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
@@ -20,7 +22,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     return;
   }
   var s = 0.0;
-  for (var m = 0u; m < ctx.rows; m++) {
+  for (var m = 0u; m < ctx.rows * SEQ; m++) {
     s += dy[m * N + n];
   }
   db[n] = s;

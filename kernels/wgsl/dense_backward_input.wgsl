@@ -14,6 +14,8 @@
 // in vec4 accumulators, looping over N: per n it loads four dY values (one
 // column segment) and four W values W[k…k+3][n] (a column segment of Wᵀ).
 // Dispatch: (ceil(ceil(K/4) / WG_X), ceil(ceil(M/4) / WG_Y)) workgroups.
+// Positions per example (a dense layer on a sequence): M = ctx.rows · SEQ.
+override SEQ: u32 = 1u;
 override K: u32;
 override N: u32;
 override RELU_MASK: bool = false;
@@ -27,7 +29,7 @@ override WG_Y: u32 = 4u;
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let M = ctx.rows;
+  let M = ctx.rows * SEQ;
   let k0 = gid.x * 4u;
   let r0 = gid.y * 4u;
   if (k0 >= K || r0 >= M) {

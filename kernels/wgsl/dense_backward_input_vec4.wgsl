@@ -19,6 +19,8 @@
 // vec4 of dY per row, and accumulates dot products: 12 vector loads for 128
 // multiply-adds, no workgroup memory (see dense_forward_vec4.wgsl for why).
 // Dispatch: (ceil((K/4) / WG_X), ceil(ceil(M/8) / WG_Y)) workgroups.
+// Positions per example (a dense layer on a sequence): M = ctx.rows · SEQ.
+override SEQ: u32 = 1u;
 override K: u32;
 override N: u32;
 override RELU_MASK: bool = false;
@@ -32,7 +34,7 @@ override WG_Y: u32 = 4u;
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let M = ctx.rows;
+  let M = ctx.rows * SEQ;
   let N4 = N / 4u;
   let K4 = K / 4u;
   let kq = gid.x;

@@ -11,6 +11,8 @@
 // X values (a row segment of X, i.e. a column segment of Xᵀ) and a vec4 of dY.
 // Dispatch: (ceil(ceil(N/4) / WG_X), ceil(ceil(K/4) / WG_Y)) workgroups.
 // db (the column sums of dY) is its own kernel, bias_grad.wgsl.
+// Positions per example (a dense layer on a sequence): M = ctx.rows · SEQ.
+override SEQ: u32 = 1u;
 override K: u32;
 override N: u32;
 override WG_X: u32 = 16u;
@@ -22,7 +24,7 @@ override WG_Y: u32 = 4u;
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let M = ctx.rows;
+  let M = ctx.rows * SEQ;
   let n0 = gid.x * 4u;
   let k0 = gid.y * 4u;
   if (n0 >= N || k0 >= K) {

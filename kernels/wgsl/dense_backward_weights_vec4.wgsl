@@ -16,6 +16,8 @@
 // block, ~1.8× the 4×4 block here). When K/4 or N/4 is odd the last block's
 // second half is clamped on load and not stored.
 // Dispatch: (ceil(ceil(N/8) / WG_X), ceil(ceil(K/8) / WG_Y)) workgroups.
+// Positions per example (a dense layer on a sequence): M = ctx.rows · SEQ.
+override SEQ: u32 = 1u;
 override K: u32;
 override N: u32;
 override WG_X: u32 = 16u;
@@ -27,7 +29,7 @@ override WG_Y: u32 = 4u;
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let M = ctx.rows;
+  let M = ctx.rows * SEQ;
   let N4 = N / 4u;
   let K4 = K / 4u;
   let c = gid.x * 2u;

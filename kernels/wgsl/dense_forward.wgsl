@@ -18,6 +18,8 @@
 // On Mesa llvmpipe this barrier-free kernel measured faster than the
 // workgroup-memory tiled variant (dense_forward_tiled.wgsl): see
 // bench/webgpu-kernels.ts and BENCHMARKS.md.
+// Positions per example (a dense layer on a sequence): M = ctx.rows · SEQ.
+override SEQ: u32 = 1u;
 override K: u32;
 override N: u32;
 override HAS_BIAS: bool = true;
@@ -39,7 +41,7 @@ fn epilogue(v: f32) -> f32 {
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let M = ctx.rows;
+  let M = ctx.rows * SEQ;
   let c0 = gid.x * 4u;
   let r0 = gid.y * 4u;
   if (c0 >= N || r0 >= M) {

@@ -14,6 +14,8 @@
 // Y, each invocation a 4×4 block in vec4 registers; per 16-wide slice of K
 // the workgroup stages X[32 × 16] and W[16 × 64] in workgroup memory (6 KiB).
 // Dispatch: (ceil(N / 64), ceil(M / 32)) workgroups.
+// Positions per example (a dense layer on a sequence): M = ctx.rows · SEQ.
+override SEQ: u32 = 1u;
 override K: u32;
 override N: u32;
 override HAS_BIAS: bool = true;
@@ -40,7 +42,7 @@ fn epilogue(v: f32) -> f32 {
 
 @compute @workgroup_size(16, 8)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-  let M = ctx.rows;
+  let M = ctx.rows * SEQ;
   let tr0 = wid.y * TM;
   let tc0 = wid.x * TN;
   let li = lid.y * 16u + lid.x;

@@ -23,6 +23,8 @@
 // invocations as SIMD lanes of one CPU thread: every storage load is a
 // per-lane gather, workgroup memory and barriers buy no reuse, so what pays
 // is more multiply-adds per load (registers spill cheaply by comparison).
+// Positions per example (a dense layer on a sequence): M = ctx.rows · SEQ.
+override SEQ: u32 = 1u;
 override K: u32;
 override N: u32;
 override HAS_BIAS: bool = true;
@@ -44,7 +46,7 @@ fn epilogue(v: vec4<f32>) -> vec4<f32> {
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let M = ctx.rows;
+  let M = ctx.rows * SEQ;
   let N4 = N / 4u;
   let K4 = K / 4u;
   let c = gid.x;

@@ -108,8 +108,25 @@ export function inferLayers(spec: ModelSpec): ShapeReport {
   layers.push(...infos);
 
   checkNames(spec, layers, errors);
+  checkOneRowPerExample(spec, layers, errors);
   checkOutput(spec, errors, warnings);
   return { layers, topology, errors, warnings };
+}
+
+/**
+ * A per-example loss needs one row of logits per example. A dense layer on a
+ * [T, F] input acts on the last axis (Keras), so an MLP that forgot its
+ * flatten ends with [28, 10]: say so where the first such dense layer is.
+ */
+function checkOneRowPerExample(spec: ModelSpec, layers: LayerInfo[], errors: ShapeIssue[]): void {
+  const out = layers[layers.length - 1];
+  if (!out || out.outputShape.length < 2 || errors.length) return;
+  const first = layers.find((l) => l.type === 'dense' && l.inputShape.length === 2) ?? out;
+  errors.push({
+    path: ['layers', first.index],
+    message: `the model's output has shape ${fmt(out.outputShape)}, but ${spec.loss.type} needs one row of logits per example: the dense layer '${first.name}' acts on the last axis of its input ${fmt(first.inputShape)}`,
+    hint: `add a flatten layer before '${first.name}'`,
+  });
 }
 
 /** Layer names key the saved weights, so they must be unique (explicit ones may clash with generated ones). */

@@ -3,11 +3,13 @@
 // The wasm kernel reads a transposed copy of W, which the plan refreshes
 // after each Adam update (the `transpose` helper record).
 
-import { matmulDispatch } from './matmul-grid.js';
+import { matmulDispatch, noSequence, seqConstant } from './matmul-grid.js';
 import { defineOp, NO_OPTIMIZER, present, type OpRecordBase } from './types.js';
 
 export interface DenseBackwardInputOp extends OpRecordBase {
   kind: 'dense_backward_input'; dy: string; w: string; dx: string; reluOut: string | null; k: number; n: number;
+  /** Positions per example: M = rows · seq rows. Default 1. */
+  seq?: number;
 }
 
 /** dX = dY·Wᵀ [M×K]; with `reluOut` (the ReLU output that was this layer's input), dX is zero where reluOut <= 0. */
@@ -31,15 +33,15 @@ export const denseBackwardInputOp = defineOp<DenseBackwardInputOp>({
   kind: 'dense_backward_input',
   summary: 'dX = dY·Wᵀ, optional fused ReLU mask',
   buffers: (op) => ({ reads: present(op.dy, op.w, op.reluOut), writes: [op.dx] }),
-  reference: (op, e) => denseBackwardInput(e.buf(op.dy), e.buf(op.w), e.buf(op.dx), op.reluOut ? e.buf(op.reluOut) : null, e.rows, op.k, op.n),
+  reference: (op, e) => denseBackwardInput(e.buf(op.dy), e.buf(op.w), e.buf(op.dx), op.reluOut ? e.buf(op.reluOut) : null, e.rows * (op.seq ?? 1), op.k, op.n),
   wasm: {
     code: 6,
     fn: 'denseBackwardInput',
     module: './dense',
-    fields: [['dy', 'ptr'], ['wt', 'ptr'], ['dx', 'ptr'], ['reluOut', 'ptr'], ['k', 'i32'], ['n', 'i32']],
+    fields: [['dy', 'ptr'], ['wt', 'ptr'], ['dx', 'ptr'], ['reluOut', 'ptr'], ['k', 'i32'], ['n', 'i32'], ['seq', 'i32']],
     params: [['dy', 'usize'], ['wt', 'usize'], ['dx', 'usize'], ['reluOut', 'usize'], ['M', 'i32'], ['K', 'i32'], ['N', 'i32']],
-    args: '{dy}, {wt}, {dx}, {reluOut}, rows, {k}, {n}',
-    encode: (op, L) => [L.ptr(op.dy), L.transposed(op.w), L.ptr(op.dx), L.ptr(op.reluOut), op.k, op.n],
+    args: '{dy}, {wt}, {dx}, {reluOut}, rows * {seq}, {k}, {n}',
+    encode: (op, L) => [L.ptr(op.dy), L.transposed(op.w), L.ptr(op.dx), L.ptr(op.reluOut), op.k, op.n, op.seq ?? 1],
   },
   webgpu: {
     kernels: {
@@ -48,10 +50,10 @@ export const denseBackwardInputOp = defineOp<DenseBackwardInputOp>({
     },
     async dispatches(op, env) {
       const io = [env.range(op.dy), env.range(op.w), env.range(op.reluOut), env.range(op.dx)];
-      const base = { K: op.k, N: op.n, RELU_MASK: !!op.reluOut };
-      if (env.custom) return [await env.custom(op.layer, base, io, env.B, op.k)];
+      const base = { K: op.k, N: op.n, RELU_MASK: !!op.reluOut, ...seqConstant(op.seq) };
+      if (env.custom) return [await env.custom(op.layer, noSequence(op, base), io, env.B, op.k)];
       const kernel = op.k % 4 === 0 && op.n % 4 === 0 ? 'dense_backward_input_vec4' : 'dense_backward_input';
-      const { constants, grid } = matmulDispatch(kernel, env.B, op.k, op.n);
+      const { constants, grid } = matmulDispatch(kernel, env.B * (op.seq ?? 1), op.k, op.n);
       return [await env.dispatch(kernel, op.layer, { ...base, ...constants }, io, grid)];
     },
   },

@@ -2,11 +2,13 @@
 // over the batch's M rows. On WebGPU the bias sums are their own small
 // kernel (bias_grad), also after a user's dW kernel.
 
-import { matmulDispatch } from './matmul-grid.js';
+import { matmulDispatch, noSequence, seqConstant } from './matmul-grid.js';
 import { defineOp, NO_OPTIMIZER, present, type OpRecordBase } from './types.js';
 
 export interface DenseBackwardWeightsOp extends OpRecordBase {
   kind: 'dense_backward_weights'; x: string; dy: string; dw: string; db: string | null; k: number; n: number;
+  /** Positions per example: the sums run over M = rows · seq rows. Default 1. */
+  seq?: number;
 }
 
 /** dW = Xᵀ·dY [K×N]; db = column sums of dY [N] (db may be null). */
@@ -34,15 +36,15 @@ export const denseBackwardWeightsOp = defineOp<DenseBackwardWeightsOp>({
   kind: 'dense_backward_weights',
   summary: 'dW = Xᵀ·dY, db = column sums of dY',
   buffers: (op) => ({ reads: [op.x, op.dy], writes: present(op.dw, op.db) }),
-  reference: (op, e) => denseBackwardWeights(e.buf(op.x), e.buf(op.dy), e.buf(op.dw), op.db ? e.buf(op.db) : null, e.rows, op.k, op.n),
+  reference: (op, e) => denseBackwardWeights(e.buf(op.x), e.buf(op.dy), e.buf(op.dw), op.db ? e.buf(op.db) : null, e.rows * (op.seq ?? 1), op.k, op.n),
   wasm: {
     code: 5,
     fn: 'denseBackwardWeights',
     module: './dense',
-    fields: [['x', 'ptr'], ['dy', 'ptr'], ['dw', 'ptr'], ['db', 'ptr'], ['k', 'i32'], ['n', 'i32'], ['sparse', 'i32']],
+    fields: [['x', 'ptr'], ['dy', 'ptr'], ['dw', 'ptr'], ['db', 'ptr'], ['k', 'i32'], ['n', 'i32'], ['sparse', 'i32'], ['seq', 'i32']],
     params: [['x', 'usize'], ['dy', 'usize'], ['dw', 'usize'], ['db', 'usize'], ['M', 'i32'], ['K', 'i32'], ['N', 'i32'], ['sparse', 'i32']],
-    args: '{x}, {dy}, {dw}, {db}, rows, {k}, {n}, {sparse}',
-    encode: (op, L) => [L.ptr(op.x), L.ptr(op.dy), L.ptr(op.dw), L.ptr(op.db), op.k, op.n, L.sparse(op.x) ? 1 : 0],
+    args: '{x}, {dy}, {dw}, {db}, rows * {seq}, {k}, {n}, {sparse}',
+    encode: (op, L) => [L.ptr(op.x), L.ptr(op.dy), L.ptr(op.dw), L.ptr(op.db), op.k, op.n, L.sparse(op.x) ? 1 : 0, op.seq ?? 1],
   },
   webgpu: {
     kernels: {
@@ -54,13 +56,13 @@ export const denseBackwardWeightsOp = defineOp<DenseBackwardWeightsOp>({
       const io = [env.range(op.x), env.range(op.dy), env.range(op.dw)];
       const out = [];
       if (env.custom) {
-        out.push(await env.custom(op.layer, { K: op.k, N: op.n }, io, op.k, op.n));
+        out.push(await env.custom(op.layer, noSequence(op, { K: op.k, N: op.n }), io, op.k, op.n));
       } else {
         const kernel = op.k % 4 === 0 && op.n % 4 === 0 ? 'dense_backward_weights_vec4' : 'dense_backward_weights';
-        const { constants, grid } = matmulDispatch(kernel, env.B, op.k, op.n);
-        out.push(await env.dispatch(kernel, op.layer, { K: op.k, N: op.n, ...constants }, io, grid));
+        const { constants, grid } = matmulDispatch(kernel, env.B * (op.seq ?? 1), op.k, op.n);
+        out.push(await env.dispatch(kernel, op.layer, { K: op.k, N: op.n, ...constants, ...seqConstant(op.seq) }, io, grid));
       }
-      if (op.db) out.push(await env.dispatch('bias_grad', op.layer, { N: op.n }, [env.range(op.dy), env.range(op.db)], [Math.ceil(op.n / 64), 1]));
+      if (op.db) out.push(await env.dispatch('bias_grad', op.layer, { N: op.n, ...seqConstant(op.seq) }, [env.range(op.dy), env.range(op.db)], [Math.ceil(op.n / 64), 1]));
       return out;
     },
   },

@@ -2,11 +2,13 @@
 // into the epilogue (other activations run as their own op after it).
 // W is Keras's kernel layout (inputs × units), all row-major f32.
 
-import { matmulDispatch } from './matmul-grid.js';
+import { matmulDispatch, noSequence, seqConstant } from './matmul-grid.js';
 import { defineOp, NO_OPTIMIZER, present, type OpRecordBase } from './types.js';
 
 export interface DenseForwardOp extends OpRecordBase {
   kind: 'dense_forward'; x: string; w: string; b: string | null; y: string; k: number; n: number; relu: boolean;
+  /** Positions per example (a dense layer on a [T, K] sequence acts on the last axis): M = rows · seq. Default 1. */
+  seq?: number;
 }
 
 /** Y = X·W + b, then ReLU when `relu`. b may be null (use_bias: false). Loops i-k-j for contiguous access. */
@@ -33,15 +35,15 @@ export const denseForwardOp = defineOp<DenseForwardOp>({
   kind: 'dense_forward',
   summary: 'Y = X·W + b, optional fused ReLU',
   buffers: (op) => ({ reads: present(op.x, op.w, op.b), writes: [op.y] }),
-  reference: (op, e) => denseForward(e.buf(op.x), e.buf(op.w), op.b ? e.buf(op.b) : null, e.buf(op.y), e.rows, op.k, op.n, op.relu),
+  reference: (op, e) => denseForward(e.buf(op.x), e.buf(op.w), op.b ? e.buf(op.b) : null, e.buf(op.y), e.rows * (op.seq ?? 1), op.k, op.n, op.relu),
   wasm: {
     code: 2,
     fn: 'denseForward',
     module: './dense',
-    fields: [['x', 'ptr'], ['w', 'ptr'], ['b', 'ptr'], ['y', 'ptr'], ['k', 'i32'], ['n', 'i32'], ['relu', 'i32'], ['sparse', 'i32']],
+    fields: [['x', 'ptr'], ['w', 'ptr'], ['b', 'ptr'], ['y', 'ptr'], ['k', 'i32'], ['n', 'i32'], ['relu', 'i32'], ['sparse', 'i32'], ['seq', 'i32']],
     params: [['x', 'usize'], ['w', 'usize'], ['b', 'usize'], ['y', 'usize'], ['M', 'i32'], ['K', 'i32'], ['N', 'i32'], ['relu', 'i32'], ['sparse', 'i32']],
-    args: '{x}, {w}, {b}, {y}, rows, {k}, {n}, {relu}, {sparse}',
-    encode: (op, L) => [L.ptr(op.x), L.ptr(op.w), L.ptr(op.b), L.ptr(op.y), op.k, op.n, op.relu ? 1 : 0, L.sparse(op.x) ? 1 : 0],
+    args: '{x}, {w}, {b}, {y}, rows * {seq}, {k}, {n}, {relu}, {sparse}',
+    encode: (op, L) => [L.ptr(op.x), L.ptr(op.w), L.ptr(op.b), L.ptr(op.y), op.k, op.n, op.relu ? 1 : 0, L.sparse(op.x) ? 1 : 0, op.seq ?? 1],
   },
   webgpu: {
     kernels: {
@@ -51,12 +53,12 @@ export const denseForwardOp = defineOp<DenseForwardOp>({
     },
     async dispatches(op, env) {
       const io = [env.range(op.x), env.range(op.w), env.range(op.b), env.range(op.y)];
-      const base = { K: op.k, N: op.n, HAS_BIAS: !!op.b, RELU: op.relu };
+      const base = { K: op.k, N: op.n, HAS_BIAS: !!op.b, RELU: op.relu, ...seqConstant(op.seq) };
       const detail = `${op.layer} ${env.mode}`;
-      if (env.custom) return [await env.custom(detail, base, io, env.B, op.n)];
+      if (env.custom) return [await env.custom(detail, noSequence(op, base), io, env.B, op.n)];
       // Barrier-free 4×4 register blocks beat workgroup tiles on llvmpipe; vec4 loads when K and N allow.
       const kernel = env.prefer.denseForward === 'tiled' ? 'dense_forward_tiled' : op.k % 4 === 0 && op.n % 4 === 0 ? 'dense_forward_vec4' : 'dense_forward';
-      const { constants, grid } = matmulDispatch(kernel, env.B, op.k, op.n);
+      const { constants, grid } = matmulDispatch(kernel, env.B * (op.seq ?? 1), op.k, op.n);
       return [await env.dispatch(kernel, detail, { ...base, ...constants }, io, grid)];
     },
   },

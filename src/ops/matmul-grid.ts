@@ -2,7 +2,22 @@
 // state the same): what the dense ops dispatch, in the backend, the bench
 // and the tests alike.
 
-import type { Constants } from './types.js';
+import type { Constants, OpRecordBase } from './types.js';
+
+/**
+ * The SEQ override of a dense op on a sequence ([T, K] per example: M =
+ * ctx.rows · SEQ rows); absent for plain dense layers, so their pipelines
+ * and a user's kernels (whose contract has no SEQ) are unchanged.
+ */
+export function seqConstant(seq: number | undefined): Constants {
+  return seq !== undefined && seq > 1 ? { SEQ: seq } : {};
+}
+
+/** A user's dense kernel knows no SEQ: refuse one for a dense layer on a sequence. */
+export function noSequence(op: OpRecordBase & { seq?: number }, constants: Constants): Constants {
+  if ((op.seq ?? 1) > 1) throw new Error(`${op.layer}: a custom ${op.kind} kernel cannot run a dense layer on a sequence (its contract has M = ctx.rows)`);
+  return constants;
+}
 
 /** Workgroup shape for the 4×4-per-invocation matmul kernels: x covers ceil(cols/4), x·y = 64. */
 export function matmulWorkgroup(cols: number): { WG_X: number; WG_Y: number } {
