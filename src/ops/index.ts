@@ -31,6 +31,8 @@ import { concatOp } from './concat.js';
 import { splitOp } from './split.js';
 import { batchNormInferenceOp, batchNormTrainOp } from './batch_norm.js';
 import { batchNormBackwardOp } from './batch_norm_backward.js';
+import { embeddingBackwardOp, embeddingOp } from './embedding.js';
+import { positionEmbeddingBackwardOp, positionEmbeddingOp } from './position_embedding.js';
 import type { OpDef, OpRecordBase } from './types.js';
 
 /** Every registered op, in the order docs and benches list them. */
@@ -60,6 +62,10 @@ export const OPS = [
   batchNormTrainOp,
   batchNormInferenceOp,
   batchNormBackwardOp,
+  embeddingOp,
+  embeddingBackwardOp,
+  positionEmbeddingOp,
+  positionEmbeddingBackwardOp,
 ] as const;
 
 type RecordOf<D> = D extends OpDef<infer T> ? T : never;
