@@ -14,6 +14,7 @@ import { defOf } from '../src/ops/index.js';
 import type { RefEnv } from '../src/ops/types.js';
 import { compileGraph, type Graph } from '../src/runtime/graph.js';
 import { initParams } from '../src/runtime/params.js';
+import { tessera } from './support/cli.js';
 
 /** The reference is plain loops: on Float64Arrays it computes in float64. */
 const f64 = (a: Float64Array) => a as unknown as Float32Array;
@@ -279,6 +280,13 @@ test('config: Keras defaults; Param # counts the moving statistics; an axis othe
   const momentum = validateModelConfig(yaml('  - type: batch_normalization\n    momentum: 1.5'), 'bn.yaml');
   assert.not.ok(momentum.ok);
   if (!momentum.ok) assert.is(momentum.errors[0]!.line, 9);
+});
+
+test('tessera validate models/mnist-cnn-bn.yaml: Keras\'s totals, with the trainable and non-trainable split', async () => {
+  const run = await tessera('validate', 'models/mnist-cnn-bn.yaml');
+  assert.is(run.code, 0, run.stderr);
+  assert.match(run.stdout, /batch_normalization_1\s+batch_normalization\s+\(None, 26, 26, 32\)\s+128/);
+  assert.match(run.stdout, /Total params: 35,210\n\s+Trainable params: 35,018\n\s+Non-trainable params: 192/);
 });
 
 test.run();

@@ -3,7 +3,7 @@
 
 import { countErrors, formatConfigErrors, type ConfigError } from '../../config/errors.js';
 import { validateModelFile } from '../../config/load-file.js';
-import { totalParams } from '../../config/shapes.js';
+import { totalParams, trainableParams } from '../../config/shapes.js';
 import { compileGraph, describeGraph } from '../../runtime/graph.js';
 import type { ValidationResult, ValidationSuccess } from '../../config/validate.js';
 import { parseCommandArgs, type Command } from '../command.js';
@@ -69,7 +69,10 @@ function layerTable(r: ValidationSuccess): string {
   const rows = r.layers.map((l) => [l.name, l.type, formatShape(l.outputShape), formatInt(l.params), l.activation ?? '', ...(edges ? [l.inputs.join(', ')] : [])]);
   const head = ['Layer', 'Type', 'Output shape', 'Params', 'Activation', ...(edges ? ['Connected to'] : [])];
   const table = renderTable(rows, head, { indent: 2, align: ['left', 'left', 'left', 'right', 'left', 'left'].slice(0, head.length) as never });
-  return `  Input shape: ${formatShape(r.spec.input_shape)}\n\n${table}\n\n  Total params: ${formatInt(totalParams(r.layers))}`;
+  const total = totalParams(r.layers), trainable = trainableParams(r.layers);
+  // Keras's split, shown where some weights are not trained (batch normalization's moving statistics).
+  const split = trainable === total ? '' : `\n  Trainable params: ${formatInt(trainable)}\n  Non-trainable params: ${formatInt(total - trainable)}`;
+  return `  Input shape: ${formatShape(r.spec.input_shape)}\n\n${table}\n\n  Total params: ${formatInt(total)}${split}`;
 }
 
 /** Machine-readable results (for editors and the web page). */
@@ -83,6 +86,7 @@ function toJson(results: Array<{ file: string; result: ValidationResult }>) {
             ok: true,
             name: result.spec.name,
             totalParams: totalParams(result.layers),
+            trainableParams: trainableParams(result.layers),
             layers: result.layers.map(({ name, type, inputs, outputShape, params, activation }) => ({ name, type, inputs, outputShape, params, activation })),
             errors: [],
             warnings: result.warnings,
