@@ -92,7 +92,7 @@ test('defaults fill optional keys', () => {
   if (!r.ok) return assert.unreachable();
   const s = r.spec;
   assert.equal(s.layers[3], { type: 'dense', units: 10, activation: 'linear', use_bias: true });
-  assert.equal(s.optimizer, { type: 'adam', learning_rate: 0.001, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 });
+  assert.equal(s.optimizer, { type: 'adam', learning_rate: 0.001, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7, amsgrad: false });
   assert.equal(s.loss, { type: 'sparse_categorical_crossentropy', from_logits: true });
   assert.equal(s.training, { epochs: 1, batch_size: 32, shuffle: true, validation_split: 0, callbacks: [] });
   assert.equal(s.metrics, ['accuracy']);

@@ -14,6 +14,7 @@ export { softmaxXent, softmax } from './loss';
 export * from './activation';
 export { adam, adamStepSize } from './adam';
 export { add, subtract, multiply, scale, concat, split } from './merge';
+export { sgd, adamw, rmsprop } from './optimizers';
 export { gather, gatherTargets } from './gather';
 export { embedding, embeddingBackward, positionEmbedding, positionEmbeddingBackward } from './sequence';
 export { maxPool2d, maxPool2dBackward, averagePool2d, averagePool2dBackward, globalAveragePool2d, globalAveragePool2dBackward, globalMaxPool2d, globalMaxPool2dBackward } from './pool';

@@ -14,22 +14,23 @@ function runOps(plan: usize, nOps: i32, start: i32, rows: i32, step: i32): void 
 
 /**
  * Run `steps` training steps: step s gathers rows order[(firstBatch+s)·B …]
- * (the last batch may be partial) and uses global step globalStep + s.
+ * (the last batch may be partial) and uses global step globalStep + s and
+ * learning rate rates[s] (f64, computed by the host: the schedule's rate).
  * Metrics (f64 lossSum, correct, samples) accumulate at `metrics`.
  * Returns the number of steps run (fewer when the data runs out).
  */
 export function trainSteps(
   plan: usize, nOps: i32, images: usize, labels: usize, count: i32, order: usize, batch: i32,
   firstBatch: i32, steps: i32, globalStep: i32, seed: u32, metrics: usize,
-  lr: f64, beta1: f64, beta2: f64, epsilon: f64,
+  rates: usize, beta1: f64, beta2: f64, epsilon: f64,
 ): i32 {
   setData(images, labels, order);
   setOutputs(metrics, 0);
-  setTraining(seed, lr, beta1, beta2, epsilon);
   for (let s = 0; s < steps; s++) {
     const start = (firstBatch + s) * batch;
     const rows = min(batch, count - start);
     if (rows <= 0) return s;
+    setTraining(seed, load<f64>(rates + (<usize>s << 3)), beta1, beta2, epsilon);
     runOps(plan, nOps, start, rows, globalStep + s);
   }
   return steps;
@@ -49,7 +50,7 @@ export function runInference(plan: usize, nOps: i32, images: usize, labels: usiz
 
 /**
  * Runs a plan of records once on `rows` rows at global step `step`, with
- * the given seed and Adam settings: what `tessera bench`, the conformance
+ * the given seed, learning rate and Adam settings: what `tessera bench`, the conformance
  * tests and custom-kernel checks use to run one op exactly as training does.
  */
 export function runRecords(plan: usize, nOps: i32, rows: i32, step: i32, seed: u32, metrics: usize, lr: f64, beta1: f64, beta2: f64, epsilon: f64): void {

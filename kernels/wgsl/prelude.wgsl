@@ -13,6 +13,7 @@
 //   rows      rows in this batch (<= the batch size the buffers were made for)
 //   step      global step index g (dropout keys are already derived from it)
 //   alpha     Adam step size for t = g + 1, computed on the host in f64
+//   lr        the step's learning rate (the schedule's), host f64 -> f32
 //   inv_rows  f32(1 / rows), the softmax cross-entropy gradient scale
 //   keys      rngKey(seed, stream, g) of dropout layer slot s at keys[s/4][s%4]
 struct Ctx {
@@ -22,7 +23,7 @@ struct Ctx {
   _pad0: u32,
   alpha: f32,
   inv_rows: f32,
-  _pad1: u32,
+  lr: f32,
   _pad2: u32,
   keys: array<vec4<u32>, 4>,
 }

@@ -156,7 +156,7 @@ export class WebGpuOpRunner implements OpRunner {
     }
     const rec = new ArrayBuffer(CTX_STRIDE);
     writeCtx(new DataView(rec), 0, {
-      offset: ds?.start ?? 0, rows: inst.rows, step: inst.step, alpha: adamStepSize(inst.optimizer, inst.step + 1), invRows: 1 / inst.rows,
+      offset: ds?.start ?? 0, rows: inst.rows, step: inst.step, alpha: adamStepSize(inst.optimizer, inst.step + 1), invRows: 1 / inst.rows, lr: inst.optimizer.learningRate,
       keys: streams.map((s) => rngKey(inst.seed, s, inst.step)),
     });
     d.queue.writeBuffer(ctx, 0, rec);

@@ -73,6 +73,7 @@ function placeName(data: Json, path: readonly (string | number)[]): string {
 
 /** What a list entry with a `type` is, for messages: a layer, or a callback (training.callbacks). */
 function entryNoun(path: readonly (string | number)[]): string {
+  if (path[0] === 'optimizer') return path[1] === 'learning_rate' ? 'learning-rate schedule' : 'optimizer';
   return path[0] === 'training' && path[1] === 'callbacks' ? 'callback' : 'layer';
 }
 
@@ -111,7 +112,10 @@ function withSuggestion(found: string, allowed: string[]): string {
 /** "'learning_rate' belongs under 'optimizer'" when the unknown key is a key of a nested mapping. */
 function homeOf(key: string, parent: SchemaObj, rootSchema: SchemaObj): string | undefined {
   for (const [prop, sub] of Object.entries<SchemaObj>(parent.properties ?? {})) {
-    if (deref(rootSchema, sub).properties?.[key]) return `'${key}' belongs under '${prop}'`;
+    const s = deref(rootSchema, sub);
+    // A mapping whose keys depend on its type (optimizer): any of its variants.
+    const variants = [s, ...((s.oneOf ?? []) as SchemaObj[]).map((v) => deref(rootSchema, v))];
+    if (variants.some((v) => v.properties?.[key])) return `'${key}' belongs under '${prop}'`;
   }
   return undefined;
 }
@@ -316,6 +320,8 @@ export function describeAjvErrors(errors: readonly ErrorObject[], data: Json, ro
     if (i.code === 'missing-key' && suggested.has(`${at(i)}|${i.key}`)) return false;
     if (i.code === 'type' && enumPaths.has(at(i))) return false;
     if (branchReported(i)) return false;
+    // A number given where a number or a mapping may go (learning_rate): the mapping branch's type complaint is noise next to the number branch's.
+    if (i.code === 'type' && typeof get(data, i.path) !== 'object' && issues.some((o) => o !== i && o.code !== 'type' && err(o) !== 'oneOf' && at(o) === at(i))) return false;
     // A mapping given where a name or a mapping may go: the name branch's complaint is noise when the mapping branch said what is wrong inside it.
     if ((i.code === 'enum' || i.code === 'type') && typeof get(data, i.path) === 'object' && issues.some((o) => o.path.length > i.path.length && within(i, o))) return false;
     const key = `${at(i)}|${i.message}`;

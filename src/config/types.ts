@@ -41,8 +41,28 @@ export type LayerSpec =
   | MergeLayerSpec | ConcatenateLayerSpec | BatchNormalizationLayerSpec;
 
 export interface LossSpec { type: 'sparse_categorical_crossentropy'; from_logits: true }
-export interface AdamSpec { type: 'adam'; learning_rate: number; beta_1: number; beta_2: number; epsilon: number }
-export type OptimizerSpec = AdamSpec;
+/** Keras's learning-rate schedules (keras.optimizers.schedules), by optimizer step (src/runtime/optimizers/schedules.ts). */
+export interface ExponentialDecaySpec { type: 'exponential_decay'; initial_learning_rate: number; decay_steps: number; decay_rate: number; staircase: boolean }
+export interface CosineDecaySpec {
+  type: 'cosine_decay'; initial_learning_rate: number; decay_steps: number; alpha: number;
+  /** With warmup: linear from initial_learning_rate to warmup_target over warmup_steps, then the decay from warmup_target. */
+  warmup_target?: number; warmup_steps: number;
+}
+export interface PiecewiseConstantDecaySpec { type: 'piecewise_constant_decay'; boundaries: number[]; values: number[] }
+export type LearningRateSchedule = ExponentialDecaySpec | CosineDecaySpec | PiecewiseConstantDecaySpec;
+
+/** What every optimizer takes (Keras's base optimizer): the rate or its schedule, and gradient clipping (at most one of the three). */
+export interface OptimizerBaseSpec {
+  learning_rate: number | LearningRateSchedule;
+  clipnorm?: number;
+  clipvalue?: number;
+  global_clipnorm?: number;
+}
+export interface AdamSpec extends OptimizerBaseSpec { type: 'adam'; beta_1: number; beta_2: number; epsilon: number; amsgrad?: boolean }
+export interface AdamWSpec extends OptimizerBaseSpec { type: 'adamw'; beta_1: number; beta_2: number; epsilon: number; amsgrad?: boolean; weight_decay: number }
+export interface SgdSpec extends OptimizerBaseSpec { type: 'sgd'; momentum: number; nesterov: boolean }
+export interface RmspropSpec extends OptimizerBaseSpec { type: 'rmsprop'; rho: number; momentum: number; epsilon: number; centered: boolean }
+export type OptimizerSpec = AdamSpec | AdamWSpec | SgdSpec | RmspropSpec;
 
 export type MonitorMode = 'auto' | 'min' | 'max';
 /** Keras EarlyStopping's arguments (src/runtime/callbacks/early-stopping.ts). */

@@ -13,6 +13,7 @@ import { describeAjvErrors } from './schema-errors.js';
 import { bracketOf, missedAt, unclosedBrackets, unclosedMessage } from './unclosed.js';
 import { inferLayers, type LayerInfo, type ShapeIssue } from './shapes.js';
 import { checkTraining } from './training-checks.js';
+import { checkOptimizer } from './optimizer-checks.js';
 import type { ModelSpec } from './types.js';
 
 export interface ValidationSuccess {
@@ -129,6 +130,7 @@ export function validateModelConfig(text: string, fileName = '<input>', options:
     diag(loc.find(path, target), code, message, { path, ...(hint ? { hint } : {}) });
   errors.push(...kernelFileErrors(spec.kernels, at, options.kernelFileExists));
   checkTraining(spec, (path, target, code, message, hint) => errors.push(at(path, target, code, message, hint)));
+  checkOptimizer(spec, (path, target, code, message, hint) => errors.push(at(path, target, code, message, hint)));
   const shapes = inferLayers(spec);
   const fromShape = (i: ShapeIssue, severity: ConfigError['severity']) =>
     diag(loc.find(i.path, targetFor(i.path)), severity === 'error' ? 'shape' : 'lint', i.message, { path: i.path, hint: i.hint }, severity);

@@ -9,6 +9,9 @@
 // function in kernels/as.
 
 import { adamOp } from './adam.js';
+import { adamwOp } from './adamw.js';
+import { rmspropOp } from './rmsprop.js';
+import { sgdOp } from './sgd.js';
 import { denseBackwardInputOp } from './dense_backward_input.js';
 import { denseBackwardWeightsOp } from './dense_backward_weights.js';
 import { denseForwardOp } from './dense_forward.js';
@@ -50,6 +53,9 @@ export const OPS = [
   dropoutBackwardOp,
   softmaxXentOp,
   adamOp,
+  sgdOp,
+  adamwOp,
+  rmspropOp,
   ...ACTIVATION_OPS,
   ...POOL2D_OPS,
   ...GLOBAL_POOL2D_OPS,

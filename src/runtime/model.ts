@@ -31,6 +31,7 @@ import { callbacksFromSpec } from './callbacks/index.js';
 import { splitValidation } from '../data/split.js';
 import { createBackend } from './select.js';
 import { fit, predict, type FitResult, type Prediction, type TrainEvent } from './trainer.js';
+import { graphOptimizer } from './optimizers/index.js';
 
 export interface BackendChoice {
   name: Backend['name'];
@@ -180,7 +181,7 @@ export class Model {
   /** Back to the seed's initial weights with fresh optimizer state (a new run from step 0). */
   async reset(): Promise<void> {
     this.live();
-    this.graph.optimizer.learningRate = this.spec.optimizer.learning_rate; // reduce_lr_on_plateau may have lowered it
+    this.graph.optimizer.learningRate = graphOptimizer(this.spec.optimizer).learningRate; // reduce_lr_on_plateau may have lowered it
     await this.backend.writeParams(initParams(this.graph));
     await this.backend.resetOptimizer();
   }

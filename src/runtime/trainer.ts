@@ -58,6 +58,7 @@ import type { Graph } from './graph.js';
 import type { Callback, EpochLogs, TrainControl } from './callbacks/types.js';
 import { epochOrder } from './rng.js';
 import { TrainingDivergedError, TrainingFailedError, type RestorePoint } from './train-errors.js';
+import { learningRateAt } from './optimizers/index.js';
 
 export { TrainingDivergedError, TrainingFailedError, type RestorePoint } from './train-errors.js';
 
@@ -238,7 +239,11 @@ export async function fit(backend: Backend, graph: Graph, data: FitData, options
       snapshot = params.map((p) => p.slice());
     },
     get learningRate() { return graph.optimizer.learningRate; },
-    set learningRate(lr: number) { graph.optimizer.learningRate = lr; },
+    set learningRate(lr: number) {
+      // As Keras: a learning-rate schedule is not settable (validation refuses reduce_lr_on_plateau with one).
+      if (graph.optimizer.schedule) throw new Error(`the optimizer's learning rate is a ${graph.optimizer.schedule.type} schedule, so it cannot be set`);
+      graph.optimizer.learningRate = lr;
+    },
     note: (message) => emit({ type: 'note', epoch: epochNow, message }),
   };
   for (const c of callbacks) c.onTrainBegin?.(control);
@@ -255,7 +260,8 @@ export async function fit(backend: Backend, graph: Graph, data: FitData, options
     await onBackend(`at the start of epoch ${epoch}`, () => backend.setOrder(epochOrder(count, seed, e, shuffle, order)));
     emit({ type: 'epoch-start', epoch, epochs, steps });
     const te = now();
-    const learningRate = graph.optimizer.learningRate;
+    // With a schedule: the rate of the epoch's first step.
+    const learningRate = learningRateAt(graph.optimizer, globalStep);
     let lossSum = 0, correct = 0, samples = 0;
     for (let s = 0; s < steps; ) {
       if (s > 0 && signal?.aborted) return stop({ epoch, step: s, steps });

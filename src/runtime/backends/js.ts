@@ -7,6 +7,8 @@ import type { Graph, Op } from '../graph.js';
 import { defOf } from '../../ops/index.js';
 import { softmaxRows } from '../../ops/softmax_xent.js';
 import { checkTargets, targetShape } from '../targets.js';
+import type { RefEnv } from '../../ops/types.js';
+import { learningRateAt } from '../optimizers/index.js';
 
 export class JsBackend implements Backend {
   readonly name = 'js' as const;
@@ -18,6 +20,8 @@ export class JsBackend implements Backend {
   private datasets: Partial<Record<DatasetSlot, DatasetTensors>> = {};
   private order = new Uint32Array(0);
   private metrics: TrainMetrics = { lossSum: 0, correct: 0, samples: 0 };
+  /** The optimizer as the current step's ops see it: the step's learning rate (its schedule's). */
+  private stepOptimizer: RefEnv['optimizer'] = { learningRate: 0, beta1: 0, beta2: 0, epsilon: 0 };
 
   async prepare(graph: Graph, params: Float32Array[]): Promise<void> {
     this.graph = graph;
@@ -47,6 +51,7 @@ export class JsBackend implements Backend {
       const rows = Math.min(B, data.count - start);
       if (rows <= 0) throw new Error(`trainSteps: batch ${firstBatch + s} is past the end of the training set`);
       const step = globalStep + s;
+      this.stepOptimizer = { ...this.graph.optimizer, learningRate: learningRateAt(this.graph.optimizer, step) };
       for (const op of this.graph.forward) this.run(op, rows, step, data, this.order, start);
       for (const op of this.graph.backward) this.run(op, rows, step, data, this.order, start);
       for (const op of this.graph.update) this.run(op, rows, step, data, this.order, start);
@@ -129,7 +134,7 @@ export class JsBackend implements Backend {
       buf: (name) => this.buf(name),
       rows, step, seed: g.seed,
       labels: this.labels,
-      optimizer: g.optimizer,
+      optimizer: this.stepOptimizer,
       addMetrics: (lossSum, correct, n) => { this.metrics.lossSum += lossSum; this.metrics.correct += correct; this.metrics.samples += n; },
       data: { images: data.images, labels: data.labels, order, start, ...(data.targets ? { targets: data.targets, targetWidth: data.targetWidth } : {}) },
     });

@@ -11,6 +11,7 @@ import type { Graph } from '../graph.js';
 import { chooseVariant, Heap, instantiateKernelsWith, type CustomWasmKernel, type CustomWasmOp, type KernelExports, type WasmVariant } from '../wasm/module.js';
 import { checkTargets, type TargetShape } from '../targets.js';
 import { encodeInferencePlan, encodeTrainPlan, OP_WORDS, transposedKernels } from '../wasm/plan.js';
+import { learningRateAt } from '../optimizers/index.js';
 
 export interface WasmBackendOptions {
   /** Use the relaxed-SIMD (FMA) build: true requires it, 'auto' (default) takes it when the engine validates it. */
@@ -47,6 +48,8 @@ export class WasmBackend implements Backend {
   private data: Partial<Record<DatasetSlot, ResidentData>> = {};
   private order = { ptr: 0, length: 0, capacity: 0 };
   private scratch = { ptr: 0, bytes: 0 };
+  /** The f64 learning rate of each step of a trainSteps call. */
+  private rates = { ptr: 0, capacity: 0 };
   private disposed = false;
 
   private readonly customOps: ReadonlySet<CustomWasmOp>;
@@ -148,10 +151,13 @@ export class WasmBackend implements Backend {
     checkTargets('train', this.targetsOf(d), g.targetWidth);
     const o = g.optimizer;
     this.k.setTargets(d.targets);
+    if (steps > this.rates.capacity) this.rates = { ptr: this.heap.alloc(steps * 8), capacity: steps };
+    const rates = this.heap.f64(this.rates.ptr, steps);
+    for (let s = 0; s < steps; s++) rates[s] = learningRateAt(o, globalStep + s);
     this.k.trainSteps(
       this.trainPlan.ptr, this.trainPlan.ops, d.images, d.labels, d.count, this.order.ptr, g.batchSize,
       firstBatch, steps, globalStep, g.seed | 0, this.trainMetrics,
-      o.learningRate, o.beta1, o.beta2, o.epsilon,
+      this.rates.ptr, o.beta1, o.beta2, o.epsilon,
     );
   }
 

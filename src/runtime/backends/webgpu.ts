@@ -23,6 +23,7 @@ import type { Backend, DatasetSlot, DatasetTensors, EvalResult, TrainMetrics } f
 import type { Graph, Op } from '../graph.js';
 import { defOf } from '../../ops/index.js';
 import { adamStepSize } from '../../ops/adam.js';
+import { learningRateAt } from '../optimizers/index.js';
 import type { GpuDispatch, GpuEnv } from '../../ops/types.js';
 import { checkTargets, type TargetShape } from '../targets.js';
 import { ResidentSets, type Resident } from '../webgpu/datasets.js';
@@ -210,7 +211,8 @@ export class WebGpuBackend implements Backend {
       const offset = (firstBatch + s) * B;
       const rows = Math.min(B, d.count - offset);
       this.samples += rows;
-      return { offset, rows, step, alpha: adamStepSize(g.optimizer, step + 1), invRows: 1 / rows, keys: this.keySlots.at(g.seed, step) };
+      const lr = learningRateAt(g.optimizer, step);
+      return { offset, rows, step, alpha: adamStepSize({ ...g.optimizer, learningRate: lr }, step + 1), lr, invRows: 1 / rows, keys: this.keySlots.at(g.seed, step) };
     }, 'trainSteps');
     await this.session.wait('trainSteps');
   }

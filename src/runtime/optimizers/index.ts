@@ -2,15 +2,22 @@
 // state buffers and update ops (one file each), and the hyper-parameters the
 // graph carries for the backends. Browser-safe.
 
-import type { OptimizerSpec } from '../../config/types.js';
+import type { LearningRateSchedule, OptimizerSpec } from '../../config/types.js';
 import type { OpRecordBase } from '../../ops/types.js';
-import { adamLowering } from './adam.js';
+import { adamLowering, adamwLowering } from './adam.js';
+import { rmspropLowering } from './rmsprop.js';
+import { initialRate, scheduleRate } from './schedules.js';
+import { sgdLowering } from './sgd.js';
 import type { OptimizerLowering, ParamBuffers } from './types.js';
 
 export type { OptimizerLowering, ParamBuffers } from './types.js';
+export { scheduleRate } from './schedules.js';
 
 const LOWERINGS: Record<OptimizerSpec['type'], OptimizerLowering> = {
   adam: adamLowering as OptimizerLowering,
+  adamw: adamwLowering as OptimizerLowering,
+  sgd: sgdLowering as OptimizerLowering,
+  rmsprop: rmspropLowering as OptimizerLowering,
 };
 
 function lowering(spec: OptimizerSpec): OptimizerLowering {
@@ -31,17 +38,36 @@ export function optimizerUpdate(spec: OptimizerSpec, p: ParamBuffers): OpRecordB
 
 /**
  * What the backends read of the optimizer (graph.optimizer): the learning
- * rate (callbacks may change it between trainSteps calls) and Adam's
- * constants, which the adam op takes from the step context.
+ * rate, or the schedule that gives each step's (learningRateAt), and Adam's
+ * constants, which adam and adamw take from the step context. Callbacks
+ * (reduce_lr_on_plateau) may change learningRate between trainSteps calls,
+ * never a schedule (Keras refuses that too; validation rejects the pair).
  */
 export interface GraphOptimizer {
   type: OptimizerSpec['type'];
+  /** The fixed rate; with a schedule, its rate at step 0 (for display). */
   learningRate: number;
+  schedule: LearningRateSchedule | null;
   beta1: number;
   beta2: number;
   epsilon: number;
 }
 
 export function graphOptimizer(spec: OptimizerSpec): GraphOptimizer {
-  return { type: spec.type, learningRate: spec.learning_rate, beta1: spec.beta_1, beta2: spec.beta_2, epsilon: spec.epsilon };
+  const lr = spec.learning_rate;
+  const schedule = typeof lr === 'number' ? null : lr;
+  const adam = spec.type === 'adam' || spec.type === 'adamw';
+  return {
+    type: spec.type,
+    learningRate: schedule ? initialRate(schedule) : (lr as number),
+    schedule,
+    beta1: adam ? spec.beta_1 : 0,
+    beta2: adam ? spec.beta_2 : 0,
+    epsilon: spec.type === 'sgd' ? 0 : spec.epsilon,
+  };
+}
+
+/** The learning rate of optimizer step `step` (0-based: updates already applied), in f64: what every backend uses for that step. */
+export function learningRateAt(o: GraphOptimizer, step: number): number {
+  return o.schedule ? scheduleRate(o.schedule, step) : o.learningRate;
 }

@@ -28,6 +28,9 @@ export interface KernelExports {
   softmax(logits: number, out: number, M: number, C: number): void;
   adam(p: number, g: number, m: number, v: number, n: number, alpha: number, beta1: number, beta2: number, epsilon: number): void;
   adamStepSize(lr: number, beta1: number, beta2: number, t: number): number;
+  sgd(p: number, g: number, m: number, n: number, lr: number, momentum: number, nesterov: number): void;
+  adamw(p: number, g: number, m: number, v: number, vhat: number, n: number, alpha: number, beta1: number, beta2: number, epsilon: number, lr: number, weightDecay: number): void;
+  rmsprop(p: number, g: number, v: number, mom: number, mg: number, n: number, lr: number, rho: number, momentum: number, epsilon: number): void;
   gather(images: number, labels: number, order: number, offset: number, rows: number, features: number, x: number, labelsOut: number): void;
   gatherTargets(targets: number, order: number, offset: number, rows: number, width: number, y: number): void;
   /** The float targets of the dataset the next trainSteps/runInference/runRecordsOn reads (0: none). */
@@ -35,7 +38,8 @@ export interface KernelExports {
   trainSteps(
     plan: number, nOps: number, images: number, labels: number, count: number, order: number, batch: number,
     firstBatch: number, steps: number, globalStep: number, seed: number, metrics: number,
-    lr: number, beta1: number, beta2: number, epsilon: number,
+    /** Byte offset of `steps` f64 learning rates, one per step. */
+    rates: number, beta1: number, beta2: number, epsilon: number,
   ): number;
   runInference(plan: number, nOps: number, images: number, labels: number, count: number, batch: number, metrics: number, probs: number): void;
   /** One pass over a plan of records on `rows` rows (bench, conformance tests, custom-kernel checks). */

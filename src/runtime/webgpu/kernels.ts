@@ -61,6 +61,8 @@ export interface CtxRecord {
   step: number;
   alpha: number;
   invRows: number;
+  /** The step's learning rate (0 in evaluation). */
+  lr?: number;
   keys?: ArrayLike<number>;
 }
 
@@ -72,6 +74,7 @@ export function writeCtx(view: DataView, index: number, r: CtxRecord): void {
   view.setUint32(o + 12, 0, true);
   view.setFloat32(o + 16, r.alpha, true);
   view.setFloat32(o + 20, r.invRows, true);
+  view.setFloat32(o + 24, r.lr ?? 0, true);
   if (r.keys) for (let i = 0; i < r.keys.length; i++) view.setUint32(o + 32 + 4 * i, r.keys[i] >>> 0, true);
 }
 

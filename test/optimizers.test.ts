@@ -1,0 +1,195 @@
+// The optimizers and learning-rate schedules against hand-computed Keras 3
+// formulas (written out here from keras/src/optimizers/*.py, independently
+// of src/ops), their lowering into state buffers and update ops, and the
+// config errors for bad optimizer settings (at their line and column).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { validateModelConfig } from '../src/config/validate.js';
+import type { LearningRateSchedule, ModelSpec } from '../src/config/types.js';
+import { adamStepSize } from '../src/ops/adam.js';
+import { adamw } from '../src/ops/adamw.js';
+import { rmsprop } from '../src/ops/rmsprop.js';
+import { sgd } from '../src/ops/sgd.js';
+import { compileGraph } from '../src/runtime/graph.js';
+import { scheduleRate } from '../src/runtime/optimizers/index.js';
+
+const P0 = [0.5, -0.25, 1.0, 0.003], G1 = [0.1, -0.2, 0.0003, -0.05], G2 = [-0.3, 0.05, 0.0004, -0.06];
+const close = (got: ArrayLike<number>, want: number[], what: string, tol = 1e-6) =>
+  want.forEach((w, i) => assert.ok(Math.abs(got[i]! - w) <= tol * Math.max(1, Math.abs(w)), `${what}[${i}]: ${got[i]} vs ${w}`));
+
+test('sgd: plain, momentum and nesterov, two steps against the Keras formulas', () => {
+  const lr = 0.1, mu = 0.9;
+  for (const mode of ['plain', 'momentum', 'nesterov'] as const) {
+    const p = Float32Array.from(P0), m = mode === 'plain' ? null : new Float32Array(4);
+    const want = [...P0], wm = [0, 0, 0, 0];
+    for (const g of [G1, G2]) {
+      sgd(p, Float32Array.from(g), m, 4, lr, mode === 'plain' ? 0 : mu, mode === 'nesterov');
+      for (let i = 0; i < 4; i++) {
+        if (mode === 'plain') { want[i] -= lr * g[i]!; continue; }
+        // Keras: m = -g·lr + m·momentum; nesterov: p += -g·lr + m·momentum, else p += m.
+        wm[i] = -g[i]! * lr + wm[i]! * mu;
+        want[i] += mode === 'nesterov' ? -g[i]! * lr + wm[i]! * mu : wm[i]!;
+      }
+    }
+    close(p, want, `${mode} p`);
+    if (m) close(m, wm, `${mode} m`);
+  }
+  // Step 1 of nesterov by hand: m = -0.01, p = 0.5 - 0.01 - 0.009.
+  const p = Float32Array.from([0.5]), m = new Float32Array(1);
+  sgd(p, Float32Array.from([0.1]), m, 1, 0.1, 0.9, true);
+  close(p, [0.481], 'nesterov by hand'); close(m, [-0.01], 'm by hand');
+});
+
+test('adamw: decoupled weight decay before the Adam step; amsgrad keeps the running maximum of v', () => {
+  const h = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }, wd = 0.004;
+  for (const amsgrad of [false, true]) {
+    const p = Float32Array.from(P0), m = new Float32Array(4), v = new Float32Array(4), vh = amsgrad ? new Float32Array(4) : null;
+    const want = [...P0], wm = [0, 0, 0, 0], wv = [0, 0, 0, 0], wvh = [0, 0, 0, 0];
+    [G1, G2].forEach((g, s) => {
+      const t = s + 1;
+      adamw(p, Float32Array.from(g), m, v, vh, 4, adamStepSize(h, t), h.beta1, h.beta2, h.epsilon, h.learningRate, amsgrad ? 0 : wd);
+      for (let i = 0; i < 4; i++) {
+        // Keras: variable -= variable·wd·lr (AdamW only); then m += (g - m)(1-β1); v += (g² - v)(1-β2);
+        // amsgrad: v_hat = max(v_hat, v); p -= m·alpha / (sqrt(v or v_hat) + ε), alpha = lr·sqrt(1-β2^t)/(1-β1^t).
+        if (!amsgrad) want[i] -= want[i]! * wd * h.learningRate;
+        wm[i] += (g[i]! - wm[i]!) * (1 - h.beta1);
+        wv[i] += (g[i]! ** 2 - wv[i]!) * (1 - h.beta2);
+        wvh[i] = Math.max(wvh[i]!, wv[i]!);
+        const alpha = h.learningRate * Math.sqrt(1 - h.beta2 ** t) / (1 - h.beta1 ** t);
+        want[i] -= (wm[i]! * alpha) / (Math.sqrt(amsgrad ? wvh[i]! : wv[i]!) + h.epsilon);
+      }
+    });
+    close(p, want, `amsgrad=${amsgrad} p`);
+    close(m, wm, 'm'); close(v, wv, 'v');
+    if (vh) close(vh, wvh, 'v_hat');
+  }
+  // AMSGrad differs from Adam once v falls: a large gradient, then a small one.
+  const run = (ams: boolean) => {
+    const p = Float32Array.from([0]), m = new Float32Array(1), v = new Float32Array(1), vh = ams ? new Float32Array(1) : null;
+    for (const [t, g] of [[1, 1], [2, 1e-3], [3, 1e-3]] as const) adamw(p, Float32Array.from([g]), m, v, vh, 1, adamStepSize(h, t), h.beta1, h.beta2, h.epsilon, h.learningRate, 0);
+    return { p: p[0]!, vh: vh?.[0], v: v[0]! };
+  };
+  const a = run(false), b = run(true);
+  assert.ok(b.vh! > b.v, 'v_hat holds the earlier, larger v');
+  assert.ok(Math.abs(b.p) < Math.abs(a.p), 'amsgrad takes the smaller steps');
+});
+
+test('rmsprop: plain, centered and momentum, two steps against the Keras formulas', () => {
+  const lr = 1e-3, rho = 0.9, eps = 1e-7;
+  for (const [centered, mu] of [[false, 0], [true, 0], [false, 0.5], [true, 0.5]] as const) {
+    const p = Float32Array.from(P0), v = new Float32Array(4), mom = mu > 0 ? new Float32Array(4) : null, mg = centered ? new Float32Array(4) : null;
+    const want = [...P0], wv = [0, 0, 0, 0], wmom = [0, 0, 0, 0], wmg = [0, 0, 0, 0];
+    for (const g of [G1, G2]) {
+      rmsprop(p, Float32Array.from(g), v, mom, mg, 4, lr, rho, mu, eps);
+      for (let i = 0; i < 4; i++) {
+        // Keras: velocity = rho·velocity + (1-rho)·g²; centered: average_grad likewise, denominator = velocity - average_grad² + ε,
+        // else velocity + ε; increment = lr·g / sqrt(denominator); momentum: m = momentum·m + increment, p -= m; else p -= increment.
+        wv[i] = rho * wv[i]! + (1 - rho) * g[i]! ** 2;
+        let den = wv[i]! + eps;
+        if (centered) { wmg[i] = rho * wmg[i]! + (1 - rho) * g[i]!; den = wv[i]! - wmg[i]! ** 2 + eps; }
+        const inc = (lr * g[i]!) / Math.sqrt(den);
+        if (mu > 0) { wmom[i] = mu * wmom[i]! + inc; want[i] -= wmom[i]!; } else want[i] -= inc;
+      }
+    }
+    close(p, want, `centered=${centered} momentum=${mu} p`);
+    close(v, wv, 'v');
+    if (mg) close(mg, wmg, 'mg');
+    if (mom) close(mom, wmom, 'mom');
+  }
+});
+
+test('schedules: exponential_decay, cosine_decay (with and without warmup) and piecewise_constant_decay by hand', () => {
+  const at = (s: LearningRateSchedule, step: number) => scheduleRate(s, step);
+  const exp: LearningRateSchedule = { type: 'exponential_decay', initial_learning_rate: 0.1, decay_steps: 10, decay_rate: 0.5, staircase: false };
+  assert.is(at(exp, 0), 0.1);
+  assert.ok(Math.abs(at(exp, 10) - 0.05) < 1e-15);
+  assert.ok(Math.abs(at(exp, 5) - 0.1 * Math.SQRT1_2) < 1e-15);
+  assert.ok(Math.abs(at({ ...exp, staircase: true }, 19) - 0.05) < 1e-15, 'staircase: floor(19/10) = 1');
+  const cos: LearningRateSchedule = { type: 'cosine_decay', initial_learning_rate: 0.1, decay_steps: 100, alpha: 0, warmup_steps: 0 };
+  assert.is(at(cos, 0), 0.1);
+  assert.ok(Math.abs(at(cos, 50) - 0.05) < 1e-15, 'half way: half the rate');
+  assert.ok(Math.abs(at(cos, 100)) < 1e-15);
+  assert.ok(Math.abs(at(cos, 250)) < 1e-15, 'constant after decay_steps');
+  assert.ok(Math.abs(at({ ...cos, alpha: 0.1 }, 100) - 0.01) < 1e-15, 'alpha: the floor is alpha · initial');
+  assert.ok(Math.abs(at({ ...cos, alpha: 0.1 }, 50) - 0.1 * (0.9 * 0.5 + 0.1)) < 1e-15);
+  const warm: LearningRateSchedule = { ...cos, initial_learning_rate: 0, warmup_target: 0.2, warmup_steps: 10 };
+  assert.is(at(warm, 0), 0);
+  assert.ok(Math.abs(at(warm, 5) - 0.1) < 1e-15, 'linear warmup');
+  assert.ok(Math.abs(at(warm, 10) - 0.2) < 1e-15, 'decay starts from warmup_target');
+  assert.ok(Math.abs(at(warm, 60) - 0.1) < 1e-15, 'half way through the decay');
+  assert.ok(Math.abs(at(warm, 110)) < 1e-15);
+  const pw: LearningRateSchedule = { type: 'piecewise_constant_decay', boundaries: [10, 20], values: [1, 0.5, 0.1] };
+  assert.equal([0, 10, 11, 20, 21, 1000].map((s) => at(pw, s)), [1, 1, 0.5, 0.5, 0.1, 0.1], 'values[i] up to and including boundaries[i]');
+});
+
+const MNIST = readFileSync('models/mnist.yaml', 'utf8');
+/** models/mnist.yaml with its optimizer block replaced by `optimizer` (one line or a block) and any extra training lines. */
+function withOptimizer(optimizer: string, training = ''): string {
+  const text = MNIST.replace(/optimizer:[^\n]*(\n {2}[^\n]*)*/, `optimizer: ${optimizer}`);
+  return training ? text.replace(/training:\n/, `training:\n${training}`) : text;
+}
+const specOf = (text: string): ModelSpec => {
+  const r = validateModelConfig(text, 'm.yaml');
+  if (!r.ok) throw new Error(r.errors.map((e) => e.message).join('\n'));
+  return r.spec;
+};
+function errorAt(text: string, needle: string, message: string | RegExp): void {
+  const r = validateModelConfig(text, 'bad.yaml');
+  assert.is(r.ok, false, 'refused');
+  const e = !r.ok ? r.errors[0]! : undefined;
+  const lines = text.split('\n');
+  const line = lines.findIndex((l) => l.includes(needle)) + 1;
+  assert.is(e?.line, line, `line of ${needle}: ${e?.message}`);
+  assert.is(e?.column, lines[line - 1]!.indexOf(needle) + 1, `column of ${needle}`);
+  assert.match(e!.message, message);
+}
+
+test('config: Keras defaults per optimizer; a schedule object as learning_rate', () => {
+  assert.equal(specOf(withOptimizer('{type: sgd}')).optimizer, { type: 'sgd', learning_rate: 0.01, momentum: 0, nesterov: false });
+  assert.equal(specOf(withOptimizer('{type: adamw}')).optimizer, { type: 'adamw', learning_rate: 0.001, weight_decay: 0.004, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7, amsgrad: false });
+  assert.equal(specOf(withOptimizer('{type: rmsprop}')).optimizer, { type: 'rmsprop', learning_rate: 0.001, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: false });
+  const s = specOf(withOptimizer('\n  type: sgd\n  learning_rate: {type: cosine_decay, initial_learning_rate: 0.1, decay_steps: 100, warmup_target: 0.2, warmup_steps: 5}'));
+  assert.equal(s.optimizer.learning_rate, { type: 'cosine_decay', initial_learning_rate: 0.1, decay_steps: 100, warmup_target: 0.2, warmup_steps: 5, alpha: 0 });
+});
+
+test('config errors at line:col: momentum outside [0, 1), negative weight_decay, boundaries/values lengths, reduce_lr_on_plateau with a schedule', () => {
+  errorAt(withOptimizer('{type: sgd, momentum: 1.0}'), '1.0', /'momentum' must be >= 0 and < 1, found 1/);
+  errorAt(withOptimizer('{type: rmsprop, momentum: -0.5}'), '-0.5', /'momentum' must be >= 0 and < 1, found -0.5/);
+  errorAt(withOptimizer('{type: adamw, weight_decay: -0.01}'), '-0.01', /'weight_decay' must be >= 0, found -0.01/);
+  errorAt(withOptimizer('\n  type: sgd\n  learning_rate:\n    type: piecewise_constant_decay\n    boundaries: [100, 200]\n    values: [0.1, 0.01]'),
+    '[0.1, 0.01]', /piecewise_constant_decay: values has 2 entries and boundaries 2; values needs one more than boundaries \(3\)/);
+  errorAt(withOptimizer('{type: sgd, learning_rate: {type: piecewise_constant_decay, boundaries: [100, 50], values: [0.1, 0.01, 0.001]}}'),
+    '50]', /boundaries must increase, but boundaries\[1\] = 50 follows 100/);
+  errorAt(withOptimizer('{type: sgd, learning_rate: {type: cosine_decay, initial_learning_rate: 0.1, decay_steps: 10}}',
+    '  validation_split: 0.1\n  callbacks:\n    - {type: reduce_lr_on_plateau}\n'), 'reduce_lr_on_plateau', /reduce_lr_on_plateau cannot change the learning rate: optimizer.learning_rate is a cosine_decay schedule/);
+  errorAt(withOptimizer('{type: sgd, learning_rate: {type: linear_decay}}'), 'linear_decay', /unknown learning-rate schedule type 'linear_decay'; expected one of: exponential_decay, cosine_decay, piecewise_constant_decay/);
+  errorAt(withOptimizer('{type: rmsporp}'), 'rmsporp', /unknown optimizer type 'rmsporp'; expected one of: adam, adamw, rmsprop, sgd; did you mean 'rmsprop'\?/);
+  errorAt(withOptimizer('{type: sgd, beta_1: 0.9}'), 'beta_1', /unknown key 'beta_1'/);
+});
+
+test('lowering: state buffers per optimizer (kind optimizer_state, listed in ParamInfo.state) and one update op per parameter', () => {
+  const cases: [string, string[], string][] = [
+    ['{type: adam}', ['m', 'v'], 'adam'],
+    ['{type: adam, amsgrad: true}', ['m', 'v', 'vhat'], 'adamw'],
+    ['{type: adamw}', ['m', 'v'], 'adamw'],
+    ['{type: sgd}', [], 'sgd'],
+    ['{type: sgd, momentum: 0.9, nesterov: true}', ['momentum'], 'sgd'],
+    ['{type: rmsprop}', ['rms'], 'rmsprop'],
+    ['{type: rmsprop, momentum: 0.9, centered: true}', ['rms', 'momentum', 'mg'], 'rmsprop'],
+  ];
+  for (const [opt, suffixes, kind] of cases) {
+    const g = compileGraph(specOf(withOptimizer(opt)));
+    for (const p of g.params) assert.equal(p.state, suffixes.map((s) => `${p.name}:${s}`), `${opt}: ${p.name}`);
+    const state = g.buffers.filter((b) => b.kind === 'optimizer_state').map((b) => b.name);
+    assert.equal(state, g.params.flatMap((p) => p.state), `${opt}: the optimizer_state buffers`);
+    assert.equal(g.update.map((o) => o.kind), g.params.map(() => kind), opt);
+  }
+  const amsgrad = compileGraph(specOf(withOptimizer('{type: adam, amsgrad: true}'))).update[0] as unknown as { weightDecay: number; vhat: string };
+  assert.is(amsgrad.weightDecay, 0, 'adam with amsgrad: adamw without decay');
+  const sched = compileGraph(specOf(withOptimizer('{type: sgd, learning_rate: {type: exponential_decay, initial_learning_rate: 0.2, decay_steps: 5, decay_rate: 0.5}}')));
+  assert.is(sched.optimizer.learningRate, 0.2);
+  assert.equal(sched.optimizer.schedule?.type, 'exponential_decay');
+});
+
+test.run();
