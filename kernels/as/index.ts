@@ -15,6 +15,7 @@ export * from './activation';
 export { adam, adamStepSize } from './adam';
 export { add, subtract, multiply, scale, concat, split } from './merge';
 export { sgd, adamw, rmsprop } from './optimizers';
+export { attentionScores, attentionScoresBackward, attentionValues, attentionValuesBackward } from './attention';
 export { gather, gatherTargets } from './gather';
 export { embedding, embeddingBackward, positionEmbedding, positionEmbeddingBackward } from './sequence';
 export { maxPool2d, maxPool2dBackward, averagePool2d, averagePool2dBackward, globalAveragePool2d, globalAveragePool2dBackward, globalMaxPool2d, globalMaxPool2dBackward } from './pool';

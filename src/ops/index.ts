@@ -36,6 +36,10 @@ import { batchNormInferenceOp, batchNormTrainOp } from './batch_norm.js';
 import { batchNormBackwardOp } from './batch_norm_backward.js';
 import { embeddingBackwardOp, embeddingOp } from './embedding.js';
 import { positionEmbeddingBackwardOp, positionEmbeddingOp } from './position_embedding.js';
+import { attentionScoresOp } from './attention_scores.js';
+import { attentionScoresBackwardOp } from './attention_scores_backward.js';
+import { attentionValuesOp } from './attention_values.js';
+import { attentionValuesBackwardOp } from './attention_values_backward.js';
 import type { OpDef, OpRecordBase } from './types.js';
 
 /** Every registered op, in the order docs and benches list them. */
@@ -65,6 +69,10 @@ export const OPS = [
   scaleOp,
   concatOp,
   splitOp,
+  attentionScoresOp,
+  attentionScoresBackwardOp,
+  attentionValuesOp,
+  attentionValuesBackwardOp,
   batchNormTrainOp,
   batchNormInferenceOp,
   batchNormBackwardOp,
