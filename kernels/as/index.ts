@@ -18,6 +18,7 @@ export { sgd, adamw, rmsprop } from './optimizers';
 export { attentionScores, attentionScoresBackward, attentionValues, attentionValuesBackward } from './attention';
 export { gather, gatherTargets } from './gather';
 export { embedding, embeddingBackward, positionEmbedding, positionEmbeddingBackward } from './sequence';
+export { layerNorm, layerNormBackward } from './layer_norm';
 export { maxPool2d, maxPool2dBackward, averagePool2d, averagePool2dBackward, globalAveragePool2d, globalAveragePool2dBackward, globalMaxPool2d, globalMaxPool2dBackward } from './pool';
 export { batchNormTrain, batchNormInference, batchNormBackward } from './batchnorm';
 export { trainSteps, runInference, runRecords, runRecordsOn } from './step';

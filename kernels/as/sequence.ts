@@ -10,12 +10,14 @@
 // never converted out of range: i32.trunc traps).
 
 /** The table row of a token id held as f32. */
+// @ts-ignore: decorator
 @inline function tokenRow(id: f32, V: i32): usize {
   if (id >= <f32>(V - 1)) return <usize>(V - 1);
   return id > 0 ? <usize><i32>id : 0;
 }
 
 /** dst[0:n] = a[0:n] + b[0:n], four at a time. */
+// @ts-ignore: decorator
 @inline function addFloats(a: usize, b: usize, dst: usize, n: i32): void {
   let j = 0;
   for (; j + 4 <= n; j += 4) {

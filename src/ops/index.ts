@@ -40,6 +40,7 @@ import { attentionScoresOp } from './attention_scores.js';
 import { attentionScoresBackwardOp } from './attention_scores_backward.js';
 import { attentionValuesOp } from './attention_values.js';
 import { attentionValuesBackwardOp } from './attention_values_backward.js';
+import { layerNormBackwardOp, layerNormOp } from './layer_norm.js';
 import type { OpDef, OpRecordBase } from './types.js';
 
 /** Every registered op, in the order docs and benches list them. */
@@ -80,6 +81,8 @@ export const OPS = [
   embeddingBackwardOp,
   positionEmbeddingOp,
   positionEmbeddingBackwardOp,
+  layerNormOp,
+  layerNormBackwardOp,
 ] as const;
 
 type RecordOf<D> = D extends OpDef<infer T> ? T : never;
