@@ -35,10 +35,19 @@ export interface ConcatenateLayerSpec extends LayerBase { type: 'concatenate'; i
 export interface BatchNormalizationLayerSpec extends LayerBase {
   type: 'batch_normalization'; axis: number; momentum: number; epsilon: number; center: boolean; scale: boolean;
 }
+/** Keras Embedding: token ids [T] to vectors [T, output_dim]. */
+export interface EmbeddingLayerSpec extends LayerBase { type: 'embedding'; input_dim: number; output_dim: number }
+/** A learned vector per position added to the input [T, D] (KerasHub PositionEmbedding, summed). */
+export interface PositionEmbeddingLayerSpec extends LayerBase { type: 'position_embedding'; sequence_length: number }
+/** Keras MultiHeadAttention as self-attention on one input [T, F]. */
+export interface MultiHeadAttentionLayerSpec extends LayerBase {
+  type: 'multi_head_attention'; num_heads: number; key_dim: number; value_dim?: number; dropout: number; use_bias: boolean; use_causal_mask: boolean;
+}
 export type LayerSpec =
   | FlattenLayerSpec | DenseLayerSpec | DropoutLayerSpec | ActivationLayerSpec
   | Conv2dLayerSpec | Pooling2dLayerSpec | GlobalPooling2dLayerSpec | ReshapeLayerSpec
-  | MergeLayerSpec | ConcatenateLayerSpec | BatchNormalizationLayerSpec;
+  | MergeLayerSpec | ConcatenateLayerSpec | BatchNormalizationLayerSpec
+  | EmbeddingLayerSpec | PositionEmbeddingLayerSpec | MultiHeadAttentionLayerSpec;
 
 export interface LossSpec { type: 'sparse_categorical_crossentropy'; from_logits: true }
 /** Keras's learning-rate schedules (keras.optimizers.schedules), by optimizer step (src/runtime/optimizers/schedules.ts). */

@@ -13,6 +13,9 @@ import { globalAveragePooling2dLayer, globalMaxPooling2dLayer } from './global-p
 import { reshapeLayer } from './reshape.js';
 import { addLayer, averageLayer, concatenateLayer, multiplyLayer, subtractLayer } from './merge.js';
 import { batchNormalizationLayer } from './batch-normalization.js';
+import { embeddingLayer } from './embedding.js';
+import { positionEmbeddingLayer } from './position-embedding.js';
+import { multiHeadAttentionLayer } from './multi-head-attention.js';
 import type { LayerDef } from './types.js';
 
 export const LAYERS: readonly LayerDef<never>[] = [
@@ -20,6 +23,7 @@ export const LAYERS: readonly LayerDef<never>[] = [
   conv2dLayer, maxPooling2dLayer, averagePooling2dLayer, globalAveragePooling2dLayer, globalMaxPooling2dLayer, reshapeLayer,
   addLayer, subtractLayer, multiplyLayer, averageLayer, concatenateLayer,
   batchNormalizationLayer,
+  embeddingLayer, positionEmbeddingLayer, multiHeadAttentionLayer,
 ] as never;
 
 const BY_TYPE = new Map<string, LayerDef>(LAYERS.map((l) => [l.type, l as unknown as LayerDef]));

@@ -15,7 +15,7 @@ export interface ParamDecl {
   /** Keras's weight name within the layer: 'kernel', 'bias', … */
   name: string;
   shape: number[];
-  init: 'glorot_uniform' | 'zeros' | 'ones';
+  init: 'glorot_uniform' | 'uniform' | 'zeros' | 'ones';
   fanIn: number;
   fanOut: number;
   /**

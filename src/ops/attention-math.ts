@@ -19,7 +19,7 @@ export function attentionScores(q: Float32Array, k: Float32Array, probs: Float32
     for (let j = 0; j <= last; j++) {
       let dot = 0;
       for (let d = 0; d < dk; d++) dot += q[(r * T + i) * W + h * dk + d]! * k[(r * T + j) * W + h * dk + d]!;
-      const sc = Math.fround(Math.fround(dot) * scale);
+      const sc = dot * scale;
       probs[out + j] = sc;
       if (sc > max) max = sc;
     }
@@ -41,7 +41,7 @@ export function attentionScoresBackward(
     for (let i = 0; i < T; i++) {
       let dot = 0;
       for (let j = 0; j < T; j++) dot += probs[base + i * T + j]! * dprobs[base + i * T + j]!;
-      for (let j = 0; j < T; j++) ds[i * T + j] = probs[base + i * T + j]! * (dprobs[base + i * T + j]! - Math.fround(dot));
+      for (let j = 0; j < T; j++) ds[i * T + j] = probs[base + i * T + j]! * (dprobs[base + i * T + j]! - dot);
     }
     for (let i = 0; i < T; i++) for (let d = 0; d < dk; d++) {
       let acc = 0;

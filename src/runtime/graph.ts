@@ -61,7 +61,7 @@ export interface ParamInfo {
   index: number;
   shape: number[];
   size: number;
-  init: 'glorot_uniform' | 'zeros' | 'ones';
+  init: 'glorot_uniform' | 'uniform' | 'zeros' | 'ones';
   fanIn: number;
   fanOut: number;
   /**

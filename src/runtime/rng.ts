@@ -62,7 +62,11 @@ export function dropoutScale(rate: number): number {
 
 /** Glorot (Xavier) uniform init as Keras: U(-limit, limit), limit = sqrt(6 / (fanIn + fanOut)). */
 export function glorotUniform(out: Float32Array, fanIn: number, fanOut: number, seed: number, paramIndex: number): void {
-  const limit = Math.sqrt(6 / (fanIn + fanOut));
+  randomUniform(out, Math.sqrt(6 / (fanIn + fanOut)), seed, paramIndex);
+}
+
+/** Uniform in (−limit, limit), from the same counter stream as Glorot (one stream per parameter). */
+export function randomUniform(out: Float32Array, limit: number, seed: number, paramIndex: number): void {
   const key = rngKey(seed, STREAM_INIT, paramIndex);
   for (let i = 0; i < out.length; i++) out[i] = (2 * uniform01(hashAt(key, i)) - 1) * limit;
 }
