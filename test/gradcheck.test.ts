@@ -255,6 +255,18 @@ function forward64(graph: Graph, params: Float64Array[], images: Uint8Array, lab
         buf.set(op.y, Float64Array.from({ length: rows * TD }, (_, i) => x[i] + p[i % TD]));
         break;
       }
+      case 'layer_norm': {
+        const x = buf.get(op.x)!, g = op.gamma ? buf.get(op.gamma)! : null, b = op.beta ? buf.get(op.beta)! : null, D = op.dim;
+        const y = new Float64Array(x.length);
+        for (let v = 0; v < rows * op.groups; v++) {
+          let mu = 0, varSum = 0;
+          for (let d = 0; d < D; d++) mu += x[v * D + d] / D;
+          for (let d = 0; d < D; d++) varSum += (x[v * D + d] - mu) ** 2 / D;
+          for (let d = 0; d < D; d++) y[v * D + d] = ((x[v * D + d] - mu) / Math.sqrt(varSum + op.epsilon)) * (g ? g[d] : 1) + (b ? b[d] : 0);
+        }
+        buf.set(op.y, y);
+        break;
+      }
       case 'attention_scores': {
         const probs = new Float64Array(rows * op.heads * op.seq * op.seq);
         attentionScores(f64(buf.get(op.q)!), f64(buf.get(op.k)!), f64(probs), { rows, T: op.seq, H: op.heads }, op.keyDim, op.causal, op.scale);
@@ -377,10 +389,11 @@ test('whole model, dense layers on a sequence: [28, 28] rows → dense 5 relu �
   assert.ok(kinds.has('dense_backward_input'));
 });
 
-test('whole model, attention: rows → dense 4 → position_embedding → causal multi_head_attention (2 heads, dropout) + residual add → flatten → dense 10', async () => {
+test('whole model, attention: rows → dense 4 → position_embedding → layer_normalization → causal multi_head_attention (2 heads, dropout) + residual add → flatten → dense 10', async () => {
   const { kinds } = await checkWholeModel([
     { type: 'dense', units: 4, activation: 'linear', use_bias: true },
     { type: 'position_embedding', name: 'pos', sequence_length: 30 },
+    { type: 'layer_normalization', axis: -1, epsilon: 0.001, center: true, scale: true },
     { type: 'multi_head_attention', name: 'mha', num_heads: 2, key_dim: 3, value_dim: 2, dropout: 0.25, use_bias: true, use_causal_mask: true },
     { type: 'add', inputs: ['pos', 'mha'] },
     { type: 'flatten' },

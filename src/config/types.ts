@@ -43,11 +43,13 @@ export interface PositionEmbeddingLayerSpec extends LayerBase { type: 'position_
 export interface MultiHeadAttentionLayerSpec extends LayerBase {
   type: 'multi_head_attention'; num_heads: number; key_dim: number; value_dim?: number; dropout: number; use_bias: boolean; use_causal_mask: boolean;
 }
+/** Keras LayerNormalization over the last axis. */
+export interface LayerNormalizationLayerSpec extends LayerBase { type: 'layer_normalization'; axis: number; epsilon: number; center: boolean; scale: boolean }
 export type LayerSpec =
   | FlattenLayerSpec | DenseLayerSpec | DropoutLayerSpec | ActivationLayerSpec
   | Conv2dLayerSpec | Pooling2dLayerSpec | GlobalPooling2dLayerSpec | ReshapeLayerSpec
   | MergeLayerSpec | ConcatenateLayerSpec | BatchNormalizationLayerSpec
-  | EmbeddingLayerSpec | PositionEmbeddingLayerSpec | MultiHeadAttentionLayerSpec;
+  | EmbeddingLayerSpec | PositionEmbeddingLayerSpec | MultiHeadAttentionLayerSpec | LayerNormalizationLayerSpec;
 
 export interface LossSpec { type: 'sparse_categorical_crossentropy'; from_logits: true }
 /** Keras's learning-rate schedules (keras.optimizers.schedules), by optimizer step (src/runtime/optimizers/schedules.ts). */

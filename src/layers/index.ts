@@ -16,6 +16,7 @@ import { batchNormalizationLayer } from './batch-normalization.js';
 import { embeddingLayer } from './embedding.js';
 import { positionEmbeddingLayer } from './position-embedding.js';
 import { multiHeadAttentionLayer } from './multi-head-attention.js';
+import { layerNormalizationLayer } from './layer-normalization.js';
 import type { LayerDef } from './types.js';
 
 export const LAYERS: readonly LayerDef<never>[] = [
@@ -23,7 +24,7 @@ export const LAYERS: readonly LayerDef<never>[] = [
   conv2dLayer, maxPooling2dLayer, averagePooling2dLayer, globalAveragePooling2dLayer, globalMaxPooling2dLayer, reshapeLayer,
   addLayer, subtractLayer, multiplyLayer, averageLayer, concatenateLayer,
   batchNormalizationLayer,
-  embeddingLayer, positionEmbeddingLayer, multiHeadAttentionLayer,
+  embeddingLayer, positionEmbeddingLayer, multiHeadAttentionLayer, layerNormalizationLayer,
 ] as never;
 
 const BY_TYPE = new Map<string, LayerDef>(LAYERS.map((l) => [l.type, l as unknown as LayerDef]));
