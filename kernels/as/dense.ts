@@ -16,8 +16,15 @@ import { madd, keepPositive } from './simd';
 // block of A first lists (branch-free) the t where any of its 4 values is
 // non-zero, and the tiles run over that list only. Skipped terms are exact
 // zeros, so the sum is unchanged (the reference skips zero inputs too).
-const IDX_CAP = 16384;
-const IDX: usize = memory.data(IDX_CAP * 4, 16);
+// IDX is a variable, not a constant, so that each thread of the threads
+// build points it at its own scratch (kernels/as/threads.ts).
+export const IDX_CAP = 16384;
+let IDX: usize = memory.data(IDX_CAP * 4, 16);
+
+/** Points the sparse index list at `p` (IDX_CAP·4 bytes; one per thread). */
+export function setDenseScratch(p: usize): void {
+  IDX = p;
+}
 
 export const EPI_NONE = 0;
 export const EPI_RELU = 1;
@@ -267,7 +274,15 @@ export function denseBackwardInput(dy: usize, wt: usize, dx: usize, reluOut: usi
 
 /** out[N] = sum over rows of Y[M×N], rows ascending. */
 export function columnSums(y: usize, out: usize, M: i32, N: i32): void {
-  const ns = <usize>N << 2;
+  columnSumsStrided(y, out, M, N, <usize>N << 2);
+}
+
+/**
+ * out[N] = sum over the M rows (ns bytes apart) of N columns of y, rows
+ * ascending: every column sums the same way in the vector and scalar paths,
+ * so any split of the columns gives the same bits.
+ */
+export function columnSumsStrided(y: usize, out: usize, M: i32, N: i32, ns: usize): void {
   let j = 0;
   for (; j + 8 <= N; j += 8) {
     const o = <usize>j << 2;

@@ -64,9 +64,14 @@ export function dropoutMask(out: usize, n: i32, key: u32, threshold: i32): void 
 
 /** WT[N×K] = transpose of W[K×N]. 4×4 SIMD blocks, scalar edges. */
 export function transpose(w: usize, wt: usize, K: i32, N: i32): void {
+  transposeRows(w, wt, K, N, 0, K);
+}
+
+/** The rows k0 … k1−1 of W (k0 a multiple of 4) into WT: a thread's share of transpose. */
+export function transposeRows(w: usize, wt: usize, K: i32, N: i32, k0: i32, k1: i32): void {
   const ks = <usize>K << 2, ns = <usize>N << 2;
-  let k = 0;
-  for (; k + 4 <= K; k += 4) {
+  let k = k0;
+  for (; k + 4 <= k1; k += 4) {
     let j = 0;
     for (; j + 4 <= N; j += 4) {
       const src = w + <usize>k * ns + (<usize>j << 2);
@@ -85,7 +90,7 @@ export function transpose(w: usize, wt: usize, K: i32, N: i32): void {
       for (let kk = k; kk < k + 4; kk++) store<f32>(wt + <usize>j * ks + (<usize>kk << 2), load<f32>(w + <usize>kk * ns + (<usize>j << 2)));
     }
   }
-  for (; k < K; k++) {
+  for (; k < k1; k++) {
     for (let j = 0; j < N; j++) store<f32>(wt + <usize>j * ks + (<usize>k << 2), load<f32>(w + <usize>k * ns + (<usize>j << 2)));
   }
 }

@@ -26,6 +26,17 @@ export function backendFlag(values: ParsedCommandArgs['values'], spec: ModelSpec
   return raw;
 }
 
+/** --threads N, else the model file's `threads:`, else auto; with where it came from (the backend line says it). */
+export function threadsFlag(values: ParsedCommandArgs['values'], spec: ModelSpec): { threads: number | 'auto'; source: string } {
+  if (values.threads !== undefined) {
+    if (String(values.threads) === 'auto') return { threads: 'auto', source: '--threads auto' };
+    const n = intFlag(values, 'threads', 1, 256)!;
+    return { threads: n, source: `--threads ${n}` };
+  }
+  const t = spec.threads ?? 'auto';
+  return { threads: t, source: `threads: ${t} in the model file` };
+}
+
 /** A single model-file positional. */
 export function modelFile(positionals: string[]): string {
   if (positionals.length === 0) throw new UsageError('no model file given');

@@ -15,7 +15,7 @@ import { WebGpuBackend, type WebGpuBackendOptions } from '../runtime/backends/we
 import type { Graph } from '../runtime/graph.js';
 import type { ModelPlan } from '../runtime/model.js';
 import type { BackendRequest } from '../runtime/select.js';
-import { applyTestHooks } from './test-hooks.js';
+import { applyTestHooks, workerFaultHook } from './test-hooks.js';
 import { UserError } from './user-error.js';
 
 /** The model file's WGSL kernels (webgpu backend) and AssemblyScript kernels (wasm backend). */
@@ -65,10 +65,13 @@ async function checkCustomKernels(backend: Backend, graph: Graph, custom: Record
  * to Model.open. `kernelLines` say which custom kernels are in use (for a
  * header); the backend is disposed if the check fails.
  */
-export async function createModelBackend(plan: ModelPlan, name: BackendRequest): Promise<{ backend: Backend; reason: string; kernelLines: string[] }> {
+export async function createModelBackend(
+  plan: ModelPlan, name: BackendRequest, threads: { threads: number | 'auto'; source: string } = { threads: plan.spec.threads ?? 'auto', source: 'the model file' },
+): Promise<{ backend: Backend; reason: string; kernelLines: string[] }> {
   const custom = await loadCustomKernels(plan.spec.kernels);
   const kernels = backendKernels(custom);
-  const { backend, reason } = await createNodeBackend(name, { customKernels: kernels.webgpu }, { customKernels: kernels.wasm });
+  const wasm: WasmBackendOptions = { customKernels: kernels.wasm, threads: threads.threads, threadsSource: threads.source, threadFault: workerFaultHook() };
+  const { backend, reason } = await createNodeBackend(name, { customKernels: kernels.webgpu }, wasm);
   applyTestHooks(backend);
   try {
     return { backend, reason, kernelLines: await checkCustomKernels(backend, plan.graph, custom) };

@@ -7,9 +7,23 @@
 //       device right after the first command buffer of the N-th trainSteps
 //       call is submitted: the device is lost in the middle of a chunk of
 //       steps (test/webgpu-failures.test.ts).
+//   TESSERA_TEST_WORKER_CRASH=W:S   on the threaded wasm backend, worker W
+//       (0-based) traps at global step S (test/wasm-threads-cli.test.ts).
+//   TESSERA_TEST_WORKER_FAIL_START=W   worker W throws before it starts.
 
 import type { Backend } from '../runtime/backend.js';
 import { WebGpuBackend } from '../runtime/backends/webgpu.js';
+
+/** The threaded wasm backend's injected fault, if a TESSERA_TEST_WORKER_* variable asks for one. */
+export function workerFaultHook(): { worker: number; step?: number; start?: boolean } | undefined {
+  const crash = process.env.TESSERA_TEST_WORKER_CRASH;
+  if (crash) {
+    const [w, step] = crash.split(':').map(Number);
+    return { worker: w!, step: step! };
+  }
+  const start = process.env.TESSERA_TEST_WORKER_FAIL_START;
+  return start ? { worker: Number(start), start: true } : undefined;
+}
 
 export function applyTestHooks(backend: Backend): void {
   const raw = process.env.TESSERA_TEST_LOSE_DEVICE_AT_CHUNK;

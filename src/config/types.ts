@@ -118,6 +118,8 @@ export interface ModelSpec {
   training: TrainingSpec;
   dataset: DatasetSpec;
   backend: BackendKind;
+  /** wasm worker threads (issue 14): a count, or 'auto' (the available cores). */
+  threads?: number | 'auto';
   /** Custom kernels by op name (issue 7); paths relative to the YAML file. */
   kernels?: Record<string, string>;
 }

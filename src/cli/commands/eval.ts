@@ -4,7 +4,7 @@
 import { loadWeights } from '../../data/weights-node.js';
 import { Model } from '../../runtime/model.js';
 import { parseCommandArgs, type Command } from '../command.js';
-import { backendFlag, intFlag, modelFile } from '../flags.js';
+import { backendFlag, intFlag, modelFile, threadsFlag } from '../flags.js';
 import { formatDuration } from '../format.js';
 import { createModelBackend } from '../model-backend.js';
 import { loadModelData, loadModelSpec } from '../model-file.js';
@@ -14,7 +14,7 @@ import { UsageError } from '../user-error.js';
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'report test loss and accuracy of saved weights',
-  usage: `Usage: tessera eval <model.yaml> --weights <file.safetensors> [--backend auto|webgpu|wasm|js] [--batch-size N]
+  usage: `Usage: tessera eval <model.yaml> --weights <file.safetensors> [--backend auto|webgpu|wasm|js] [--threads N] [--batch-size N]
 
 Loads the weights (checked against the model: names, shapes, dtypes) and
 evaluates them on the model's test set, dropout off.
@@ -22,6 +22,8 @@ evaluates them on the model's test set, dropout off.
 Options:
   --weights FILE   weights saved by tessera train --save (required)
   --backend NAME   auto, webgpu, wasm or js (default: the model file's backend:)
+  --threads N      wasm worker threads (default: the model file's threads:, else
+                   the available cores); the same numbers at any count
   --batch-size N   examples per evaluation batch (model file: training.batch_size)
   -h, --help       show this help`,
 
@@ -29,6 +31,7 @@ Options:
     const { values, positionals } = parseCommandArgs(args, {
       weights: { type: 'string' },
       backend: { type: 'string' },
+      threads: { type: 'string' },
       'batch-size': { type: 'string' },
     });
     const file = modelFile(positionals);
@@ -39,10 +42,11 @@ Options:
     const spec = await loadModelSpec(file);
     if (batchSize !== undefined) spec.training.batch_size = batchSize;
     const backendName = backendFlag(values, spec);
+    const threads = threadsFlag(values, spec);
     const plan = Model.plan(spec);
     // The weights are checked against the graph before any backend starts.
     const { params } = await loadWeights(weightsFile, plan.graph);
-    const { backend } = await createModelBackend(plan, backendName);
+    const { backend } = await createModelBackend(plan, backendName, threads);
     let model: Model | undefined;
     try {
       const data = await loadModelData(spec, file);

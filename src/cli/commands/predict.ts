@@ -5,7 +5,7 @@ import { readIdxFile } from '../../data/node.js';
 import { loadWeights } from '../../data/weights-node.js';
 import { Model } from '../../runtime/model.js';
 import { parseCommandArgs, type Command } from '../command.js';
-import { backendFlag, intFlag, modelFile } from '../flags.js';
+import { backendFlag, intFlag, modelFile, threadsFlag } from '../flags.js';
 import { formatInt, renderTable } from '../format.js';
 import { createModelBackend } from '../model-backend.js';
 import { loadModelData, loadModelSpec } from '../model-file.js';
@@ -36,7 +36,7 @@ interface Selection {
 export const predictCommand: Command = {
   name: 'predict',
   summary: 'predict the classes of test-set or IDX-file images with saved weights',
-  usage: `Usage: tessera predict <model.yaml> --weights <file.safetensors> (--index 0,1,2 | --images <file.idx>) [--labels <file.idx>] [--count N] [--json] [--backend NAME]
+  usage: `Usage: tessera predict <model.yaml> --weights <file.safetensors> (--index 0,1,2 | --images <file.idx>) [--labels <file.idx>] [--count N] [--json] [--backend NAME] [--threads N]
 
 Prints, per image, the predicted class, the true label when known, and the
 probability of every class.
@@ -49,6 +49,8 @@ Options:
   --count N        only the first N of the selected images (with --images: default all)
   --json           print JSON instead of a table
   --backend NAME   auto, webgpu, wasm or js (default: the model file's backend:)
+  --threads N      wasm worker threads (default: the model file's threads:, else
+                   the available cores); the same numbers at any count
   -h, --help       show this help`,
 
   async run(args) {
@@ -60,6 +62,7 @@ Options:
       count: { type: 'string' },
       json: { type: 'boolean' },
       backend: { type: 'string' },
+      threads: { type: 'string' },
     });
     const file = modelFile(positionals);
     if (values.weights === undefined || values.weights === '') throw new UsageError('--weights <file> is required');
@@ -70,6 +73,7 @@ Options:
 
     const spec = await loadModelSpec(file);
     const backendName = backendFlag(values, spec);
+    const threads = threadsFlag(values, spec);
     const plan = Model.plan(spec);
     const { graph } = plan;
     const weightsFile = String(values.weights);
@@ -104,7 +108,7 @@ Options:
       sel = { ids: Array.from({ length: take }, (_, i) => i), images: idx.data.subarray(0, take * F), labels, source: path };
     }
 
-    const { backend } = await createModelBackend(plan, backendName);
+    const { backend } = await createModelBackend(plan, backendName, threads);
     let model: Model | undefined;
     try {
       model = await Model.open(plan, { backend, weights: params });

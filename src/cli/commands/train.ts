@@ -12,7 +12,7 @@ import { HistoryRecorder } from '../../runtime/history.js';
 import { Model } from '../../runtime/model.js';
 import { TrainingDivergedError, TrainingFailedError } from '../../runtime/trainer.js';
 import { parseCommandArgs, type Command } from '../command.js';
-import { backendFlag, intFlag, modelFile } from '../flags.js';
+import { backendFlag, intFlag, modelFile, threadsFlag } from '../flags.js';
 import { formatDuration, formatInt, isTTY } from '../format.js';
 import { writeHistoryFiles, type HistoryFiles } from '../history-files.js';
 import { createModelBackend } from '../model-backend.js';
@@ -24,7 +24,7 @@ import { UsageError } from '../user-error.js';
 export const train: Command = {
   name: 'train',
   summary: 'train a model file on its dataset and report the test accuracy',
-  usage: `Usage: tessera train <model.yaml> [--backend auto|webgpu|wasm|js] [--epochs N] [--batch-size N] [--seed N] [--save <weights.safetensors>] [--history <run.json>] [--plot <run.svg>] [--limit N] [--quiet]
+  usage: `Usage: tessera train <model.yaml> [--backend auto|webgpu|wasm|js] [--threads N] [--epochs N] [--batch-size N] [--seed N] [--save <weights.safetensors>] [--history <run.json>] [--plot <run.svg>] [--limit N] [--quiet]
 
 Trains the model on its training set (a progress bar per epoch on a
 terminal, plain lines otherwise), then evaluates it on the test set.
@@ -35,6 +35,8 @@ The flags override the model file's settings for this run.
 
 Options:
   --backend NAME   auto (default: the model file's backend:), webgpu, wasm or js
+  --threads N      wasm worker threads (default: the model file's threads:, else
+                   the available cores); the same numbers at any count
   --epochs N       passes over the training set (model file: training.epochs)
   --batch-size N   examples per step (model file: training.batch_size)
   --seed N         the seed for initialisation, shuffling and dropout (model file: seed)
@@ -54,6 +56,7 @@ backend that fails during training (e.g. a lost WebGPU device).`,
   async run(args) {
     const { values, positionals } = parseCommandArgs(args, {
       backend: { type: 'string' },
+      threads: { type: 'string' },
       epochs: { type: 'string' },
       'batch-size': { type: 'string' },
       seed: { type: 'string' },
@@ -83,10 +86,11 @@ backend that fails during training (e.g. a lost WebGPU device).`,
     if (batchSize !== undefined) spec.training.batch_size = batchSize;
     if (seed !== undefined) spec.seed = seed;
     const backendName = backendFlag(values, spec);
+    const threads = threadsFlag(values, spec);
 
     const plan = Model.plan(spec);
     const { graph } = plan;
-    const { backend, reason, kernelLines } = await createModelBackend(plan, backendName);
+    const { backend, reason, kernelLines } = await createModelBackend(plan, backendName, threads);
     const out = process.stdout;
     let model: Model | undefined;
     try {

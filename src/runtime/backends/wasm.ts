@@ -5,13 +5,18 @@
 // kernels that dense_backward_input reads, labels and metric accumulators.
 // trainSteps, evaluate and predict are one exported call each; nothing is
 // allocated on the JavaScript side per step. Browser-safe (no Node imports).
+// With threads > 1 the memory is shared and those calls run on a pool of
+// workers (src/runtime/wasm/threads.ts, kernels/as/threads.ts), with the
+// same numbers as one thread.
 
 import type { Backend, DatasetSlot, DatasetTensors, EvalResult, TrainMetrics } from '../backend.js';
-import type { Graph } from '../graph.js';
-import { chooseVariant, Heap, instantiateKernelsWith, type CustomWasmKernel, type CustomWasmOp, type KernelExports, type WasmVariant } from '../wasm/module.js';
+import type { Graph, Op } from '../graph.js';
+import { chooseVariant, Heap, instantiateKernelsWith, threadsUnsupported, type CustomWasmKernel, type CustomWasmOp, type KernelExports, type WasmVariant } from '../wasm/module.js';
 import { checkTargets, type TargetShape } from '../targets.js';
-import { encodeInferencePlan, encodeTrainPlan, OP_WORDS, transposedKernels } from '../wasm/plan.js';
+import { encodeInferencePlan, encodeRecord, encodeTrainPlan, layoutFor, OP_WORDS, packRecords, transposedKernels } from '../wasm/plan.js';
 import { learningRateAt } from '../optimizers/index.js';
+import { CMD_INFER, CMD_TRAIN, WasmThreadPool, type ControlLayout } from '../wasm/threads.js';
+import { workerSpawner } from '../wasm/workers.js';
 
 export interface WasmBackendOptions {
   /** Use the relaxed-SIMD (FMA) build: true requires it, 'auto' (default) takes it when the engine validates it. */
@@ -22,6 +27,33 @@ export interface WasmBackendOptions {
    * evaluation and prediction. The plan calls them from inside the step loop.
    */
   customKernels?: Partial<Record<CustomWasmOp, CustomWasmKernel>>;
+  /**
+   * Worker threads over one shared memory: a count, or 'auto' (default): the
+   * available cores where workers and shared memory exist, else 1. Results
+   * are bit-identical at any count.
+   */
+  threads?: number | 'auto';
+  /** Where `threads` came from, for the description (e.g. '--threads 2'). */
+  threadsSource?: string;
+  /** Tests: make worker `worker` (0-based) trap at global step `step`, or fail to start. */
+  threadFault?: { worker: number; step?: number; start?: boolean };
+}
+
+/** How many threads the backend runs, and why (the description says it). */
+export function resolveThreads(options: WasmBackendOptions, variant: WasmVariant): { threads: number; why: string } {
+  const asked = options.threads ?? 'auto';
+  const spawner = workerSpawner();
+  const custom = Object.values(options.customKernels ?? {}).some((k) => k !== undefined);
+  const blocker = custom ? 'custom kernels run on one thread' : (spawner === null ? 'no worker support here' : spawner.unavailable()) ?? threadsUnsupported(variant);
+  if (asked === 'auto') {
+    if (blocker) return { threads: 1, why: blocker };
+    const { count, reason } = spawner!.cores();
+    return { threads: count, why: reason };
+  }
+  if (!Number.isInteger(asked) || asked < 1) throw new Error(`threads must be a whole number >= 1 or 'auto', got ${String(asked)}`);
+  const source = options.threadsSource ?? `threads: ${asked}`;
+  if (asked > 1 && blocker) return { threads: 1, why: `${source} asked, but ${blocker}` };
+  return { threads: asked, why: source };
 }
 
 interface ResidentData {
@@ -51,6 +83,7 @@ export class WasmBackend implements Backend {
   /** The f64 learning rate of each step of a trainSteps call. */
   private rates = { ptr: 0, capacity: 0 };
   private disposed = false;
+  private pool: WasmThreadPool | null = null;
 
   private readonly customOps: ReadonlySet<CustomWasmOp>;
 
@@ -58,18 +91,40 @@ export class WasmBackend implements Backend {
     private readonly k: KernelExports,
     readonly variant: WasmVariant,
     custom: Partial<Record<CustomWasmOp, CustomWasmKernel>>,
+    threads: { threads: number; why: string } = { threads: 1, why: 'one thread asked' },
   ) {
     this.heap = new Heap(k);
     const entries = Object.entries(custom).filter((e): e is [CustomWasmOp, CustomWasmKernel] => e[1] !== undefined);
     this.customOps = new Set(entries.map(([op]) => op));
-    this.description = (variant === 'relaxed' ? 'wasm (relaxed SIMD, FMA; AssemblyScript kernels, single thread)' : 'wasm (SIMD128; AssemblyScript kernels, single thread)') +
+    this.description = (variant === 'relaxed' ? 'wasm (relaxed SIMD, FMA; AssemblyScript kernels' : 'wasm (SIMD128; AssemblyScript kernels') +
+      `, ${threads.threads === 1 ? '1 thread' : `${threads.threads} threads`}: ${threads.why})` +
       entries.map(([op, c]) => `; custom ${op}: ${c.label}`).join('');
   }
 
   static async create(options: WasmBackendOptions = {}): Promise<WasmBackend> {
     const variant = chooseVariant(options.relaxed ?? 'auto');
     const custom = options.customKernels ?? {};
-    return new WasmBackend((await instantiateKernelsWith(variant, custom)).exports, variant, custom);
+    const threads = resolveThreads(options, variant);
+    const made = await instantiateKernelsWith(variant, custom, threads.threads > 1);
+    const backend = new WasmBackend(made.exports, variant, custom, threads);
+    if (threads.threads > 1) await backend.startThreads(made.module, threads.threads, options.threadFault);
+    return backend;
+  }
+
+  /** The number of threads the kernels run on. */
+  get threads(): number {
+    return this.pool?.threads ?? 1;
+  }
+
+  private async startThreads(module: WebAssembly.Module, threads: number, fault: WasmBackendOptions['threadFault']): Promise<void> {
+    const k = this.k;
+    const at = this.heap.alloc(64);
+    k.controlLayout!(at);
+    const [gen, done, barN, barGen, abort, cmd, args, f64s, bytes] = this.heap.i32(at, 9);
+    const layout: ControlLayout = { gen, done, barN, barGen, abort, cmd, args, f64s, bytes };
+    const ctrl = this.heap.alloc(bytes, 64);
+    const scratch = Array.from({ length: threads }, () => this.heap.alloc(k.threadScratchBytes!(), 64));
+    this.pool = await WasmThreadPool.start({ spawner: workerSpawner()!, module, memory: k.memory, threads, ctrl, layout, scratch, fault });
   }
 
   /** The raw kernel exports and heap (for tests and benchmarks). */
@@ -150,10 +205,18 @@ export class WasmBackend implements Backend {
     if (last * g.batchSize >= d.count) throw new Error(`trainSteps: batch ${last} is past the end of the training set`);
     checkTargets('train', this.targetsOf(d), g.targetWidth);
     const o = g.optimizer;
-    this.k.setTargets(d.targets);
     if (steps > this.rates.capacity) this.rates = { ptr: this.heap.alloc(steps * 8), capacity: steps };
     const rates = this.heap.f64(this.rates.ptr, steps);
     for (let s = 0; s < steps; s++) rates[s] = learningRateAt(o, globalStep + s);
+    if (this.pool) {
+      // Each worker's instance has its own globals: the targets travel with the command.
+      await this.pool.run(CMD_TRAIN, [
+        this.trainPlan.ptr, this.trainPlan.ops, d.images, d.labels, d.count, this.order.ptr, g.batchSize,
+        firstBatch, steps, globalStep, g.seed | 0, this.trainMetrics, d.targets, this.rates.ptr,
+      ], [o.beta1, o.beta2, o.epsilon]);
+      return;
+    }
+    this.k.setTargets(d.targets);
     this.k.trainSteps(
       this.trainPlan.ptr, this.trainPlan.ops, d.images, d.labels, d.count, this.order.ptr, g.batchSize,
       firstBatch, steps, globalStep, g.seed | 0, this.trainMetrics,
@@ -174,15 +237,14 @@ export class WasmBackend implements Backend {
     const m = this.heap.f64(this.evalMetrics, 3);
     m.fill(0);
     checkTargets(slot, this.targetsOf(d), this.graph.targetWidth);
-    this.k.setTargets(d.targets);
-    this.k.runInference(this.inferPlan.ptr, this.inferPlan.ops, d.images, d.labels, d.count, this.graph.batchSize, this.evalMetrics, 0);
+    await this.infer(d.images, d.labels, d.count, 0, d.targets);
     const [lossSum, correct, samples] = this.heap.f64(this.evalMetrics, 3);
     return { loss: lossSum / samples, accuracy: correct / samples, correct, samples };
   }
 
   async predict(images: Uint8Array, count: number): Promise<Float32Array> {
     this.live();
-    const { inputFeatures: F, classes: C, batchSize: B } = this.graph;
+    const { inputFeatures: F, classes: C } = this.graph;
     if (images.length < count * F) throw new Error(`predict: ${count} images of ${F} pixels need ${count * F} bytes, got ${images.length}`);
     const imgBytes = Math.ceil((count * F + 16) / 64) * 64;
     const labBytes = Math.ceil((count + 16) / 64) * 64;
@@ -191,9 +253,19 @@ export class WasmBackend implements Backend {
     const img = this.scratch.ptr, lab = img + imgBytes, probs = lab + labBytes;
     this.heap.u8(img, count * F).set(images.subarray(0, count * F));
     this.heap.u8(lab, count).fill(0);
-    this.k.setTargets(0); // predict reads no targets: gather_targets writes nothing
-    this.k.runInference(this.inferPlan.ptr, this.inferPlan.ops, img, lab, count, B, this.evalMetrics, probs);
+    await this.infer(img, lab, count, probs, 0); // predict reads no targets: gather_targets writes nothing
     return this.heap.f32(probs, count * C).slice();
+  }
+
+  /** The inference plan over `count` examples (probs 0: metrics at evalMetrics), on the pool when there is one. */
+  private async infer(images: number, labels: number, count: number, probs: number, targets: number): Promise<void> {
+    const B = this.graph.batchSize;
+    if (this.pool) {
+      await this.pool.run(CMD_INFER, [this.inferPlan.ptr, this.inferPlan.ops, images, labels, count, B, this.evalMetrics, probs, targets]);
+      return;
+    }
+    this.k.setTargets(targets);
+    this.k.runInference(this.inferPlan.ptr, this.inferPlan.ops, images, labels, count, B, this.evalMetrics, probs);
   }
 
   async readParams(): Promise<Float32Array[]> {
@@ -216,6 +288,8 @@ export class WasmBackend implements Backend {
   }
 
   dispose(): void {
+    this.pool?.dispose();
+    this.pool = null;
     this.disposed = true;
     this.data = {};
     this.ptrs.clear();
@@ -223,6 +297,24 @@ export class WasmBackend implements Backend {
 
   private live(): void {
     if (this.disposed) throw new Error('the wasm backend was disposed');
+  }
+
+  /**
+   * Benchmarks (bench/threads.ts): runs one op of the prepared graph `reps`
+   * times on its buffers at the graph's batch size, on the threads there are
+   * (barriers included, as in training); seconds in all. Not for gather.
+   */
+  async timeOp(op: Op, reps: number): Promise<number> {
+    this.live();
+    const layout = layoutFor(this.graph, { ptr: (name: string) => this.ptr(name), transposed: (name: string) => this.transposed.get(name)!.ptr, labels: this.labelsPtr });
+    const rec = packRecords([encodeRecord(op, layout, this.customOps)]);
+    const plan = this.heap.alloc(rec.byteLength);
+    this.heap.i32(plan, rec.length).set(rec);
+    const B = this.graph.batchSize;
+    const t0 = performance.now();
+    if (this.pool) await this.pool.run(CMD_INFER, [plan, 1, 0, 0, B * reps, B, this.evalMetrics, 0, 0]);
+    else this.k.runInference(plan, 1, 0, 0, B * reps, B, this.evalMetrics, 0);
+    return (performance.now() - t0) / 1000;
   }
 
   /** Test hook: a copy of a graph buffer's current contents (per-row buffers hold batchSize rows), as the js and webgpu backends have. */

@@ -2,7 +2,7 @@
 // src/generated/kernels.ts as base64) and a bump allocator over their linear
 // memory. Browser-safe: no Node imports; base64 is decoded with atob.
 
-import { WASM_RELAXED_BASE64, WASM_SIMD_BASE64 } from '../../generated/kernels.js';
+import { WASM_RELAXED_BASE64, WASM_RELAXED_THREADS_BASE64, WASM_SIMD_BASE64, WASM_SIMD_THREADS_BASE64 } from '../../generated/kernels.js';
 import { replaceableOps } from '../../ops/index.js';
 
 /** The functions kernels/as/index.ts exports (pointers are byte offsets). */
@@ -52,11 +52,14 @@ export interface KernelExports {
   /** Roofline probes (kernels/as/bench.ts). */
   peakMadd(iters: number): number;
   streamAdd(x: number, y: number, z: number, n: number): void;
+  /** The threads build only (kernels/as/threads.ts). */
+  threadScratchBytes?(): number;
+  controlLayout?(out: number): void;
 }
 
 export type WasmVariant = 'simd' | 'relaxed';
 
-const bytesCache: Partial<Record<WasmVariant, Uint8Array>> = {};
+const bytesCache: Partial<Record<string, Uint8Array>> = {};
 
 function decodeBase64(b64: string): Uint8Array {
   const bin = atob(b64);
@@ -65,10 +68,28 @@ function decodeBase64(b64: string): Uint8Array {
   return out;
 }
 
-/** The .wasm bytes of one variant of the kernels. */
-export function kernelBytes(variant: WasmVariant): Uint8Array {
-  return (bytesCache[variant] ??= decodeBase64(variant === 'relaxed' ? WASM_RELAXED_BASE64 : WASM_SIMD_BASE64));
+/** The .wasm bytes of one variant of the kernels; `threads`: the shared-memory build (asconfig.threads.json). */
+export function kernelBytes(variant: WasmVariant, threads = false): Uint8Array {
+  const key = `${variant}${threads ? '-threads' : ''}`;
+  const b64 = threads
+    ? (variant === 'relaxed' ? WASM_RELAXED_THREADS_BASE64 : WASM_SIMD_THREADS_BASE64)
+    : (variant === 'relaxed' ? WASM_RELAXED_BASE64 : WASM_SIMD_BASE64);
+  return (bytesCache[key] ??= decodeBase64(b64));
 }
+
+/** Why this engine cannot run the threads build (no SharedArrayBuffer, no wasm threads), or null. */
+export function threadsUnsupported(variant: WasmVariant): string | null {
+  if (typeof SharedArrayBuffer === 'undefined') return 'this engine has no SharedArrayBuffer';
+  try {
+    if (!WebAssembly.validate(kernelBytes(variant, true) as BufferSource)) return 'this engine rejects WebAssembly threads (shared memory, atomics)';
+  } catch {
+    return 'this engine rejects WebAssembly threads (shared memory, atomics)';
+  }
+  return null;
+}
+
+/** Pages of the threads build's shared memory at most (asconfig.threads.json maximumMemory): 2 GiB. */
+export const SHARED_MAX_PAGES = 32768;
 
 /** Whether this engine accepts the relaxed-SIMD build (Node 20 needs --experimental-wasm-relaxed-simd). */
 export function relaxedSimdSupported(): boolean {
@@ -154,8 +175,12 @@ function readAsString(memory: WebAssembly.Memory, ptr: number): string {
 export async function instantiateKernelsWith(
   variant: WasmVariant,
   custom: Partial<Record<CustomWasmOp, CustomWasmKernel>> = {},
-): Promise<{ exports: KernelExports; custom: Partial<Record<CustomWasmOp, KernelFn>> }> {
-  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES });
+  threads = false,
+): Promise<{ exports: KernelExports; custom: Partial<Record<CustomWasmOp, KernelFn>>; module: WebAssembly.Module }> {
+  // The threads build imports a shared memory (its workers instantiate the same module against it).
+  const memory = threads
+    ? new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: SHARED_MAX_PAGES, shared: true })
+    : new WebAssembly.Memory({ initial: INITIAL_PAGES });
   const fns: Partial<Record<CustomWasmOp, KernelFn>> = {};
   const env: Record<string, WebAssembly.ImportValue> = {
     memory,
@@ -178,10 +203,11 @@ export async function instantiateKernelsWith(
     }
     env[`custom_${op}`] = fns[op] ?? (() => { throw new Error(`the wasm plan called a custom ${op} kernel, but none was given`); });
   }
-  const { instance } = await WebAssembly.instantiate(kernelBytes(variant) as BufferSource, { env });
+  const module = await WebAssembly.compile(kernelBytes(variant, threads) as BufferSource);
+  const instance = await WebAssembly.instantiate(module, { env });
   const k = instance.exports as unknown as KernelExports;
   k._initialize?.();
-  return { exports: k, custom: fns };
+  return { exports: k, custom: fns, module };
 }
 
 /** Instantiates one variant of the kernels with its own memory (no custom kernels). */

@@ -53,7 +53,8 @@ function sparseInputs(graph: Graph): Set<string> {
   return new Set(graph.buffers.filter((b) => b.kind === 'input').map((b) => b.name));
 }
 
-function layoutFor(graph: Graph, L: PlanLayout): WasmLayout {
+/** The WasmLayout of a graph's records (its input buffer marked sparse). */
+export function layoutFor(graph: Graph, L: PlanLayout): WasmLayout {
   const sparse = sparseInputs(graph);
   return { ptr: (n) => (n === null ? 0 : L.ptr(n)), transposed: (n) => L.transposed(n), labels: L.labels, sparse: (n) => sparse.has(n) };
 }
