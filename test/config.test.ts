@@ -181,7 +181,7 @@ test('unknown enum value with a near miss', () => {
 });
 
 test('unknown layer type', () => {
-  expectOne(edit('type: dropout', 'type: dropot'), 9, 11, "unknown layer type 'dropot'", 'dense, dropout, flatten', "did you mean 'dropout'?");
+  expectOne(edit('type: dropout', 'type: dropot'), 9, 11, "unknown layer type 'dropot'", 'dense, dropout, embedding, flatten', "did you mean 'dropout'?");
 });
 
 test('shape: dense layer before flatten on a [28, 28] input (it acts on the last axis, so the output is [28, 10])', () => {
