@@ -13,6 +13,9 @@
 //
 // One workgroup per 4 channels: its 64 invocations take every 64th
 // position, then a tree reduction of both sums in workgroup memory (2 KiB).
+// Only ceil(CHANNELS / 4) workgroups: enough for llvmpipe's few cores (as
+// conv2d_bias_grad); a hardware GPU would want the positions split over
+// more workgroups with a second combining pass (not measured here).
 override CHANNELS: u32;
 override FEATURES: u32;
 
