@@ -1,6 +1,7 @@
 // Ctrl-C during `tessera train --save` on every backend: the command stops
-// after the current chunk of steps, exits 130, and the weights it saves are
-// exactly the weights of the step where it stopped. The test checks that by
+// after the current chunk of steps, exits 130, and the resumable checkpoint
+// it saves holds exactly the weights and Adam moments of the step where it
+// stopped. The test checks that by
 // training again in this process, on the same backend, from the same seed
 // and data, for exactly the number of steps the CLI reports, and comparing
 // the saved tensors with those parameters (and with those one step earlier,
@@ -23,6 +24,7 @@ import { requestNodeGpu } from '../src/node/webgpu.js';
 import type { BackendName } from '../src/runtime/backend.js';
 import { compileGraph } from '../src/runtime/graph.js';
 import { decodeSafetensorsFile } from '../src/runtime/safetensors.js';
+import { stateBufferNames } from '../src/runtime/checkpoint.js';
 import { CLI_ARGS, CLI_ENV } from './support/cli.js';
 import { paramsAt } from './support/params-at.js';
 
@@ -47,8 +49,8 @@ function trainAndInterrupt(backend: BackendName, save: string): Promise<Interrup
 }
 
 
-/** The parameters after `steps` steps, and after one step fewer. */
-async function reference(name: BackendName, steps: number): Promise<{ now: Float32Array[]; before: Float32Array[]; names: string[] }> {
+/** The parameters after `steps` steps, and after one step fewer; the optimizer state after `steps`. */
+async function reference(name: BackendName, steps: number): Promise<{ now: Float32Array[]; before: Float32Array[]; names: string[]; state: Map<string, Float32Array> }> {
   const spec = await loadModelConfig('models/mnist.yaml');
   const graph = compileGraph(spec);
   const train = takeExamples((await loadMnist(spec.dataset, 'models')).train, LIMIT);
@@ -56,7 +58,9 @@ async function reference(name: BackendName, steps: number): Promise<{ now: Float
   try {
     assert.is(backend.name, name);
     const [before, now] = await paramsAt(backend, graph, train, spec, [steps - 1, steps]) as [Float32Array[], Float32Array[]];
-    return { now, before, names: graph.params.map((p) => p.name) };
+    const names = stateBufferNames(graph);
+    const state = await backend.readBuffers(names);
+    return { now, before, names: graph.params.map((p) => p.name), state: new Map(names.map((n, i) => [n, state[i]!])) };
   } finally {
     backend.dispose();
   }
@@ -72,14 +76,16 @@ async function check(backend: BackendName): Promise<void> {
   const save = join(dir, `${backend}.safetensors`);
   const r = await trainAndInterrupt(backend, save);
   assert.is(r.code, 130, r.stdout + r.stderr);
-  assert.match(r.stderr, 'stopping after the current steps and saving');
+  assert.match(r.stderr, 'stopping after the current steps and saving a resumable checkpoint');
   const m = /interrupted in epoch (\d+)\/5 after step (\d+)\/625/.exec(r.stdout);
   assert.ok(m, r.stdout);
   const steps = (Number(m![1]) - 1) * 625 + Number(m![2]);
   assert.ok(steps > 0 && steps < EPOCHS * 625, `stopped early, after ${steps} steps`);
-  assert.match(r.stdout, `saved the weights at that point to ${save}`);
+  assert.match(r.stdout, `saved a resumable checkpoint (weights, optimizer state, step ${steps}) to ${save}`);
+  assert.match(r.stdout, `continue with: tessera train models/mnist.yaml --backend ${backend} --epochs ${EPOCHS} --limit ${LIMIT} --save ${save} --resume ${save}`);
   const file = decodeSafetensorsFile(new Uint8Array(readFileSync(save)), save);
   assert.is(file.metadata.status, 'interrupted');
+  assert.is(file.metadata.format, 'tessera-checkpoint/1');
   assert.is(file.metadata.backend, backend);
   assert.is(file.metadata.steps, String(steps), 'the file says how many steps its weights have had');
 
@@ -90,6 +96,12 @@ async function check(backend: BackendName): Promise<void> {
     // Same backend, same seed, same order, same chunks: the same numbers (float summation order is fixed per backend).
     const err = maxRelDiff(saved!, ref.now[i]!);
     assert.ok(err <= 1e-6, `${backend} ${name}: saved weights differ from those after step ${steps} by ${err.toExponential(2)} (relative)`);
+  }
+  for (const [name, want] of ref.state) {
+    const saved = file.tensors.get(`state/${name}`)?.data;
+    assert.ok(saved, `optimizer state ${name} saved`);
+    const err = maxRelDiff(saved!, want);
+    assert.ok(err <= 1e-6, `${backend} ${name}: saved optimizer state differs from that after step ${steps} by ${err.toExponential(2)} (relative)`);
   }
   // The comparison tells one step from the next: the weights one step earlier are clearly different.
   const apart = Math.max(...ref.names.map((_, i) => maxRelDiff(ref.before[i]!, ref.now[i]!)));

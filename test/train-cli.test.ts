@@ -171,7 +171,7 @@ test('divergence: exit 1 with epoch and steps; --save keeps the last good (here:
   for (const t of file.tensors.values()) assert.ok(t.data.every((v) => Number.isFinite(v)));
 });
 
-test('Ctrl-C (SIGINT) stops after the current steps, saves with --save, exits 130', async () => {
+test('Ctrl-C (SIGINT) stops after the current steps, saves a resumable checkpoint to --save, exits 130', async () => {
   const saved = join(dir, 'interrupted.safetensors');
   const child = spawn(process.execPath, [...ARGS, 'train', 'models/mnist.yaml', '--backend', 'js', '--epochs', '5', '--limit', '20000', '--save', saved], { env: ENV });
   let stdout = '', stderr = '';
@@ -186,10 +186,12 @@ test('Ctrl-C (SIGINT) stops after the current steps, saves with --save, exits 13
   });
   assert.is(code, 130, stdout + stderr);
   assert.match(stdout, /interrupted in epoch 1\/5 after step \d+\/625/);
-  assert.match(stdout, `saved the weights at that point to ${saved}`);
-  assert.match(stderr, 'stopping after the current steps and saving');
+  assert.match(stdout, /saved a resumable checkpoint \(weights, optimizer state, step \d+\) to /);
+  assert.match(stdout, `to ${saved}\ncontinue with: tessera train models/mnist.yaml --backend js --epochs 5 --limit 20000 --save ${saved} --resume ${saved}\n`);
+  assert.match(stderr, 'stopping after the current steps and saving a resumable checkpoint');
   const file = decodeSafetensorsFile(new Uint8Array(readFileSync(saved)), saved);
   assert.is(file.metadata.status, 'interrupted');
+  assert.is(file.metadata.format, 'tessera-checkpoint/1');
 });
 
 test.run();

@@ -182,6 +182,8 @@ class FaultyBackend implements Backend {
   readParams() { return this.inner.readParams(); }
   writeParams(p: Float32Array[]) { return this.inner.writeParams(p); }
   resetOptimizer() { return this.inner.resetOptimizer(); }
+  readBuffers(n: readonly string[]) { return this.inner.readBuffers(n); }
+  writeBuffers(b: readonly { name: string; data: Float32Array }[]) { return this.inner.writeBuffers(b); }
   dispose() { this.inner.dispose(); }
 }
 

@@ -6,6 +6,7 @@
 import type { ConfigErrorCode } from './errors.js';
 import type { Target } from './locate.js';
 import { suggest } from './suggest.js';
+import { filepathProblem } from './checkpoint-filepath.js';
 import type { ModelSpec } from './types.js';
 
 type At = (path: (string | number)[], target: Target, code: ConfigErrorCode, message: string, hint?: string) => void;
@@ -37,6 +38,11 @@ export function checkTraining(spec: ModelSpec, at: At): void {
   const validation = hasValidation(spec);
   (training.callbacks ?? []).forEach((cb, i) => {
     const path = ['training', 'callbacks', i, 'monitor'];
+    if (cb.type === 'model_checkpoint') {
+      const problem = filepathProblem(cb.filepath, names);
+      if (problem) at(['training', 'callbacks', i, 'filepath'], 'value', 'schema', `model_checkpoint: ${problem}`);
+      if (!cb.save_best_only) return; // the monitor is read only by save_best_only, as in Keras
+    }
     if (!names.includes(cb.monitor)) {
       const near = suggest(cb.monitor, names);
       at(path, 'value', 'enum', `${cb.type}: unknown monitor '${cb.monitor}'; expected one of: ${names.join(', ')}${near ? `; did you mean '${near}'?` : ''}`);

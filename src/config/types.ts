@@ -86,7 +86,12 @@ export interface ReduceLrOnPlateauSpec {
   type: 'reduce_lr_on_plateau'; monitor: string; factor: number; patience: number; mode: MonitorMode;
   min_delta: number; cooldown: number; min_lr: number;
 }
-export type CallbackSpec = EarlyStoppingSpec | ReduceLrOnPlateauSpec;
+/** Keras ModelCheckpoint's arguments (src/runtime/callbacks/model-checkpoint.ts). */
+export interface ModelCheckpointSpec {
+  type: 'model_checkpoint'; filepath: string; monitor: string; mode: MonitorMode;
+  save_best_only: boolean; save_weights_only: boolean; initial_value_threshold?: number; verbose: 0 | 1;
+}
+export type CallbackSpec = EarlyStoppingSpec | ReduceLrOnPlateauSpec | ModelCheckpointSpec;
 
 export interface TrainingSpec {
   epochs: number; batch_size: number; shuffle: boolean;

@@ -6,6 +6,7 @@
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Graph } from '../runtime/graph.js';
+import { weightTensors } from '../runtime/checkpoint.js';
 import { checkWeightsAgainstGraph, decodeSafetensorsFile, encodeSafetensors } from '../runtime/safetensors.js';
 import { DataError } from './errors.js';
 import { readBytes } from './node.js';
@@ -16,6 +17,11 @@ export async function saveWeights(path: string, graph: Graph, params: Float32Arr
     graph.params.map((p, i) => ({ name: p.name, shape: p.shape, data: params[i] })),
     { model: graph.name, ...metadata },
   );
+  await writeBytesAtomic(path, bytes);
+}
+
+/** Writes `bytes` to `path` through `<path>.tmp-<pid>`, flushed, and a rename (checkpoints, weights). */
+export async function writeBytesAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     await mkdir(dirname(path), { recursive: true });
@@ -34,8 +40,8 @@ export async function saveWeights(path: string, graph: Graph, params: Float32Arr
   }
 }
 
-/** The parameters in graph.params order, checked against the graph, and the file's metadata. */
+/** The parameters in graph.params order (of a weights file or a checkpoint), checked against the graph, and the file's metadata. */
 export async function loadWeights(path: string, graph: Graph): Promise<{ params: Float32Array[]; metadata: Record<string, string> }> {
-  const { tensors, metadata } = decodeSafetensorsFile(await readBytes(path), path);
-  return { params: checkWeightsAgainstGraph(tensors, graph, path), metadata };
+  const file = decodeSafetensorsFile(await readBytes(path), path);
+  return { params: checkWeightsAgainstGraph(weightTensors(file), graph, path), metadata: file.metadata };
 }

@@ -60,5 +60,14 @@ export interface Backend {
   writeParams(params: Float32Array[]): Promise<void>;
   /** Zero the Adam moments (e.g. after restoring weights to start a new run). */
   resetOptimizer(): Promise<void>;
+  /**
+   * Copies of whole-model graph buffers (not per-row ones) by name, each of
+   * its `floats` values: parameters, optimizer state (Adam's m and v, …),
+   * any other state a layer keeps. Checkpoints read everything they save
+   * through this (src/runtime/checkpoint.ts).
+   */
+  readBuffers(names: readonly string[]): Promise<Float32Array[]>;
+  /** Overwrite whole-model graph buffers by name (a checkpoint's state on resume); each takes its `floats` values. */
+  writeBuffers(buffers: readonly { name: string; data: Float32Array }[]): Promise<void>;
   dispose(): void;
 }

@@ -27,7 +27,9 @@ import type { Backend, DatasetTensors, EvalResult } from './backend.js';
 import { compileGraph, type Graph } from './graph.js';
 import { initParams } from './params.js';
 import { checkWeightsAgainstGraph, decodeSafetensorsFile, encodeSafetensors } from './safetensors.js';
+import { encodeCheckpoint, readCheckpoint, stateBufferNames, weightTensors, type ResumePoint } from './checkpoint.js';
 import { callbacksFromSpec } from './callbacks/index.js';
+import type { TrainState } from './train-state.js';
 import { splitValidation } from '../data/split.js';
 import { createBackend } from './select.js';
 import { fit, predict, type FitResult, type Prediction, type TrainEvent } from './trainer.js';
@@ -99,6 +101,12 @@ export interface ModelFitOptions {
   signal?: AbortSignal;
   /** Training steps per progress event (default: about 20 per epoch). */
   progressEvery?: number;
+  /** Continue a run: the position restoreCheckpoint returned (its weights and optimizer state are already in place). */
+  resume?: TrainState;
+  /** Writes a model_checkpoint file (the CLI: atomically); without it, model_checkpoint only notes that nothing was saved. */
+  writeFile?: (path: string, bytes: Uint8Array) => Promise<void>;
+  /** Added to the metadata of every file model_checkpoint writes. */
+  checkpointMetadata?: Record<string, string>;
 }
 
 function defaultGpu(): { gpu: GPU | null; gpuReason?: string } {
@@ -190,7 +198,8 @@ export class Model {
    * Train on `train` (the trainer's fit, src/runtime/trainer.ts): epochs and
    * shuffle from the spec unless given, the shuffle seeded by the spec's
    * seed. Each call starts the step counter (dropout keys, Adam's t) at 0
-   * from the current weights; reset() first for a run from the initial weights.
+   * from the current weights, unless options.resume continues a run
+   * (restoreCheckpoint); reset() first for a run from the initial weights.
    * The spec's training.callbacks run after every epoch; validation data is
    * options.validation, else the spec's validation_split of `train`.
    */
@@ -212,8 +221,13 @@ export class Model {
       : undefined;
     const split = this.spec.training.validation_split ?? 0;
     const sets = options.validation ? { train, validation: options.validation } : split > 0 ? splitValidation(train, split) : { train };
+    const { writeFile, checkpointMetadata: meta = {} } = options;
+    const save = writeFile
+      ? async (path: string, weightsOnly: boolean, state: TrainState) => writeFile(path, weightsOnly ? await this.saveWeights(meta) : await this.checkpoint(state, meta))
+      : undefined;
     return fit(this.backend, this.graph, { ...sets, ...(options.test ? { test: options.test } : {}) }, {
-      callbacks: callbacksFromSpec(this.spec.training.callbacks),
+      callbacks: callbacksFromSpec(this.spec.training.callbacks, { ...(save ? { save } : {}) }),
+      ...(options.resume ? { resume: options.resume } : {}),
       epochs: options.epochs ?? this.spec.training.epochs,
       shuffle: options.shuffle ?? this.spec.training.shuffle,
       seed: this.spec.seed,
@@ -253,11 +267,41 @@ export class Model {
     await this.backend.resetOptimizer();
   }
 
-  /** Load a .safetensors file's bytes (checked against the model); returns the file's metadata. */
+  /** Load a .safetensors file's bytes (weights, or a checkpoint's weights; checked against the model); returns the file's metadata. */
   async loadWeights(bytes: Uint8Array, source = 'weights.safetensors'): Promise<Record<string, string>> {
-    const { tensors, metadata } = decodeSafetensorsFile(bytes, source);
-    await this.setWeights(checkWeightsAgainstGraph(tensors, this.graph, source));
-    return metadata;
+    const file = decodeSafetensorsFile(bytes, source);
+    await this.setWeights(checkWeightsAgainstGraph(weightTensors(file), this.graph, source));
+    return file.metadata;
+  }
+
+  /**
+   * A resumable checkpoint of this model at `state` (FitResult.state, or
+   * TrainControl.state() in a callback) as .safetensors bytes: the weights,
+   * every optimizer-state buffer and the position (src/runtime/checkpoint.ts).
+   */
+  async checkpoint(state: TrainState, metadata: Record<string, string> = {}): Promise<Uint8Array> {
+    this.live();
+    const params = await this.backend.readParams();
+    const buffers = await this.backend.readBuffers(stateBufferNames(this.graph));
+    return encodeCheckpoint(this.spec, this.graph, { params, state: buffers, train: state }, { backend: this.backend.name, ...metadata });
+  }
+
+  /**
+   * Load a checkpoint to continue training on a set of `trainExamples`
+   * examples (after any validation_split): refused, listing every
+   * difference, when it is of another model, optimizer or batch sequence.
+   * Writes its weights and optimizer state to the backend and its learning
+   * rate to the graph (the model file's rate instead when that was changed);
+   * pass the returned point's `train` to fit as `resume`.
+   */
+  async restoreCheckpoint(bytes: Uint8Array, source: string, trainExamples: number): Promise<ResumePoint> {
+    this.live();
+    const point = readCheckpoint(bytes, source, this.spec, this.graph, trainExamples);
+    await this.backend.writeParams(point.params);
+    await this.backend.writeBuffers(point.state);
+    if (point.learningRateChanged) point.train.learningRate = graphOptimizer(this.spec.optimizer).learningRate;
+    this.graph.optimizer.learningRate = point.train.learningRate;
+    return point;
   }
 
   /** The current weights as .safetensors bytes (tensor names = graph parameter names). */

@@ -47,6 +47,15 @@
 // last epoch and before the test set is evaluated (so restored weights are
 // the ones tested), but not when fit is aborted.
 //
+// Resume. With `resume` (a TrainState, from a checkpoint: train-state.ts)
+// fit starts where that run stood: the epoch and step within it, the global
+// step, the unfinished epoch's sums, the finished epochs' results and each
+// callback's state; the backend must already hold the checkpoint's weights
+// and optimizer state. Chunks restart at the interrupted step, which was a
+// chunk boundary, so every chunk is the one the uninterrupted run had and
+// the losses are the same bit for bit. FitResult.state is where the run
+// ended, for a checkpoint.
+//
 // Cancellation: when `signal` aborts, fit stops after the current chunk and
 // resolves with `aborted: true` (parameters as of the last finished step).
 // fit yields to the event loop (a zero-delay timer) after every chunk, so a
@@ -57,6 +66,7 @@ import type { Backend, DatasetSlot, DatasetTensors, EvalResult } from './backend
 import type { Graph } from './graph.js';
 import type { Callback, EpochLogs, TrainControl } from './callbacks/types.js';
 import { epochOrder } from './rng.js';
+import { initialTrainState, type TrainState } from './train-state.js';
 import { TrainingDivergedError, TrainingFailedError, type RestorePoint } from './train-errors.js';
 import { learningRateAt } from './optimizers/index.js';
 
@@ -88,6 +98,8 @@ export interface FitOptions {
   onEvent?: (e: TrainEvent) => void;
   /** Run after every epoch, in order (src/runtime/callbacks). */
   callbacks?: Callback[];
+  /** Continue from this position (see the top of this file); the backend already holds its weights and optimizer state. */
+  resume?: TrainState;
 }
 
 /** Epochs are numbered from 1 in events and results; steps within an epoch from 1. */
@@ -140,6 +152,8 @@ export interface FitResult {
   test?: EvalResult;
   /** Set when a callback stopped training before `epochs`: after which epoch, and why. */
   stoppedEarly?: { epoch: number; reason: string };
+  /** Where the run ended, resumable from there (an aborted run: the step it stopped at). */
+  state: TrainState;
 }
 
 /** The steps an epoch of `count` examples takes at batch size `batchSize` (the last one may be partial). */
@@ -194,6 +208,9 @@ export async function fit(backend: Backend, graph: Graph, data: FitData, options
   const steps = stepsPerEpoch(count, B);
   const chunk = Math.max(1, Math.floor(options.progressEvery ?? defaultProgressEvery(steps)));
   const snapshotMs = Math.max(0, options.snapshotSeconds ?? 1) * 1000;
+  const resume = options.resume ?? initialTrainState(graph.optimizer.learningRate, count);
+  if (resume.trainExamples !== count) throw new Error(`fit: the run to resume had ${resume.trainExamples} training examples, this one has ${count}`);
+  if (resume.stepInEpoch >= steps) throw new Error(`fit: the run to resume stopped at step ${resume.stepInEpoch} of an epoch of ${steps} steps`);
 
   await backend.setDataset('train', data.train);
   if (data.test) await backend.setDataset('test', data.test);
@@ -204,7 +221,7 @@ export async function fit(backend: Backend, graph: Graph, data: FitData, options
   let snapshot = await backend.readParams();
   const initialBad = firstNonFinite(snapshot);
   if (initialBad !== null) throw new Error(`fit: the initial parameters contain ${initialBad}`);
-  let snapshotAt: RestorePoint = { epoch: 1, step: 0, globalStep: 0 };
+  let snapshotAt: RestorePoint = { epoch: resume.epoch + 1, step: resume.stepInEpoch, globalStep: resume.globalStep };
   let snapshotTime = t0;
 
   /** A backend call of the training loop: its failure becomes TrainingFailedError with the last good snapshot. */
@@ -223,9 +240,12 @@ export async function fit(backend: Backend, graph: Graph, data: FitData, options
 
   emit({ type: 'start', epochs, stepsPerEpoch: steps, batchSize: B, samples: count, backend: backend.name, description: backend.description });
 
-  const results: EpochResult[] = [];
-  let globalStep = 0;
-  let epochNow = 0;
+  const results: EpochResult[] = [...resume.history];
+  let globalStep = resume.globalStep;
+  let epochNow = resume.epoch;
+  /** The unfinished epoch's position and sums (what a checkpoint of an interrupted epoch holds). */
+  let stepInEpoch = resume.stepInEpoch;
+  let partial = { ...resume.partial };
   let stoppedEarly: FitResult['stoppedEarly'];
   /** Read through a call: control.stop sets it inside callbacks, which TypeScript's narrowing does not see. */
   const early = () => stoppedEarly;
@@ -245,26 +265,37 @@ export async function fit(backend: Backend, graph: Graph, data: FitData, options
       graph.optimizer.learningRate = lr;
     },
     note: (message) => emit({ type: 'note', epoch: epochNow, message }),
+    state: () => ({
+      epoch: epochNow, stepInEpoch, globalStep, partial: { ...partial }, learningRate: graph.optimizer.learningRate,
+      history: results.map((r) => ({ ...r })), callbacks: callbacks.map((c) => c.getState?.() ?? null), trainExamples: count,
+    }),
   };
-  for (const c of callbacks) c.onTrainBegin?.(control);
+  callbacks.forEach((c, i) => {
+    c.onTrainBegin?.(control);
+    const saved = resume.callbacks[i];
+    if (saved && saved.type === c.type) c.setState?.(saved);
+  });
   const stop = (stoppedAt: { epoch: number; step: number; steps: number }): FitResult => {
     const seconds = (now() - t0) / 1000;
     emit({ type: 'end', epochs, seconds, aborted: true });
-    return { epochs: results, steps: globalStep, seconds, aborted: true, stoppedAt };
+    return { epochs: results, steps: globalStep, seconds, aborted: true, stoppedAt, state: control.state() };
   };
   const order = new Uint32Array(count);
-  for (let e = 0; e < epochs; e++) {
+  for (let e = resume.epoch; e < epochs; e++) {
     const epoch = e + 1;
     if (early()) break;
-    if (signal?.aborted) return stop(e === 0 ? { epoch: 1, step: 0, steps } : { epoch: e, step: steps, steps });
+    const first = e === resume.epoch ? resume.stepInEpoch : 0;
+    if (signal?.aborted) return stop(first > 0 ? { epoch, step: first, steps } : e === 0 ? { epoch: 1, step: 0, steps } : { epoch: e, step: steps, steps });
     await onBackend(`at the start of epoch ${epoch}`, () => backend.setOrder(epochOrder(count, seed, e, shuffle, order)));
     emit({ type: 'epoch-start', epoch, epochs, steps });
     const te = now();
-    // With a schedule: the rate of the epoch's first step.
-    const learningRate = learningRateAt(graph.optimizer, globalStep);
-    let lossSum = 0, correct = 0, samples = 0;
-    for (let s = 0; s < steps; ) {
-      if (s > 0 && signal?.aborted) return stop({ epoch, step: s, steps });
+    // With a schedule: the rate of the epoch's first step (before the resumed step, when resuming mid-epoch).
+    const learningRate = learningRateAt(graph.optimizer, globalStep - first);
+    let { lossSum, correct, samples } = first > 0 ? resume.partial : { lossSum: 0, correct: 0, samples: 0 };
+    for (let s = first; s < steps; ) {
+      stepInEpoch = s;
+      partial = { lossSum, correct, samples };
+      if (s > first && signal?.aborted) return stop({ epoch, step: s, steps });
       const n = Math.min(chunk, steps - s);
       const within = n === 1 ? `in epoch ${epoch} at step ${s + 1}` : `in epoch ${epoch} within steps ${s + 1}–${s + n}`;
       const m = await onBackend(within, async () => {
@@ -312,8 +343,11 @@ export async function fit(backend: Backend, graph: Graph, data: FitData, options
     results.push(r);
     emit({ type: 'epoch', epochs, ...r });
     epochNow = epoch;
+    stepInEpoch = 0;
+    partial = { lossSum: 0, correct: 0, samples: 0 };
     const logs: EpochLogs = { loss: r.loss, accuracy: r.accuracy, learning_rate: learningRate, ...(v ? { val_loss: v.loss, val_accuracy: v.accuracy } : {}) };
     for (const c of callbacks) await c.onEpochEnd(e, logs, control);
+    for (const c of callbacks) await c.afterEpoch?.(e, logs, control);
     const stopped = early();
     if (stopped) control.note(stopped.reason);
   }
@@ -323,7 +357,7 @@ export async function fit(backend: Backend, graph: Graph, data: FitData, options
   const test = data.test ? await onBackend('while evaluating the test set after the last epoch', () => backend.evaluate('test')) : undefined;
   const seconds = (now() - t0) / 1000;
   emit({ type: 'end', epochs, seconds, aborted: false, ...(test ? { test } : {}) });
-  return { epochs: results, steps: globalStep, seconds, aborted: false, ...(test ? { test } : {}), ...(early() ? { stoppedEarly: early() } : {}) };
+  return { epochs: results, steps: globalStep, seconds, aborted: false, ...(test ? { test } : {}), ...(early() ? { stoppedEarly: early() } : {}), state: control.state() };
 }
 
 /** Loss and accuracy over a resident dataset (dropout off). */

@@ -5,12 +5,15 @@
 // ../progress.ts.
 
 import { takeExamples } from '../../data/idx.js';
+import { readBytes } from '../../data/node.js';
 import { splitValidation } from '../../data/split.js';
 import { saveWeights } from '../../data/weights-node.js';
 import type { DatasetTensors } from '../../runtime/backend.js';
 import { HistoryRecorder } from '../../runtime/history.js';
 import { Model } from '../../runtime/model.js';
-import { TrainingDivergedError, TrainingFailedError } from '../../runtime/trainer.js';
+import { stepsPerEpoch, TrainingDivergedError, TrainingFailedError } from '../../runtime/trainer.js';
+import { describePosition, type TrainState } from '../../runtime/train-state.js';
+import { interruptCheckpointPath, resumeCommand, writeBytesAtomic } from '../checkpoint-files.js';
 import { parseCommandArgs, type Command } from '../command.js';
 import { backendFlag, intFlag, modelFile, threadsFlag } from '../flags.js';
 import { formatDuration, formatInt, isTTY } from '../format.js';
@@ -24,13 +27,13 @@ import { UsageError } from '../user-error.js';
 export const train: Command = {
   name: 'train',
   summary: 'train a model file on its dataset and report the test accuracy',
-  usage: `Usage: tessera train <model.yaml> [--backend auto|webgpu|wasm|js] [--threads N] [--epochs N] [--batch-size N] [--seed N] [--save <weights.safetensors>] [--history <run.json>] [--plot <run.svg>] [--limit N] [--quiet]
+  usage: `Usage: tessera train <model.yaml> [--backend auto|webgpu|wasm|js] [--threads N] [--epochs N] [--batch-size N] [--seed N] [--save <weights.safetensors>] [--resume <checkpoint.safetensors>] [--history <run.json>] [--plot <run.svg>] [--limit N] [--quiet]
 
 Trains the model on its training set (a progress bar per epoch on a
 terminal, plain lines otherwise), then evaluates it on the test set.
 With validation data (training.validation_split, or dataset.validation_images)
 every epoch also reports val_loss and val_accuracy; training.callbacks
-(early_stopping, reduce_lr_on_plateau) act on them.
+(early_stopping, reduce_lr_on_plateau, model_checkpoint) act on them.
 The flags override the model file's settings for this run.
 
 Options:
@@ -41,6 +44,10 @@ Options:
   --batch-size N   examples per step (model file: training.batch_size)
   --seed N         the seed for initialisation, shuffling and dropout (model file: seed)
   --save FILE      write the trained weights to FILE (safetensors), atomically
+  --resume FILE    continue the run a checkpoint (Ctrl-C's, or model_checkpoint's)
+                   stopped at: same losses as if it had never stopped. Refused,
+                   listing the differences, for another model, optimizer,
+                   batch size, seed or training set (--limit)
   --history FILE   write the per-epoch metrics to FILE as JSON (Keras History:
                    loss, accuracy, val_loss, val_accuracy, learning_rate, seconds)
   --plot FILE      write an SVG chart of the training and validation curves
@@ -48,8 +55,10 @@ Options:
   --quiet          no header and no progress; epoch summaries and results only
   -h, --help       show this help
 
-Ctrl-C stops after the current chunk of steps, saves the weights if --save
-was given, and exits with code 130. A NaN or infinite loss stops training
+Ctrl-C stops after the current chunk of steps, writes a resumable checkpoint
+(weights, optimizer state, step, epoch) to the --save file, or else to
+<model file name>.interrupted.safetensors here, says how to resume, and exits
+with code 130. A NaN or infinite loss stops training
 with exit code 1; with --save the last good weights are saved. So does a
 backend that fails during training (e.g. a lost WebGPU device).`,
 
@@ -61,6 +70,7 @@ backend that fails during training (e.g. a lost WebGPU device).`,
       'batch-size': { type: 'string' },
       seed: { type: 'string' },
       save: { type: 'string' },
+      resume: { type: 'string' },
       history: { type: 'string' },
       plot: { type: 'string' },
       limit: { type: 'string' },
@@ -73,6 +83,9 @@ backend that fails during training (e.g. a lost WebGPU device).`,
     const limit = intFlag(values, 'limit', 1);
     const save = values.save === undefined ? undefined : String(values.save);
     if (save === '') throw new UsageError('--save needs a file name');
+    const resumeFile = values.resume === undefined ? undefined : String(values.resume);
+    if (resumeFile === '') throw new UsageError('--resume needs a file name');
+    const resumeBytes = resumeFile === undefined ? undefined : await readBytes(resumeFile);
     const files: HistoryFiles = {};
     for (const flag of ['history', 'plot'] as const) {
       if (values[flag] === undefined) continue;
@@ -100,6 +113,8 @@ backend that fails during training (e.g. a lost WebGPU device).`,
       const split = spec.training.validation_split ?? 0;
       const { train, validation } = split > 0 ? splitValidation(all, split) : { train: all, validation: data.validation };
       model = await Model.open(plan, { backend });
+      // The checkpoint is checked against this run (model, optimizer, batches) before anything is printed.
+      const point = resumeBytes ? await model.restoreCheckpoint(resumeBytes, resumeFile!, train.count) : undefined;
       if (!quiet) {
         const of = all.count < data.train.count ? `the first ${formatInt(all.count)} of ${formatInt(data.train.count)}` : formatInt(all.count);
         const kept = split > 0 ? '' : all.count < data.train.count ? ` (the first ${formatInt(all.count)} of ${formatInt(data.train.count)})` : '';
@@ -114,7 +129,12 @@ backend that fails during training (e.g. a lost WebGPU device).`,
             `examples: ${formatInt(train.count)} training${kept}${validating}, ${formatInt(data.test.count)} test\n`,
         );
       }
-      return await runTraining({ model, train, test: data.test, validation, save, files, quiet, out });
+      if (point) {
+        const at = describePosition(point.train, stepsPerEpoch(train.count, graph.batchSize));
+        out.write(`resuming from ${resumeFile}: ${at}, learning rate ${+point.train.learningRate.toPrecision(6)}${point.learningRateChanged ? ' (the model file\'s new learning_rate)' : ''}\n`);
+        if (point.train.epoch >= spec.training.epochs) out.write(`the checkpoint has run all ${spec.training.epochs} epochs already; raise --epochs to train on\n`);
+      }
+      return await runTraining({ model, file, args, train, test: data.test, validation, save, resume: point?.train, files, quiet, out });
     } finally {
       // Until the model holds the backend, the backend is ours to release.
       (model ?? backend).dispose();
@@ -124,6 +144,10 @@ backend that fails during training (e.g. a lost WebGPU device).`,
 
 interface TrainingRun {
   model: Model;
+  /** The model file and the command's arguments (for the resume command printed on Ctrl-C). */
+  file: string;
+  args: string[];
+  resume: TrainState | undefined;
   train: DatasetTensors;
   test: DatasetTensors;
   validation: DatasetTensors | undefined;
@@ -145,7 +169,7 @@ async function runTraining(r: TrainingRun): Promise<number> {
     if (interrupts > 1) process.exit(130);
     controller.abort();
     printer.clear();
-    process.stderr.write(`stopping after the current steps${r.save ? ' and saving' : ''}… (Ctrl-C again to quit at once)\n`);
+    process.stderr.write('stopping after the current steps and saving a resumable checkpoint… (Ctrl-C again to quit at once)\n');
   };
   process.on('SIGINT', onSigint);
 
@@ -163,17 +187,28 @@ async function runTraining(r: TrainingRun): Promise<number> {
 
   try {
     // Epochs, shuffle and seed come from the spec, which the flags have already overridden.
-    const onEvent = (e: Parameters<typeof printer.on>[0]) => { recorder.on(e); printer.on(e); };
-    const result = await model.fit(r.train, { test: r.test, ...(r.validation ? { validation: r.validation } : {}), signal: controller.signal, onEvent });
+    const sigintAt = Number(process.env.TESSERA_TEST_SIGINT_AT_STEP ?? NaN); // test hook: a Ctrl-C at a known step
+    const onEvent = (e: Parameters<typeof printer.on>[0]) => {
+      recorder.on(e);
+      printer.on(e);
+      if (e.type === 'progress' && e.globalStep >= sigintAt && interrupts === 0) process.kill(process.pid, 'SIGINT');
+    };
+    // A resumed run's history and output start with the epochs the checkpoint had finished.
+    for (const done of r.resume?.history ?? []) onEvent({ type: 'epoch', epochs: spec.training.epochs, ...done });
+    const result = await model.fit(r.train, {
+      test: r.test, ...(r.validation ? { validation: r.validation } : {}), signal: controller.signal, onEvent,
+      ...(r.resume ? { resume: r.resume } : {}), writeFile: writeBytesAtomic, checkpointMetadata: baseMetadata,
+    });
     printer.clear();
     recorder.finish(result);
     if (result.aborted) {
       const at = result.stoppedAt!;
       out.write(`interrupted in epoch ${at.epoch}/${spec.training.epochs} after step ${at.step}/${at.steps} (${formatDuration(result.seconds * 1000)})\n`);
-      if (r.save) {
-        await saveNow({ status: 'interrupted', epochs: String(result.epochs.length), steps: String(result.steps) });
-        out.write(`saved the weights at that point to ${r.save}\n`);
-      }
+      const path = interruptCheckpointPath(r.file, r.save);
+      const bytes = await model.checkpoint(result.state, { ...baseMetadata, status: 'interrupted', epochs: String(result.epochs.length), steps: String(result.steps) });
+      await writeBytesAtomic(path, bytes);
+      out.write(`saved a resumable checkpoint (weights, optimizer state, step ${result.steps}) to ${path}\n`);
+      out.write(`continue with: ${resumeCommand(r.args, path)}\n`);
       return 130;
     }
     const test = result.test!;

@@ -105,6 +105,24 @@ export class JsBackend implements Backend {
     for (const p of this.graph.params) for (const s of p.state) this.buf(s).fill(0);
   }
 
+  async readBuffers(names: readonly string[]): Promise<Float32Array[]> {
+    return names.map((n) => this.buf(this.whole(n)).slice());
+  }
+
+  async writeBuffers(buffers: readonly { name: string; data: Float32Array }[]): Promise<void> {
+    for (const { name, data } of buffers) {
+      const b = this.buf(this.whole(name));
+      if (data.length !== b.length) throw new Error(`graph buffer '${name}': expected ${b.length} values, got ${data.length}`);
+      b.set(data);
+    }
+  }
+
+  /** The name, checked to be a whole-model (not per-row) buffer. */
+  private whole(name: string): string {
+    if (this.graph.buffers.find((b) => b.name === name)?.perRow) throw new Error(`graph buffer '${name}' is per-row; only whole-model buffers can be read or written by name`);
+    return name;
+  }
+
   /** Test hook: a copy of a graph buffer's current contents (per-row buffers hold batchSize rows; e.g. the gradients of the last step). */
   readBuffer(name: string): Float32Array {
     return this.buf(name).slice();

@@ -287,6 +287,31 @@ export class WasmBackend implements Backend {
     for (const p of this.graph.params) for (const s of p.state) this.heap.f32(this.ptr(s), p.size).fill(0);
   }
 
+  async readBuffers(names: readonly string[]): Promise<Float32Array[]> {
+    this.live();
+    return names.map((n) => this.heap.f32(this.ptr(n), this.wholeSize(n)).slice());
+  }
+
+  async writeBuffers(buffers: readonly { name: string; data: Float32Array }[]): Promise<void> {
+    this.live();
+    for (const { name, data } of buffers) {
+      const size = this.wholeSize(name);
+      if (data.length !== size) throw new Error(`graph buffer '${name}': expected ${size} values, got ${data.length}`);
+      this.heap.f32(this.ptr(name), size).set(data);
+      // A kernel's transposed copy (read by dense_backward_input) follows the kernel.
+      const t = this.transposed.get(name);
+      if (t) this.k.transpose(this.ptr(name), t.ptr, t.k, t.n);
+    }
+  }
+
+  /** The size of a whole-model (not per-row) buffer. */
+  private wholeSize(name: string): number {
+    const b = this.graph.buffers.find((x) => x.name === name);
+    if (!b) throw new Error(`graph buffer '${name}' was not allocated`);
+    if (b.perRow) throw new Error(`graph buffer '${name}' is per-row; only whole-model buffers can be read or written by name`);
+    return b.floats;
+  }
+
   dispose(): void {
     this.pool?.dispose();
     this.pool = null;

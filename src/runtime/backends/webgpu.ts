@@ -294,6 +294,16 @@ export class WebGpuBackend implements Backend {
     this.mem!.clearOptimizerState();
   }
 
+  async readBuffers(names: readonly string[]): Promise<Float32Array[]> {
+    this.live();
+    return this.mem!.readWholeBuffers(this.session, names);
+  }
+
+  async writeBuffers(buffers: readonly { name: string; data: Float32Array }[]): Promise<void> {
+    this.live();
+    this.mem!.writeWholeBuffers(buffers);
+  }
+
   /** Test hook: a copy of a graph buffer's current contents (per-row buffers hold batchSize rows). */
   async readBuffer(name: string): Promise<Float32Array> {
     if (!this.mem) throw new Error('the webgpu backend was not prepared with a graph');

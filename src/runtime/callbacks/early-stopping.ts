@@ -8,7 +8,7 @@
 // training, also when no early stop happened (as in Keras 3).
 
 import type { EarlyStoppingSpec } from '../../config/types.js';
-import { formatMonitor, logValue, type Callback, type EpochLogs, type TrainControl } from './types.js';
+import { formatMonitor, logValue, type Callback, type CallbackState, type EpochLogs, type TrainControl } from './types.js';
 
 /** Whether a higher value of `monitor` is better under `mode` (auto: accuracies up, losses down, as the metrics' Keras directions). */
 export function higherIsBetter(monitor: string, mode: 'auto' | 'min' | 'max'): boolean {
@@ -72,6 +72,23 @@ export class EarlyStopping implements Callback {
       const epochs = this.wait === 1 ? '1 epoch' : `${this.wait} epochs`;
       control.stop(`early stopping after epoch ${epoch + 1}/${control.epochs}: ${monitor} did not improve${by} for ${epochs} (patience ${patience}; ${against})`);
     }
+  }
+
+  getState(): CallbackState {
+    return {
+      type: this.type,
+      values: { wait: this.wait, best: this.best, best_epoch: this.bestEpoch, stopped_epoch: this.stoppedEpoch, has_best_weights: this.bestWeights !== null },
+      ...(this.bestWeights ? { tensors: this.bestWeights.map((w) => w.slice()) } : {}),
+    };
+  }
+
+  setState(state: CallbackState): void {
+    const v = state.values;
+    this.wait = Number(v.wait);
+    this.best = Number(v.best);
+    this.bestEpoch = Number(v.best_epoch);
+    this.stoppedEpoch = Number(v.stopped_epoch);
+    this.bestWeights = v.has_best_weights === true && state.tensors ? state.tensors.map((w) => w.slice()) : null;
   }
 
   async onTrainEnd(control: TrainControl): Promise<void> {

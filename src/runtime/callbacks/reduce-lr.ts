@@ -6,7 +6,7 @@
 // still above min_lr (compared in float32, as Keras does).
 
 import type { ReduceLrOnPlateauSpec } from '../../config/types.js';
-import { formatMonitor, logValue, type Callback, type EpochLogs, type TrainControl } from './types.js';
+import { formatMonitor, logValue, type Callback, type CallbackState, type EpochLogs, type TrainControl } from './types.js';
 
 export class ReduceLrOnPlateau implements Callback {
   readonly type = 'reduce_lr_on_plateau';
@@ -23,6 +23,16 @@ export class ReduceLrOnPlateau implements Callback {
     this.best = this.up ? -Infinity : Infinity;
     this.wait = 0;
     this.cooldownCounter = 0;
+  }
+
+  getState(): CallbackState {
+    return { type: this.type, values: { best: this.best, wait: this.wait, cooldown_counter: this.cooldownCounter } };
+  }
+
+  setState(state: CallbackState): void {
+    this.best = Number(state.values.best);
+    this.wait = Number(state.values.wait);
+    this.cooldownCounter = Number(state.values.cooldown_counter);
   }
 
   onEpochEnd(epoch: number, logs: EpochLogs, control: TrainControl): void {

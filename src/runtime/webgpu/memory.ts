@@ -132,6 +132,45 @@ export class GraphMemory {
     this.device.queue.submit([enc.finish()]);
   }
 
+  /** The range and size of a whole-model (not per-row) buffer. */
+  private whole(name: string): { r: Range; floats: number } {
+    const r = this.ranges.get(name);
+    const info = this.graph.buffers.find((b) => b.name === name);
+    if (!r || !info) throw new Error(`webgpu: graph buffer '${name}' was not allocated`);
+    if (info.perRow) throw new Error(`webgpu: graph buffer '${name}' is per-row; only whole-model buffers can be read or written by name`);
+    return { r, floats: info.floats };
+  }
+
+  /**
+   * Copies of whole-model buffers by name: one read-back per GPU buffer they
+   * lie in (an arena holds many), each buffer cut out of it.
+   */
+  async readWholeBuffers(session: GpuSession, names: readonly string[]): Promise<Float32Array[]> {
+    const wanted = names.map((n) => this.whole(n));
+    const out: Float32Array[] = new Array(names.length);
+    const byBuffer = new Map<GPUBuffer, number[]>();
+    wanted.forEach((w, i) => byBuffer.set(w.r.buffer, [...(byBuffer.get(w.r.buffer) ?? []), i]));
+    for (const [buffer, idx] of byBuffer) {
+      const lo = Math.min(...idx.map((i) => wanted[i]!.r.offset));
+      const hi = Math.max(...idx.map((i) => wanted[i]!.r.offset + wanted[i]!.floats * 4));
+      const all = await session.readF32(buffer, lo, (hi - lo) / 4, 'readBuffers');
+      for (const i of idx) {
+        const at = (wanted[i]!.r.offset - lo) / 4;
+        out[i] = all.slice(at, at + wanted[i]!.floats);
+      }
+    }
+    return out;
+  }
+
+  /** Overwrite whole-model buffers by name (their padding is left as it is: zero). */
+  writeWholeBuffers(buffers: readonly { name: string; data: Float32Array }[]): void {
+    for (const { name, data } of buffers) {
+      const { r, floats } = this.whole(name);
+      if (data.length !== floats) throw new Error(`graph buffer '${name}': expected ${floats} values, got ${data.length}`);
+      this.device.queue.writeBuffer(r.buffer, r.offset, data.buffer, data.byteOffset, floats * 4);
+    }
+  }
+
   /** A copy of a graph buffer (per-row buffers hold batchSize rows; parameters their own size). */
   async readBuffer(session: GpuSession, name: string): Promise<Float32Array> {
     const r = this.ranges.get(name);
