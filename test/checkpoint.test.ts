@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadModelConfig } from '../src/config/index.js';
-import type { ModelSpec } from '../src/config/types.js';
+import type { AdamSpec, ModelSpec } from '../src/config/types.js';
 import { takeExamples } from '../src/data/idx.js';
 import { loadMnist } from '../src/data/node.js';
 import { JsBackend } from '../src/runtime/backends/js.js';
@@ -90,9 +90,11 @@ test('a checkpoint of another model, optimizer or batch sequence is refused, lis
     '  - layers[1].units: 16 in the checkpoint, 32 in this run',
     "  - layers[2]: 'dense' in the checkpoint, 'dropout' in this run",
   ].join('\n'));
-  const opt = refusal((s) => { s.optimizer.beta_1 = 0.8; s.optimizer.epsilon = 1e-8; });
+  const opt = refusal((s) => { const o = s.optimizer as AdamSpec; o.beta_1 = 0.8; o.epsilon = 1e-8; });
   assert.match(opt, '(2 differences)');
   assert.match(opt, '  - optimizer.beta_1: 0.9 in the checkpoint, 0.8 in this run\n  - optimizer.epsilon: 1e-7 in the checkpoint, 1e-8 in this run');
+  assert.match(refusal((s) => { s.optimizer = { type: 'sgd', learning_rate: 0.01, momentum: 0.9, nesterov: false } as ModelSpec['optimizer']; }),
+    "(1 difference):\n  - optimizer: 'adam' in the checkpoint, 'sgd' in this run");
   const run = refusal((s) => { s.name = 'other'; s.seed = 7; s.training.batch_size = 64; s.training.shuffle = false; }, 300);
   assert.match(run, "  - model name: 'mnist-mlp' in the checkpoint, 'other' in this run");
   assert.match(run, '  - training.batch_size: 32 in the checkpoint, 64 in this run');

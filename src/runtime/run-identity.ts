@@ -101,9 +101,9 @@ function mapDifferences(what: string, saved: Record<string, unknown>, now: Recor
 
 /**
  * The differences that make a checkpoint another run's, one line each:
- * model (layers, loss; parameters and state buffers only when the layers
- * agree, since they follow from them), optimizer (all but learning_rate),
- * then the batch sequence.
+ * model (layers, loss), optimizer (all but learning_rate), then the batch
+ * sequence; parameters and state buffers only when model and optimizer
+ * agree, since they follow from them.
  */
 export function identityMismatches(saved: RunIdentity, now: RunIdentity): string[] {
   const out: string[] = [];
@@ -111,13 +111,15 @@ export function identityMismatches(saved: RunIdentity, now: RunIdentity): string
   differences('input_shape', a.input_shape, b.input_shape, out);
   differences('layers', a.layers, b.layers, out);
   differences('loss', a.loss, b.loss, out);
-  if (out.length === 0) {
+  const { learning_rate: _a, ...optSaved } = saved.optimizer ?? {};
+  const { learning_rate: _b, ...optNow } = now.optimizer;
+  const optimizer: string[] = [];
+  differences('optimizer', optSaved, optNow, optimizer);
+  if (out.length === 0 && optimizer.length === 0) {
     mapDifferences('parameters', a.params ?? {}, b.params, out);
     mapDifferences('state buffers', a.state ?? {}, b.state, out);
   }
-  const { learning_rate: _a, ...optSaved } = saved.optimizer ?? {};
-  const { learning_rate: _b, ...optNow } = now.optimizer;
-  differences('optimizer', optSaved, optNow, out);
+  out.push(...optimizer);
   const t = saved.training ?? {}, u = now.training;
   if (t.batch_size !== u.batch_size) out.push(`training.batch_size: ${show(t.batch_size)} in the checkpoint, ${u.batch_size} in this run`);
   if (t.seed !== u.seed) out.push(`seed: ${show(t.seed)} in the checkpoint, ${u.seed} in this run`);
