@@ -5,8 +5,11 @@
 // batch's own mean; evaluation and prediction use the moving statistics
 // (a row's prediction does not depend on its batch); the weights file holds
 // gamma, beta, moving_mean and moving_variance under Keras names and loads
-// back. Under CI=true a missing WebGPU adapter fails the webgpu case.
+// back; wasm at 2 threads gives the weights of 1 thread bit for bit (batch
+// norm runs whole on one worker). Under CI=true a missing WebGPU adapter
+// fails the webgpu case.
 
+import '../src/node/wasm-workers.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +105,19 @@ function matches(got: Run, tol: number, label: string): void {
 
 test(`wasm: ${STEPS} steps (the last a partial batch) match the js reference: losses, weights, moving statistics, evaluation`, async () => {
   matches(await run(await WasmBackend.create({ relaxed: false })), 1e-5, 'wasm');
+});
+
+test('wasm at 2 threads: the losses and weights of 1 thread, bit for bit', async () => {
+  const one = await WasmBackend.create({ relaxed: false, threads: 1 }), two = await WasmBackend.create({ relaxed: false, threads: 2 });
+  try {
+    assert.is(two.threads, 2);
+    // The conv ops split by images around batch norm, which runs whole on worker 0.
+    const a = await run(one), b = await run(two);
+    assert.equal(b.losses, a.losses);
+    a.params.forEach((p, i) => assert.equal([...b.params[i]!], [...p], g.params[i]!.name));
+  } finally {
+    one.dispose(); two.dispose();
+  }
 });
 
 const gpu = await requestNodeGpu();
