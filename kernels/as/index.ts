@@ -15,6 +15,7 @@ export * from './activation';
 export { adam, adamStepSize } from './adam';
 export { add, subtract, multiply, scale, concat, split } from './merge';
 export { sgd, adamw, rmsprop } from './optimizers';
+export { sequenceXent } from './sequence_loss';
 export { attentionScores, attentionScoresBackward, attentionValues, attentionValuesBackward } from './attention';
 export { gather, gatherTargets } from './gather';
 export { embedding, embeddingBackward, positionEmbedding, positionEmbeddingBackward } from './sequence';

@@ -41,6 +41,7 @@ import { attentionScoresBackwardOp } from './attention_scores_backward.js';
 import { attentionValuesOp } from './attention_values.js';
 import { attentionValuesBackwardOp } from './attention_values_backward.js';
 import { layerNormBackwardOp, layerNormOp } from './layer_norm.js';
+import { sequenceXentOp } from './sequence_xent.js';
 import type { OpDef, OpRecordBase } from './types.js';
 
 /** Every registered op, in the order docs and benches list them. */
@@ -74,6 +75,7 @@ export const OPS = [
   attentionScoresBackwardOp,
   attentionValuesOp,
   attentionValuesBackwardOp,
+  sequenceXentOp,
   batchNormTrainOp,
   batchNormInferenceOp,
   batchNormBackwardOp,
