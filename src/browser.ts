@@ -37,6 +37,9 @@ export { JsBackend } from './runtime/backends/js.js';
 export { WasmBackend } from './runtime/backends/wasm.js';
 export { WebGpuBackend } from './runtime/backends/webgpu.js';
 
+// Export to ONNX and PyTorch (the page's "Download ONNX").
+export * from './export/index.js';
+
 // Data.
 export * from './data/idx.js';
 export * from './data/errors.js';

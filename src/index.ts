@@ -15,5 +15,6 @@ export * as reference from './runtime/reference/kernels.js';
 export * from './runtime/trainer.js';
 export * from './runtime/select.js';
 export * from './runtime/model.js';
+export * from './export/index.js';
 export * from './custom/wgsl.js';
 export * from './custom/check.js';

@@ -8,6 +8,8 @@
 //      one epoch, seed 42) on SwiftShader; the loss falls, and every progress
 //      window's mean loss matches Node's webgpu backend (Dawn on Mesa) from
 //      the same seed. On auto the page takes WASM, as SwiftShader is software.
+//      "Download weights" and "Download ONNX" give this model: the ONNX file
+//      runs in onnxruntime-node with the js reference's logits (1e-4).
 //   2. navigator.gpu removed before load: the page falls back to WASM, says
 //      so, and the same training matches Node's wasm backend.
 //   3. Invalid YAML in the editor: the errors show the right line and column,
@@ -47,6 +49,8 @@ import { createModel, type ModelEvent } from '../src/runtime/model.js';
 import { takeExamples } from '../src/browser.js';
 import { requestNodeGpu } from '../src/node/webgpu.js';
 import { beforeOrFail } from './support/setup.js';
+import { tesseraLogits } from './support/export.js';
+import * as ort from 'onnxruntime-node';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CHROMIUM = process.env.TESSERA_CHROMIUM ?? '/usr/bin/chromium';
@@ -212,6 +216,19 @@ bt('WebGPU (SwiftShader): trains, loss falls, and matches Node\'s webgpu backend
   const spec = validateModelConfig(yamlText, 'models/mnist.yaml');
   if (!spec.ok) throw new Error('unreachable');
   const pageWeights = checkWeightsAgainstGraph(decodeSafetensors(new Uint8Array(readFileSync(file)), file), compileGraph(spec.spec), file);
+
+  // "Download ONNX" gives the model with these weights: ONNX Runtime's logits are Tessera's (js reference).
+  const [onnxDownload] = await Promise.all([page.waitForEvent('download'), page.click('#download-onnx')]);
+  assert.is(onnxDownload.suggestedFilename(), 'mnist-mlp.onnx');
+  const onnxFile = join(RESULTS, 'browser-page-model.onnx');
+  await onnxDownload.saveAs(onnxFile);
+  const session = await ort.InferenceSession.create(onnxFile);
+  const { test: mnistTest } = await loadMnist({ name: 'mnist' }, root);
+  const out = await session.run({ input: new ort.Tensor('float32', Float32Array.from(mnistTest.images.subarray(0, 16 * 784)), [16, 28, 28]) });
+  const want = await tesseraLogits(spec.spec, pageWeights, mnistTest.images, 16);
+  const got = out.logits!.data as Float32Array;
+  const onnxWorst = want.reduce((m, v, i) => Math.max(m, Math.abs(v - got[i]!)), 0) / want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  assert.ok(onnxWorst < 1e-4, `the page's ONNX model should give Tessera's logits, relative difference ${onnxWorst}`);
 
   const gpu = await requestNodeGpu();
   if (!gpu.gpu) {

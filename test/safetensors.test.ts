@@ -79,6 +79,14 @@ test('round trip: names, shapes, values (bit-exact) and metadata', () => {
   }
 });
 
+test('decoding a Node Buffer that is a view into a larger buffer (readFileSync of a small file)', () => {
+  const bytes = encodeSafetensors([{ name: 'w', shape: [3], data: new Float32Array([1.5, -2, 3.25]) }]);
+  const pool = Buffer.alloc(bytes.length + 24);
+  pool.set(bytes, 16);
+  const view = pool.subarray(16, 16 + bytes.length);
+  assert.equal(Array.from(decodeSafetensors(view, 'buf').get('w')!.data), [1.5, -2, 3.25]);
+});
+
 test('decoding another writer\'s unpadded, reordered file', () => {
   const header = JSON.stringify({ b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] }, a: { dtype: 'F32', shape: [], data_offsets: [0, 4] } });
   const bytes = new Uint8Array(8 + header.length + 8);

@@ -10,5 +10,6 @@ export function updateButtons(): void {
   ui.train.disabled = busy || !state.validation?.ok || !state.backend;
   ui.stop.disabled = !busy;
   ui.download.disabled = busy || !session.model;
+  ui.downloadOnnx.disabled = busy || !session.model;
   ui.epochs.disabled = busy;
 }

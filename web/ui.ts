@@ -29,6 +29,7 @@ export const ui = {
   bars: $<HTMLOListElement>('bars'),
   weightsFile: $<HTMLInputElement>('weights-file'),
   download: $<HTMLButtonElement>('download'),
+  downloadOnnx: $<HTMLButtonElement>('download-onnx'),
   weightsStatus: $<HTMLParagraphElement>('weights-status'),
 };
 

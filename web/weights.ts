@@ -1,7 +1,9 @@
 // Weights in and out: load a .safetensors file into the page's model, or
 // download the current weights as one (the same format `tessera train
-// --save` writes and `tessera eval` reads).
+// --save` writes and `tessera eval` reads), or the model with them as ONNX
+// (what `tessera export --onnx` writes).
 
+import { encodeOnnx, exportSteps } from '../src/browser.js';
 import { updateButtons } from './buttons.js';
 import { predictDrawing } from './drawing-pad.js';
 import { ensureModel } from './model.js';
@@ -38,13 +40,30 @@ export function installWeights(): void {
     const model = session.model;
     if (!model) return;
     const bytes = await model.saveWeights({ trained_in: 'browser', backend: model.backend.name });
-    const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = `${model.graph.name}.safetensors`;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    download(bytes, `${model.graph.name}.safetensors`);
   });
+
+  ui.downloadOnnx.addEventListener('click', async () => {
+    const model = session.model;
+    if (!model) return;
+    try {
+      const steps = exportSteps(model.spec, model.graph, await model.getWeights());
+      download(encodeOnnx(steps), `${model.graph.name}.onnx`);
+    } catch (err) {
+      // A layer with no ONNX form names itself.
+      ui.weightsStatus.textContent = errorText(err);
+      ui.weightsStatus.classList.add('bad');
+    }
+  });
+}
+
+function download(bytes: Uint8Array, name: string): void {
+  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }

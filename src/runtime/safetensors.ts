@@ -114,7 +114,8 @@ export function decodeSafetensorsFile(bytes: Uint8Array, source: string): Safete
   for (const e of entries) {
     const count = (e.end - e.begin) / 4;
     let data: Float32Array;
-    if (LITTLE_ENDIAN) data = new Float32Array(bytes.slice(dataStart + e.begin, dataStart + e.end).buffer);
+    // Uint8Array's slice copies; a Node Buffer's `slice` is a view of a larger (pooled) buffer, so it is not called.
+    if (LITTLE_ENDIAN) data = new Float32Array(Uint8Array.prototype.slice.call(bytes, dataStart + e.begin, dataStart + e.end).buffer);
     else {
       data = new Float32Array(count);
       for (let i = 0; i < count; i++) data[i] = view.getFloat32(dataStart + e.begin + 4 * i, true);

@@ -8,11 +8,13 @@ import { train } from './train.js';
 import { evalCommand } from './eval.js';
 import { predictCommand } from './predict.js';
 import { benchCommand } from './bench.js';
+import { exportCommand } from './export.js';
 
 export const COMMANDS: readonly Command[] = [
   validate,
   train,
   evalCommand,
   predictCommand,
+  exportCommand,
   benchCommand,
 ];

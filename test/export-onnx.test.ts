@@ -1,0 +1,188 @@
+// `tessera export --onnx` checked by ONNX Runtime (onnxruntime-node):
+// - the MLP and the convnet, trained for one short epoch by `tessera train`:
+//   on 1,000 MNIST test images the ONNX logits match Tessera's (the js
+//   reference) within 1e-4 relative, the --softmax model's probabilities
+//   match `tessera predict --json` (wasm) and the classes are identical;
+//   on the whole test set the ONNX model's accuracy is what `tessera eval`
+//   prints;
+// - every layer type and activation (strides, dilation, same padding, both
+//   global poolings, reshape, softmax over a 3-D tensor), with random
+//   biases, at batch sizes 1 and 5: the batch axis is dynamic;
+// - the file: opset 17, input/output names and shapes, metadata;
+// - a layer with no export is refused at its line in the YAML.
+
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import onnxProto, { type onnx as OnnxTypes } from 'onnx-proto';
+import * as ort from 'onnxruntime-node';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loadMnist } from '../src/data/node.js';
+import { loadWeights } from '../src/data/weights-node.js';
+import { EXPORTERS, encodeOnnx, exportSteps, UnsupportedLayer, unsupportedLayerError } from '../src/export/index.js';
+import { compileGraph } from '../src/runtime/graph.js';
+import { initParams } from '../src/runtime/params.js';
+import { tessera } from './support/cli.js';
+import { relErr } from './support/compare.js';
+import { argmaxRows, specOf, tesseraLogits, trainSmall } from './support/export.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tessera-onnx-'));
+const { test: testSet } = await loadMnist({ name: 'mnist' }, process.cwd());
+const N = 1000;
+
+async function runOnnx(bytes: Uint8Array | string, pixels: Uint8Array, count: number, shape: number[]): Promise<Float32Array> {
+  const session = typeof bytes === 'string' ? await ort.InferenceSession.create(bytes) : await ort.InferenceSession.create(bytes);
+  const input = new ort.Tensor('float32', Float32Array.from(pixels.subarray(0, count * shape.reduce((a, b) => a * b, 1))), [count, ...shape]);
+  const out = await session.run({ input });
+  return out[session.outputNames[0]!]!.data as Float32Array;
+}
+
+for (const [model, limit] of [['models/mnist.yaml', 4000], ['models/mnist-cnn.yaml', 3000]] as const) {
+  test(`${model}: ONNX Runtime gives Tessera's logits, probabilities, classes and test accuracy`, async () => {
+    const weights = await trainSmall(model, dir, limit);
+    const spec = specOf(model);
+    const { params } = await loadWeights(weights, compileGraph(spec));
+    const onnxFile = join(dir, 'model.onnx'), softmaxFile = join(dir, 'softmax.onnx');
+    for (const args of [['--onnx', onnxFile], ['--onnx', softmaxFile, '--softmax']]) {
+      const r = await tessera('export', model, '--weights', weights, ...args);
+      assert.is(r.code, 0, r.stderr);
+      assert.match(r.stdout, args[1]!);
+    }
+    const shape = spec.input_shape;
+    const logits = await runOnnx(onnxFile, testSet.images, N, shape);
+    const want = await tesseraLogits(spec, params, testSet.images, N);
+    const err = relErr(logits, want);
+    assert.ok(err < 1e-4, `logits: relative error ${err}`);
+
+    const p = await tessera('predict', model, '--weights', weights, '--index', `0-${N - 1}`, '--json', '--backend', 'wasm');
+    assert.is(p.code, 0, p.stderr);
+    const predictions = (JSON.parse(p.stdout) as { predictions: { predicted: number; probabilities: number[] }[] }).predictions;
+    const probs = await runOnnx(softmaxFile, testSet.images, N, shape);
+    const pErr = relErr(probs, predictions.flatMap((q) => q.probabilities));
+    assert.ok(pErr < 1e-4, `probabilities: relative error ${pErr}`);
+    assert.equal(argmaxRows(probs, 10), predictions.map((q) => q.predicted));
+    assert.equal(argmaxRows(logits, 10), predictions.map((q) => q.predicted));
+
+    // The whole test set: the accuracy `tessera eval` prints.
+    const e = await tessera('eval', model, '--weights', weights, '--backend', 'wasm');
+    assert.is(e.code, 0, e.stderr);
+    const printed = /accuracy ([\d.]+)%/.exec(e.stdout)?.[1];
+    const all = argmaxRows(await runOnnx(onnxFile, testSet.images, testSet.count, shape), 10);
+    const correct = all.filter((c, i) => c === testSet.labels[i]).length;
+    assert.is(((100 * correct) / testSet.count).toFixed(2), printed, e.stdout);
+    // Trained weights, not a guess (one short epoch: about 90% for the MLP, 70% for the convnet).
+    assert.ok(correct / testSet.count > 0.5, `accuracy ${correct / testSet.count} after a short epoch`);
+  });
+}
+
+/** Deterministic non-zero biases, so that bias handling is checked too. */
+function withRandomBiases(params: Float32Array[], names: string[]): Float32Array[] {
+  let s = 12345;
+  return params.map((p, i) => {
+    if (!names[i]!.endsWith('/bias')) return p;
+    return p.map(() => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5) * 0.4);
+  });
+}
+
+const HEADER = 'name: every-layer\nseed: 3\nloss: {type: sparse_categorical_crossentropy, from_logits: true}\noptimizer: {type: adam}\ntraining: {epochs: 1, batch_size: 32}\ndataset: {name: mnist}\n';
+const LAYER_MODELS: Record<string, string> = {
+  'conv strides/dilation/same, pools, global average, softmax over 3-D': `${HEADER}input_shape: [28, 28]
+layers:
+  - {type: reshape, target_shape: [28, 28, 1]}
+  - {type: conv2d, filters: 6, kernel_size: [3, 4], strides: 2, padding: same, activation: elu}
+  - {type: conv2d, filters: 5, kernel_size: 3, dilation_rate: [2, 1], padding: same, activation: {type: leaky_relu, negative_slope: 0.1}}
+  - {type: average_pooling2d, pool_size: 3, strides: 2, padding: same}
+  - {type: activation, activation: softmax}
+  - {type: max_pooling2d, pool_size: [2, 3], strides: 1, padding: same}
+  - {type: conv2d, filters: 8, kernel_size: 2, activation: silu, use_bias: false}
+  - {type: global_average_pooling2d}
+  - {type: dense, units: 10, activation: {type: gelu, approximate: true}}
+`,
+  'global max, reshape of channels, every other activation': `${HEADER}input_shape: [28, 28, 1]
+layers:
+  - {type: conv2d, filters: 4, kernel_size: 5, activation: tanh}
+  - {type: max_pooling2d, pool_size: 2}
+  - {type: reshape, target_shape: [12, 48]}
+  - {type: activation, activation: sigmoid}
+  - {type: reshape, target_shape: [12, 12, 4]}
+  - {type: average_pooling2d, pool_size: 2}
+  - {type: conv2d, filters: 7, kernel_size: 3, padding: same, activation: softplus}
+  - {type: global_max_pooling2d}
+  - {type: dense, units: 16, activation: gelu}
+  - {type: dropout, rate: 0.3}
+  - {type: dense, units: 12, activation: relu}
+  - {type: activation, activation: swish}
+  - {type: dense, units: 10, activation: softmax}
+`,
+};
+
+for (const [what, yaml] of Object.entries(LAYER_MODELS)) {
+  test(`every layer and activation: ${what}`, async () => {
+    const spec = specOf('every-layer.yaml', yaml);
+    const g = compileGraph(spec);
+    const params = withRandomBiases(initParams(g), g.params.map((p) => p.name));
+    const bytes = encodeOnnx(exportSteps(spec, g, params));
+    for (const count of [1, 5]) {
+      const got = await runOnnx(bytes, testSet.images, count, spec.input_shape);
+      const want = await tesseraLogits(spec, params, testSet.images, count);
+      assert.ok(relErr(got, want) < 1e-4, `batch ${count}: relative error ${relErr(got, want)}`);
+    }
+  });
+}
+
+test('the file: opset 17, a dynamic batch axis, the input and output, metadata', () => {
+  const spec = specOf('models/mnist.yaml');
+  const g = compileGraph(spec);
+  const steps = exportSteps(spec, g, initParams(g));
+  const { onnx } = onnxProto;
+  const m = onnx.ModelProto.decode(encodeOnnx(steps, { softmax: true, producerVersion: '9.9.9' }));
+  assert.equal(m.opsetImport.map((o) => [o.domain, Number(o.version)]), [['', 17]]);
+  const graph = m.graph as OnnxTypes.GraphProto;
+  const dims = (v: OnnxTypes.IValueInfoProto) => v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
+  assert.equal(graph.input.map((i) => [i.name, dims(i)]), [['input', ['batch', 28, 28]]]);
+  assert.equal(graph.output.map((o) => [o.name, dims(o)]), [['probabilities', ['batch', 10]]]);
+  const meta = Object.fromEntries(m.metadataProps.map((p) => [p.key, p.value]));
+  assert.is(meta.model_name, 'mnist-mlp');
+  assert.equal(JSON.parse(meta.class_names!), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+  assert.match(meta.input_normalization!, '1/255');
+  assert.is(m.producerName, 'tessera');
+  assert.is(m.producerVersion, '9.9.9');
+  // Normalisation first, dropout gone, Gemm for dense.
+  const ops = graph.node.map((n) => n.opType);
+  assert.equal(ops, ['Mul', 'Flatten', 'Gemm', 'Relu', 'Gemm', 'Softmax']);
+  assert.equal(graph.initializer.map((t) => t.name).sort(), ['const/0.003921568859368563', 'dense_1/bias', 'dense_1/kernel', 'dense_2/bias', 'dense_2/kernel']);
+});
+
+test('a layer type with no export is refused with its line in the YAML', async () => {
+  const file = join(dir, 'refused.yaml');
+  const text = readFileSync('models/mnist.yaml', 'utf8');
+  writeFileSync(file, text);
+  const spec = specOf(file, text);
+  const g = compileGraph(spec);
+  const { dropout: _dropout, ...withoutDropout } = EXPORTERS;
+  let error: unknown;
+  try {
+    exportSteps(spec, g, initParams(g), withoutDropout);
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error instanceof UnsupportedLayer, String(error));
+  const message = unsupportedLayerError(error, text, file).message;
+  const line = text.split('\n').findIndex((l) => l.includes('type: dropout')) + 1;
+  assert.match(message, `${file}:${line}:11: error: export: layer 'dropout_1' (dropout) has no ONNX or PyTorch form`);
+  assert.match(message, '- type: dropout');
+});
+
+test('tessera export: usage errors exit 2 and a bad weights file exits 1', async () => {
+  const none = await tessera('export', 'models/mnist.yaml', '--weights', 'w.safetensors');
+  assert.is(none.code, 2);
+  assert.match(none.stderr, 'give --onnx <file>, --pytorch <dir>, or both');
+  const soft = await tessera('export', 'models/mnist.yaml', '--weights', 'w.safetensors', '--softmax', '--pytorch', dir);
+  assert.is(soft.code, 2);
+  const missing = await tessera('export', 'models/mnist.yaml', '--weights', join(dir, 'nope.safetensors'), '--onnx', join(dir, 'x.onnx'));
+  assert.is(missing.code, 1);
+  assert.not.match(missing.stderr, 'internal error');
+});
+
+test.run();

@@ -1,0 +1,150 @@
+// `tessera export --pytorch DIR` checked by PyTorch (Debian's python3-torch,
+// which .ci/run installs; without it this suite skips, except under
+// CI=true, where it fails). For the MLP and the convnet, trained for one
+// short epoch by `tessera train`, test/support/torch_check.py loads DIR as a
+// user would (model.py, load_tessera_weights, eval()):
+// - its logits on 1,000 MNIST test images match Tessera's (the js
+//   reference) within 1e-4 relative;
+// - one SGD step (lr 0.1) in PyTorch from the same weights and batch of 32,
+//   dropout off, gives the weights that Tessera's gradient of that batch
+//   gives (W − 0.1·∇W), within 1e-5 relative; the step itself (W' − W)
+//   within 1e-3 of its size, so the gradients agree and not only the
+//   weights they are added to. (Tessera has no SGD optimizer yet; its
+//   gradient comes from the js backend's training step.)
+// Also: the generated files (names, layouts, README's DDP line).
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loadMnist } from '../src/data/node.js';
+import { loadWeights } from '../src/data/weights-node.js';
+import { hwioToOihw } from '../src/export/index.js';
+import { JsBackend } from '../src/runtime/backends/js.js';
+import { compileGraph, type Graph } from '../src/runtime/graph.js';
+import { decodeSafetensorsFile } from '../src/runtime/safetensors.js';
+import type { ModelSpec } from '../src/config/types.js';
+import { tessera } from './support/cli.js';
+import { relErr, updateErr } from './support/compare.js';
+import { specOf, tesseraLogits, trainSmall } from './support/export.js';
+
+const CI = process.env.CI === 'true' || process.env.CI === '1';
+const PYTHON = '/usr/bin/python3';
+const torchProbe = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+const haveTorch = torchProbe.status === 0;
+if (!haveTorch) {
+  const why = `PyTorch is not importable by ${PYTHON} (${(torchProbe.stderr || String(torchProbe.error)).trim().split('\n').pop()}); install python3-torch`;
+  if (CI) throw new Error(`CI=true: ${why}`);
+  console.warn(`\n!! export-pytorch: SKIPPED: ${why}\n`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'tessera-torch-'));
+const { test: testSet, train } = await loadMnist({ name: 'mnist' }, process.cwd());
+const N = 1000, B = 32, LR = 0.1;
+const MODELS = [['models/mnist.yaml', 2000], ['models/mnist-cnn.yaml', 1500]] as const;
+
+/** Tessera's gradient of one batch (dropout off: rate 0), graph.params order. */
+async function tesseraGradients(spec: ModelSpec, params: Float32Array[]): Promise<{ graph: Graph; grads: Float32Array[] }> {
+  const noDropout: ModelSpec = { ...spec, layers: spec.layers.map((l) => (l.type === 'dropout' ? { ...l, rate: 0 } : l)) };
+  const graph = compileGraph(noDropout, B);
+  const be = new JsBackend();
+  await be.prepare(graph, params);
+  await be.setDataset('train', { images: train.images.subarray(0, B * graph.inputFeatures), labels: train.labels.subarray(0, B), count: B, features: graph.inputFeatures });
+  await be.setOrder(Uint32Array.from({ length: B }, (_, i) => i));
+  await be.trainSteps(0, 1, 0);
+  const grads = graph.params.map((p) => be.readBuffer(p.grad));
+  be.dispose();
+  return { graph, grads };
+}
+
+/** A Tessera parameter in PyTorch's name and layout. */
+function asTorch(name: string, shape: number[], data: Float32Array): [string, Float32Array] {
+  const [layer, what] = name.split('/') as [string, string];
+  const key = `${layer}.${what === 'kernel' ? 'weight' : what}`;
+  if (what !== 'kernel') return [key, data];
+  if (shape.length === 4) return [key, hwioToOihw(data, shape[0]!, shape[1]!, shape[2]!, shape[3]!)];
+  const [k, n] = shape as [number, number];
+  const t = new Float32Array(data.length);
+  for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) t[j * k + i] = data[i * n + j]!;
+  return [key, t];
+}
+
+interface TorchResult { logits: number[]; loss: number; grads: Record<string, number[]>; updated: Record<string, number[]> }
+
+test('PyTorch export: logits on 1,000 images, and one SGD step, agree with Tessera', async () => {
+  if (!haveTorch) return;
+  const imagesFile = join(dir, 'test-images.bin'), batchFile = join(dir, 'batch.bin');
+  writeFileSync(imagesFile, testSet.images.subarray(0, N * 784));
+  writeFileSync(batchFile, train.images.subarray(0, B * 784));
+  const cases = [];
+  for (const [model, limit] of MODELS) {
+    const weights = await trainSmall(model, dir, limit);
+    const out = join(dir, model.replace(/\W+/g, '_'));
+    const r = await tessera('export', model, '--weights', weights, '--pytorch', out);
+    assert.is(r.code, 0, r.stderr);
+    const spec = specOf(model);
+    const { params } = await loadWeights(weights, compileGraph(spec));
+    cases.push({ model, spec, params, dir: out });
+  }
+  const config = {
+    cases: cases.map((c) => ({
+      dir: c.dir, images: imagesFile, count: N, shape: c.spec.input_shape, lr: LR,
+      batch_images: batchFile, batch_count: B, batch_labels: Array.from(train.labels.subarray(0, B)),
+    })),
+  };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  execFileSync(PYTHON, ['test/support/torch_check.py', join(dir, 'config.json'), join(dir, 'torch.json')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const results = JSON.parse(readFileSync(join(dir, 'torch.json'), 'utf8')) as TorchResult[];
+
+  for (const [i, c] of cases.entries()) {
+    const torch = results[i]!;
+    const logits = await tesseraLogits(c.spec, c.params, testSet.images, N);
+    const err = relErr(torch.logits, logits);
+    assert.ok(err < 1e-4, `${c.model} logits: relative error ${err}`);
+
+    const { graph, grads } = await tesseraGradients(c.spec, c.params);
+    let worstW = 0, worstStep = 0;
+    for (const [j, p] of graph.params.entries()) {
+      const before = c.params[j]!, g = grads[j]!;
+      const want = before.map((w, k) => Math.fround(w - LR * g[k]!));
+      const [key, wantT] = asTorch(p.name, p.shape, want);
+      const [, beforeT] = asTorch(p.name, p.shape, before);
+      const got = torch.updated[key];
+      assert.ok(got, `${c.model}: PyTorch has no parameter ${key}`);
+      const wErr = relErr(got!, wantT);
+      assert.ok(wErr < 1e-5, `${c.model} ${key} after one SGD step: relative error ${wErr}`);
+      const stepErr = updateErr(got!, beforeT, wantT);
+      assert.ok(stepErr < 1e-3, `${c.model} ${key}: the SGD step differs by ${stepErr} of its size`);
+      worstW = Math.max(worstW, wErr);
+      worstStep = Math.max(worstStep, stepErr);
+    }
+    console.log(`  ${c.model}: logits ${err.toExponential(1)}, weights after SGD ${worstW.toExponential(1)}, the step itself ${worstStep.toExponential(1)} (relative)`);
+  }
+});
+
+test('PyTorch export: the files (state-dict names and layouts, model.py, README with a DDP launch line)', async () => {
+  const weights = await trainSmall('models/mnist-cnn.yaml', dir, 256);
+  const out = join(dir, 'cnn-files');
+  const r = await tessera('export', 'models/mnist-cnn.yaml', '--weights', weights, '--pytorch', out);
+  assert.is(r.code, 0, r.stderr);
+  const { tensors, metadata } = decodeSafetensorsFile(new Uint8Array(readFileSync(join(out, 'state_dict.safetensors'))), 'state_dict');
+  assert.equal([...tensors].map(([n, t]) => [n, t.shape]), [
+    ['conv2d_1.weight', [32, 1, 3, 3]], ['conv2d_1.bias', [32]], ['conv2d_2.weight', [64, 32, 3, 3]], ['conv2d_2.bias', [64]],
+    ['dense_1.weight', [10, 1600]], ['dense_1.bias', [10]],
+  ]);
+  assert.is(metadata.format, 'pt');
+  const { params } = await loadWeights(weights, compileGraph(specOf('models/mnist-cnn.yaml')));
+  assert.equal(tensors.get('dense_1.weight')!.data[1], params[4]![10], 'Linear weight [out, in] is the Keras kernel [in, out] transposed');
+  assert.equal(tensors.get('conv2d_2.weight')!.data[(5 * 32 + 7) * 9 + 1 * 3 + 2], params[2]![((1 * 3 + 2) * 32 + 7) * 64 + 5], 'OIHW from HWIO');
+  const py = readFileSync(join(out, 'model.py'), 'utf8');
+  assert.match(py, 'self.conv2d_1 = nn.Conv2d(1, 32, (3, 3), stride=(1, 1), dilation=(1, 1), bias=True)');
+  assert.match(py, 'x = x.permute(0, 3, 1, 2)');
+  assert.match(py, 'self.dropout_1 = nn.Dropout(0.5)');
+  const readme = readFileSync(join(out, 'README.md'), 'utf8');
+  assert.match(readme, 'torchrun --standalone --nproc_per_node=4 train.py');
+  assert.match(readme, 'DistributedDataParallel');
+});
+
+test.run();
