@@ -25,7 +25,7 @@ import { compileGraph } from '../src/runtime/graph.js';
 import { initParams } from '../src/runtime/params.js';
 import { tessera } from './support/cli.js';
 import { relErr } from './support/compare.js';
-import { argmaxRows, specOf, tesseraLogits, trainSmall } from './support/export.js';
+import { argmaxRows, LAYER_MODELS, specOf, tesseraLogits, trainSmall, withRandomWeights } from './support/export.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-onnx-'));
 const { test: testSet } = await loadMnist({ name: 'mnist' }, process.cwd());
@@ -76,52 +76,11 @@ for (const [model, limit] of [['models/mnist.yaml', 4000], ['models/mnist-cnn.ya
   });
 }
 
-/** Deterministic non-zero biases, so that bias handling is checked too. */
-function withRandomBiases(params: Float32Array[], names: string[]): Float32Array[] {
-  let s = 12345;
-  return params.map((p, i) => {
-    if (!names[i]!.endsWith('/bias')) return p;
-    return p.map(() => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5) * 0.4);
-  });
-}
-
-const HEADER = 'name: every-layer\nseed: 3\nloss: {type: sparse_categorical_crossentropy, from_logits: true}\noptimizer: {type: adam}\ntraining: {epochs: 1, batch_size: 32}\ndataset: {name: mnist}\n';
-const LAYER_MODELS: Record<string, string> = {
-  'conv strides/dilation/same, pools, global average, softmax over 3-D': `${HEADER}input_shape: [28, 28]
-layers:
-  - {type: reshape, target_shape: [28, 28, 1]}
-  - {type: conv2d, filters: 6, kernel_size: [3, 4], strides: 2, padding: same, activation: elu}
-  - {type: conv2d, filters: 5, kernel_size: 3, dilation_rate: [2, 1], padding: same, activation: {type: leaky_relu, negative_slope: 0.1}}
-  - {type: average_pooling2d, pool_size: 3, strides: 2, padding: same}
-  - {type: activation, activation: softmax}
-  - {type: max_pooling2d, pool_size: [2, 3], strides: 1, padding: same}
-  - {type: conv2d, filters: 8, kernel_size: 2, activation: silu, use_bias: false}
-  - {type: global_average_pooling2d}
-  - {type: dense, units: 10, activation: {type: gelu, approximate: true}}
-`,
-  'global max, reshape of channels, every other activation': `${HEADER}input_shape: [28, 28, 1]
-layers:
-  - {type: conv2d, filters: 4, kernel_size: 5, activation: tanh}
-  - {type: max_pooling2d, pool_size: 2}
-  - {type: reshape, target_shape: [12, 48]}
-  - {type: activation, activation: sigmoid}
-  - {type: reshape, target_shape: [12, 12, 4]}
-  - {type: average_pooling2d, pool_size: 2}
-  - {type: conv2d, filters: 7, kernel_size: 3, padding: same, activation: softplus}
-  - {type: global_max_pooling2d}
-  - {type: dense, units: 16, activation: gelu}
-  - {type: dropout, rate: 0.3}
-  - {type: dense, units: 12, activation: relu}
-  - {type: activation, activation: swish}
-  - {type: dense, units: 10, activation: softmax}
-`,
-};
-
 for (const [what, yaml] of Object.entries(LAYER_MODELS)) {
   test(`every layer and activation: ${what}`, async () => {
     const spec = specOf('every-layer.yaml', yaml);
     const g = compileGraph(spec);
-    const params = withRandomBiases(initParams(g), g.params.map((p) => p.name));
+    const params = withRandomWeights(g);
     const bytes = encodeOnnx(exportSteps(spec, g, params));
     for (const count of [1, 5]) {
       const got = await runOnnx(bytes, testSet.images, count, spec.input_shape);

@@ -148,8 +148,13 @@ function writeStep(w: GraphWriter, step: ExportStep): void {
     case 'dropout': return; // identity at inference
     case 'dense': {
       const W = w.weight(`${step.layer}/kernel`, [step.inputs, step.units], step.kernel);
-      if (step.bias) w.node('Gemm', step.layer, [W, w.weight(`${step.layer}/bias`, [step.units], step.bias)]);
-      else w.node('MatMul', step.layer, [W]);
+      const b = step.bias ? w.weight(`${step.layer}/bias`, [step.units], step.bias) : null;
+      // Gemm takes 2-D inputs only; MatMul broadcasts over a sequence's positions.
+      if (b && !step.sequence) w.node('Gemm', step.layer, [W, b]);
+      else {
+        w.node('MatMul', step.layer, [W]);
+        if (b) w.node('Add', step.layer, [b]);
+      }
       return;
     }
     case 'conv2d': {
@@ -174,7 +179,10 @@ function writeStep(w: GraphWriter, step: ExportStep): void {
       return;
     case 'batch_norm': {
       const p = (n: string, d: Float32Array) => w.weight(`${step.layer}/${n}`, [step.channels], d);
+      // BatchNormalization's channels are axis 1: a sequence [B, T, C] is transposed there and back.
+      if (step.sequence) w.node('Transpose', step.layer, [], [attrInts('perm', [0, 2, 1])]);
       w.node('BatchNormalization', step.layer, [p('gamma', step.gamma), p('beta', step.beta), p('moving_mean', step.mean), p('moving_variance', step.variance)], [attrFloat('epsilon', step.epsilon)]);
+      if (step.sequence) w.node('Transpose', step.layer, [], [attrInts('perm', [0, 2, 1])]);
       return;
     }
     case 'activation': activation(w, step); return;

@@ -129,7 +129,10 @@ function moduleOf(plan: ExportPlan): PyModule {
         param(`${id}.running_var`, [step.channels], step.variance);
         // An int64 buffer in PyTorch; load_state_dict copies the value across dtypes.
         param(`${id}.num_batches_tracked`, [], new Float32Array([0]));
-        f.push(`x = self.${id}(x)`);
+        // Without Keras's `scale` / `center` the factor 1 / offset 0 stays fixed in training too.
+        if (!step.trainableGamma) m.init.push(`self.${id}.weight.requires_grad_(False)  # no scale in Tessera: fixed at 1`);
+        if (!step.trainableBeta) m.init.push(`self.${id}.bias.requires_grad_(False)  # no center in Tessera: fixed at 0`);
+        f.push(step.sequence ? `x = self.${id}(x.transpose(1, 2)).transpose(1, 2)  # channels on axis 1` : `x = self.${id}(x)`);
         break;
       }
       case 'activation': f.push(activationLine(step)); break;

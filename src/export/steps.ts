@@ -37,14 +37,16 @@ export type ExportStep =
   | { kind: 'to_channels_last' }
   | { kind: 'flatten' }
   | { kind: 'reshape'; shape: number[] }
-  | { kind: 'dense'; layer: string; kernel: Float32Array; bias: Float32Array | null; inputs: number; units: number }
+  /** `sequence`: the input is [T, F] and the layer acts on its last axis (F = `inputs`). */
+  | { kind: 'dense'; layer: string; kernel: Float32Array; bias: Float32Array | null; inputs: number; units: number; sequence: boolean }
   | {
       kind: 'conv2d'; layer: string; kernelOIHW: Float32Array; bias: Float32Array | null; inC: number; outC: number;
       kernelSize: [number, number]; strides: [number, number]; dilations: [number, number]; pads: Pads;
     }
   | { kind: 'pool2d'; layer: string; mode: 'max' | 'average'; kernelSize: [number, number]; strides: [number, number]; pads: Pads }
   | { kind: 'global_pool2d'; layer: string; mode: 'max' | 'average' }
-  | { kind: 'batch_norm'; layer: string; channels: number; gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array; epsilon: number; momentum: number }
+  /** Over the last axis of [C], [T, C] (`sequence`) or [H, W, C] (held channels_first by then). */
+  | { kind: 'batch_norm'; layer: string; channels: number; sequence: boolean; trainableGamma: boolean; trainableBeta: boolean; gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array; epsilon: number; momentum: number }
   /**
    * Elementwise, in any layout; except softmax, which Tessera takes over all
    * of an example's values (its op sees rows of `features`): on a tensor of
@@ -133,8 +135,10 @@ export const EXPORTERS: Record<string, LayerExporter> = {
   dropout: (spec: { rate: number }, ctx) => ctx.emit({ kind: 'dropout', layer: ctx.info.name, rate: spec.rate }),
   activation: (spec: { activation: never }, ctx) => activationStep(ctx.info.name, resolveActivation(spec.activation), ctx),
   dense: (spec: { units: number; activation: never; use_bias?: boolean }, ctx) => {
-    const name = ctx.info.name, inputs = ctx.info.inputShape.reduce((a, b) => a * b, 1);
-    ctx.emit({ kind: 'dense', layer: name, kernel: ctx.weight(`${name}/kernel`), bias: spec.use_bias === false ? null : ctx.weight(`${name}/bias`), inputs, units: spec.units });
+    const name = ctx.info.name, shape = ctx.info.inputShape;
+    // [F], or a sequence [T, F] that the layer applies to position by position.
+    const sequence = shape.length === 2, inputs = sequence ? shape[1]! : shape.reduce((a, b) => a * b, 1);
+    ctx.emit({ kind: 'dense', layer: name, kernel: ctx.weight(`${name}/kernel`), bias: spec.use_bias === false ? null : ctx.weight(`${name}/bias`), inputs, units: spec.units, sequence });
     activationStep(name, resolveActivation(spec.activation), ctx);
   },
   conv2d: (spec: Conv2dSpecLike, ctx) => {
@@ -153,14 +157,16 @@ export const EXPORTERS: Record<string, LayerExporter> = {
   average_pooling2d: (spec: PoolSpecLike, ctx) => poolStep('average', spec, ctx),
   global_max_pooling2d: (_spec, ctx) => { ctx.channelsFirst(); ctx.emit({ kind: 'global_pool2d', layer: ctx.info.name, mode: 'max' }); },
   global_average_pooling2d: (_spec, ctx) => { ctx.channelsFirst(); ctx.emit({ kind: 'global_pool2d', layer: ctx.info.name, mode: 'average' }); },
-  batch_normalization: (spec: { epsilon?: number; momentum?: number }, ctx) => {
+  batch_normalization: (spec: { epsilon?: number; momentum?: number; center?: boolean; scale?: boolean }, ctx) => {
     const name = ctx.info.name, shape = ctx.info.inputShape;
     if (shape.length === 3) ctx.channelsFirst();
-    else if (shape.length !== 1) throw new UnsupportedLayer(ctx.info.index, `batch_normalization on a ${shape.length}-D input [${shape.join(', ')}] has no ONNX or PyTorch export here (only [features] or [height, width, channels])`);
+    else if (shape.length > 3) throw new UnsupportedLayer(ctx.info.index, `batch_normalization on a ${shape.length}-D input [${shape.join(', ')}] has no ONNX or PyTorch export here (only [C], [T, C] or [H, W, C])`);
     const channels = shape[shape.length - 1]!;
+    // Without `scale` / `center` Keras keeps no gamma / beta: they are 1 and 0.
     ctx.emit({
-      kind: 'batch_norm', layer: name, channels,
-      gamma: ctx.weight(`${name}/gamma`), beta: ctx.weight(`${name}/beta`),
+      kind: 'batch_norm', layer: name, channels, sequence: shape.length === 2, trainableGamma: spec.scale !== false, trainableBeta: spec.center !== false,
+      gamma: spec.scale === false ? new Float32Array(channels).fill(1) : ctx.weight(`${name}/gamma`),
+      beta: spec.center === false ? new Float32Array(channels) : ctx.weight(`${name}/beta`),
       mean: ctx.weight(`${name}/moving_mean`), variance: ctx.weight(`${name}/moving_variance`),
       epsilon: spec.epsilon ?? 0.001, momentum: spec.momentum ?? 0.99,
     });

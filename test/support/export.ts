@@ -8,7 +8,8 @@ import * as assert from 'uvu/assert';
 import { validateModelConfig } from '../../src/config/validate.js';
 import type { ModelSpec } from '../../src/config/types.js';
 import { JsBackend } from '../../src/runtime/backends/js.js';
-import { compileGraph } from '../../src/runtime/graph.js';
+import { compileGraph, type Graph } from '../../src/runtime/graph.js';
+import { initParams } from '../../src/runtime/params.js';
 import { tessera } from './cli.js';
 
 export function specOf(file: string, text = readFileSync(file, 'utf8')): ModelSpec {
@@ -46,3 +47,66 @@ export function argmaxRows(values: ArrayLike<number>, classes: number): number[]
   }
   return out;
 }
+
+/**
+ * The seed's initial weights with the rest made non-trivial, deterministically:
+ * biases and betas ±0.2, gammas 1 ± 0.2, moving means ±0.2 and moving
+ * variances in [0.5, 1.5], so every weight's handling is checked.
+ */
+export function withRandomWeights(g: Graph): Float32Array[] {
+  let s = 12345;
+  const u = () => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5;
+  return initParams(g).map((p, i) => {
+    const what = g.params[i]!.name.split('/').pop();
+    if (what === 'bias' || what === 'beta' || what === 'moving_mean') return p.map(() => 0.4 * u());
+    if (what === 'gamma') return p.map(() => 1 + 0.4 * u());
+    if (what === 'moving_variance') return p.map(() => 1 + u());
+    return p;
+  });
+}
+
+/** Small models that use every layer type and activation (random weights: withRandomWeights), by what they cover. */
+const HEADER = 'name: every-layer\nseed: 3\nloss: {type: sparse_categorical_crossentropy, from_logits: true}\noptimizer: {type: adam}\ntraining: {epochs: 1, batch_size: 32}\ndataset: {name: mnist}\n';
+export const LAYER_MODELS: Record<string, string> = {
+  'conv strides/dilation/same, pools, global average, softmax over 3-D': `${HEADER}input_shape: [28, 28]
+layers:
+  - {type: reshape, target_shape: [28, 28, 1]}
+  - {type: conv2d, filters: 6, kernel_size: [3, 4], strides: 2, padding: same, activation: elu}
+  - {type: conv2d, filters: 5, kernel_size: 3, dilation_rate: [2, 1], padding: same, activation: {type: leaky_relu, negative_slope: 0.1}}
+  - {type: average_pooling2d, pool_size: 3, strides: 2, padding: same}
+  - {type: activation, activation: softmax}
+  - {type: max_pooling2d, pool_size: [2, 3], strides: 1, padding: same}
+  - {type: conv2d, filters: 8, kernel_size: 2, activation: silu, use_bias: false}
+  - {type: global_average_pooling2d}
+  - {type: dense, units: 10, activation: {type: gelu, approximate: true}}
+`,
+  'global max, reshape of channels, every other activation': `${HEADER}input_shape: [28, 28, 1]
+layers:
+  - {type: conv2d, filters: 4, kernel_size: 5, activation: tanh}
+  - {type: max_pooling2d, pool_size: 2}
+  - {type: reshape, target_shape: [12, 48]}
+  - {type: activation, activation: sigmoid}
+  - {type: reshape, target_shape: [12, 12, 4]}
+  - {type: average_pooling2d, pool_size: 2}
+  - {type: conv2d, filters: 7, kernel_size: 3, padding: same, activation: softplus}
+  - {type: global_max_pooling2d}
+  - {type: dense, units: 16, activation: gelu}
+  - {type: dropout, rate: 0.3}
+  - {type: dense, units: 12, activation: relu}
+  - {type: activation, activation: swish}
+  - {type: dense, units: 10, activation: softmax}
+`,
+  'batch normalization on a sequence, an image and features; dense on a sequence': `${HEADER}input_shape: [28, 28]
+layers:
+  - {type: batch_normalization}
+  - {type: dense, units: 12, activation: relu}
+  - {type: batch_normalization, center: false}
+  - {type: reshape, target_shape: [28, 12, 1]}
+  - {type: conv2d, filters: 4, kernel_size: 3, strides: 2}
+  - {type: batch_normalization, scale: false, epsilon: 0.01}
+  - {type: flatten}
+  - {type: dense, units: 16, activation: tanh}
+  - {type: batch_normalization}
+  - {type: dense, units: 10}
+`,
+};

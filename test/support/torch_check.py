@@ -48,7 +48,7 @@ def main():
         optimizer.zero_grad()
         loss = F.cross_entropy(model(batch), labels)
         loss.backward()
-        grads = {n: p.grad.flatten().tolist() for n, p in model.named_parameters()}
+        grads = {n: p.grad.flatten().tolist() for n, p in model.named_parameters() if p.grad is not None}
         optimizer.step()
         updated = {n: p.detach().flatten().tolist() for n, p in model.named_parameters()}
         out.append({'logits': logits.flatten().tolist(), 'loss': loss.item(), 'grads': grads, 'updated': updated})
