@@ -14,6 +14,9 @@
 //      so, and the same training matches Node's wasm backend.
 //   3. Invalid YAML in the editor: the errors show the right line and column,
 //      and clicking one selects that line.
+//   2b. The demo server sends COOP/COEP, so the page is cross-origin isolated
+//      and its WASM backend runs more than one worker thread; the training
+//      matches Node's one-thread wasm backend.
 //   4. Weights trained in Node, loaded through the page's file input, predict
 //      the same classes as Node; a "1" drawn with mouse strokes is read as 1.
 //
@@ -75,7 +78,7 @@ const QUERY = `?limit=${LIMIT}&test=${TEST_LIMIT}&epochs=1&every=${EVERY}`;
 const yamlText = readFileSync(join(root, 'models/mnist.yaml'), 'utf8');
 
 interface PageState {
-  backend: { name: string; line: string; reason: string } | null;
+  backend: { name: string; line: string; reason: string; description: string } | null;
   status: string;
   error: string | null;
   chunks: { step: number; loss: number; accuracy: number }[];
@@ -305,6 +308,20 @@ bt('without navigator.gpu the page falls back to WASM, says so, and matches Node
   lossFalls(st.chunks.map((c) => c.loss));
   const node = await trainInNode(await WasmBackend.create());
   console.log(`  ${compareLosses('wasm page vs Node wasm', st.chunks.map((c) => c.loss), node.losses)}`);
+  assert.ok(Math.abs(st.test!.accuracy - node.test.accuracy) <= 2 / TEST_LIMIT, `test accuracy ${st.test!.accuracy} in the page vs ${node.test.accuracy} in Node`);
+});
+
+bt('the page is cross-origin isolated and trains WASM on more than one thread, matching Node\'s one-thread losses', async () => {
+  const page = await openPage(`${QUERY}&backend=wasm`);
+  assert.is(await page.evaluate(() => self.crossOriginIsolated), true, 'the demo server should send COOP/COEP');
+  const before = await pageState(page);
+  assert.is(before.backend?.name, 'wasm');
+  const threads = Number(/, (\d+) threads: /.exec(before.backend!.description)?.[1] ?? 1);
+  assert.ok(threads > 1, `the page's wasm backend: ${before.backend!.description}`);
+  const st = await trainInPage(page);
+  lossFalls(st.chunks.map((c) => c.loss));
+  const node = await trainInNode(await WasmBackend.create({ threads: 1 }));
+  console.log(`  ${compareLosses(`wasm page on ${threads} threads vs Node wasm on 1`, st.chunks.map((c) => c.loss), node.losses)}`);
   assert.ok(Math.abs(st.test!.accuracy - node.test.accuracy) <= 2 / TEST_LIMIT, `test accuracy ${st.test!.accuracy} in the page vs ${node.test.accuracy} in Node`);
 });
 
