@@ -6,11 +6,12 @@
 // (a row's prediction does not depend on its batch); the weights file holds
 // gamma, beta, moving_mean and moving_variance under Keras names and loads
 // back; wasm at 2 threads gives the weights of 1 thread bit for bit (batch
-// norm runs whole on one worker). Under CI=true a missing WebGPU adapter
+// norm runs whole on one worker); a run resumed from a checkpoint prints
+// the uninterrupted run's numbers, the moving statistics saved as weights. Under CI=true a missing WebGPU adapter
 // fails the webgpu case.
 
 import '../src/node/wasm-workers.js';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -27,6 +28,8 @@ import { WebGpuBackend } from '../src/runtime/backends/webgpu.js';
 import { compileGraph } from '../src/runtime/graph.js';
 import { initParams } from '../src/runtime/params.js';
 import { epochOrder } from '../src/runtime/rng.js';
+import { decodeSafetensorsFile } from '../src/runtime/safetensors.js';
+import { tessera } from './support/cli.js';
 import { relErr } from './support/compare.js';
 
 const CI = process.env.CI === 'true' || process.env.CI === '1';
@@ -159,6 +162,25 @@ test('weights file: gamma, beta, moving_mean, moving_variance under Keras names,
   const images = takeExamples(testSet, 8).images;
   assert.equal([...(await b.predict(images, 8))], [...(await a.predict(images, 8))]);
   a.dispose(); b.dispose();
+});
+
+test('checkpoints: a run resumed from an epoch-1 checkpoint prints the epoch-2 and test numbers of the uninterrupted run; moving statistics are saved once, as weights', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-bn-ckpt-'));
+  const model = join(dir, 'm.yaml');
+  writeFileSync(model, readFileSync('models/mnist-cnn-bn.yaml', 'utf8').replace('epochs: 15', 'epochs: 2')
+    .replace('  validation_split: 0.1\n', `  validation_split: 0.1\n  callbacks:\n    - type: model_checkpoint\n      filepath: ${join(dir, 'e{epoch}.safetensors')}\n`));
+  const args = ['train', model, '--backend', 'wasm', '--limit', '384', '--quiet'];
+  const full = await tessera(...args);
+  assert.is(full.code, 0, full.stderr);
+  const ckpt = decodeSafetensorsFile(readFileSync(join(dir, 'e1.safetensors')), 'e1');
+  const names = [...ckpt.tensors.keys()];
+  assert.ok(names.includes('batch_normalization_1/moving_variance'), names.join(', '));
+  assert.not.ok(names.some((n) => n.startsWith('state/batch_normalization_1/moving') || n.includes('batch_stats')), names.join(', '));
+  const resumed = await tessera(...args, '--resume', join(dir, 'e1.safetensors'));
+  assert.is(resumed.code, 0, resumed.stderr);
+  const tail = (out: string) => out.split('\n').filter((l) => /^(epoch 2\/2|test)/.test(l)).map((l) => l.replace(/\s+[\d.]+ s$/, ''));
+  assert.ok(tail(full.stdout).length === 2, full.stdout);
+  assert.equal(tail(resumed.stdout), tail(full.stdout));
 });
 
 test.run();

@@ -4,8 +4,9 @@
 //                             `eval --weights` and `predict --weights` load a
 //                             checkpoint too: the other tensors are skipped)
 //   state/<buffer name>       every other whole-model graph buffer that is
-//                             not a gradient: the optimizer's state (Adam's
-//                             m and v), a layer's moving statistics
+//                             not recomputed by each step: the optimizer's
+//                             state (Adam's m and v); moving statistics are
+//                             weights (above)
 //   callbacks/<i>/<j>         tensor j of callback i's state (early_stopping's
 //                             best weights)
 //

@@ -26,12 +26,15 @@ export interface RunIdentity {
 
 /**
  * The buffers a checkpoint saves besides the parameters: every buffer of
- * the graph that is not per-row (activations are recomputed each step) and
- * not a parameter or its gradient (recomputed each step): Adam's moments
- * today, any optimizer's state or a layer's moving statistics tomorrow.
+ * the graph that is not per-row (activations are recomputed each step), not
+ * a weight (params and batch normalization's moving statistics, kind
+ * moving_stat, are saved as weights) and not recomputed by every step (a
+ * gradient, a batch's statistics): the optimizer's state.
  */
+const NOT_STATE: ReadonlySet<string> = new Set(['param', 'moving_stat', 'grad', 'batch_stat']);
+
 export function stateBufferNames(graph: Graph): string[] {
-  return graph.buffers.filter((b) => !b.perRow && b.kind !== 'param' && b.kind !== 'grad').map((b) => b.name);
+  return graph.buffers.filter((b) => !b.perRow && !NOT_STATE.has(b.kind)).map((b) => b.name);
 }
 
 export function runIdentity(spec: ModelSpec, graph: Graph, trainExamples: number): RunIdentity {
