@@ -3,7 +3,9 @@
 // their one-dispatch-per-arena fusion with absent state bound to unused
 // buffers), and the learning rate of each step reaches the kernels from the
 // schedule even within one trainSteps call (a piecewise schedule that drops
-// to 0 after step 0 leaves the parameters as one step left them).
+// to 0 after step 0 leaves the parameters as one step left them). With
+// clipnorm, global_clipnorm (one norm and one clip dispatch over the grads
+// arena on WebGPU) and clipvalue, and L1L2 kernel regularizers.
 //
 // No adapter: under CI=true the webgpu tests fail; otherwise they are skipped loudly.
 import { test } from 'uvu';
@@ -26,9 +28,10 @@ const base = await loadModelConfig('models/mnist.yaml');
 const mnist = await loadMnist(base.dataset, 'models');
 const data = takeExamples(mnist.train, 96);
 
-function graphWith(optimizer: OptimizerSpec): Graph {
+function graphWith(optimizer: OptimizerSpec, regularized = false): Graph {
   const s: ModelSpec = structuredClone(base);
-  s.layers = [{ type: 'flatten' }, { type: 'dense', units: 24, activation: 'relu', use_bias: true }, { type: 'dense', units: 10, activation: 'linear', use_bias: true }];
+  const kernel_regularizer = regularized ? { l1: 1e-4, l2: 1e-3 } : undefined;
+  s.layers = [{ type: 'flatten' }, { type: 'dense', units: 24, activation: 'relu', use_bias: true, kernel_regularizer }, { type: 'dense', units: 10, activation: 'linear', use_bias: true, kernel_regularizer }];
   s.optimizer = optimizer;
   return compileGraph(s, 32);
 }
@@ -46,6 +49,10 @@ const CONFIGS: Record<string, OptimizerSpec> = {
   },
   'rmsprop': { type: 'rmsprop', learning_rate: 0.001, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: false },
   'rmsprop centered, momentum': { type: 'rmsprop', learning_rate: 0.001, rho: 0.9, momentum: 0.5, epsilon: 1e-7, centered: true },
+  // Clipping limits below the gradients' norms and values here, so each one acts.
+  'sgd momentum, clipnorm, L1L2 kernels': { type: 'sgd', learning_rate: 0.1, momentum: 0.9, nesterov: false, clipnorm: 0.05 },
+  'adam, global_clipnorm, L1L2 kernels': { type: 'adam', learning_rate: 0.01, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7, global_clipnorm: 0.1 },
+  'rmsprop, clipvalue, L1L2 kernels': { type: 'rmsprop', learning_rate: 0.001, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: false, clipvalue: 0.001 },
 };
 
 async function trained(be: Backend, g: Graph, steps: number, chunks: number[] = [steps]): Promise<Float32Array[]> {
@@ -68,7 +75,7 @@ type Make = () => Promise<Backend>;
 function suite(label: string, make: Make) {
   test(`${label}: every optimizer matches the js backend after 3 steps`, async () => {
     for (const [name, o] of Object.entries(CONFIGS)) {
-      const g = graphWith(o);
+      const g = graphWith(o, name.includes('L1L2'));
       near(await trained(await make(), g, 3), await trained(new JsBackend(), g, 3), `${label} ${name}`);
     }
   });
@@ -83,6 +90,17 @@ function suite(label: string, make: Make) {
 }
 
 suite('wasm', () => WasmBackend.create());
+
+test('clipping acts: the same steps without it end elsewhere; global_clipnorm keeps each step within its norm', async () => {
+  const clipped = CONFIGS['adam, global_clipnorm, L1L2 kernels']!;
+  const { global_clipnorm: _, ...free } = clipped as OptimizerSpec & { global_clipnorm?: number };
+  const a = await trained(new JsBackend(), graphWith(clipped, true), 2), b = await trained(new JsBackend(), graphWith(free as OptimizerSpec, true), 2);
+  assert.ok(a.some((p, i) => relErr(p, b[i]!) > 1e-3), 'global_clipnorm changes the result');
+  const sgdClip: OptimizerSpec = { type: 'sgd', learning_rate: 1, momentum: 0, nesterov: false, global_clipnorm: 0.01 };
+  const g = graphWith(sgdClip), init = initParams(g), one = await trained(new JsBackend(), g, 1);
+  const moved = Math.sqrt(one.reduce((s, p, i) => s + p.reduce((t, v, j) => t + (v - init[i]![j]!) ** 2, 0), 0));
+  assert.ok(Math.abs(moved - 0.01) < 1e-5, `plain SGD at rate 1 moves the parameters by the clipped global norm: ${moved}`);
+});
 
 test('js: schedule across trainSteps calls equals one call; the rate is the global step\'s', async () => {
   const g = graphWith(CONFIGS['sgd momentum 0.9 nesterov, cosine schedule']!);

@@ -11,6 +11,9 @@ import { adamStepSize } from '../src/ops/adam.js';
 import { adamw } from '../src/ops/adamw.js';
 import { rmsprop } from '../src/ops/rmsprop.js';
 import { sgd } from '../src/ops/sgd.js';
+import { gradClip } from '../src/ops/grad_clip.js';
+import { gradSumSquares } from '../src/ops/grad_norm.js';
+import { gradPrep } from '../src/ops/grad_prep.js';
 import { compileGraph } from '../src/runtime/graph.js';
 import { scheduleRate } from '../src/runtime/optimizers/index.js';
 
@@ -190,6 +193,55 @@ test('lowering: state buffers per optimizer (kind optimizer_state, listed in Par
   const sched = compileGraph(specOf(withOptimizer('{type: sgd, learning_rate: {type: exponential_decay, initial_learning_rate: 0.2, decay_steps: 5, decay_rate: 0.5}}')));
   assert.is(sched.optimizer.learningRate, 0.2);
   assert.equal(sched.optimizer.schedule?.type, 'exponential_decay');
+});
+
+test('gradients: the L1L2 regularizer\'s gradient, clipvalue, clipnorm and global_clipnorm against the Keras formulas', () => {
+  // Keras L1L2: penalty l1·Σ|w| + l2·Σw², gradient l1·sign(w) + 2·l2·w (sign(0) = 0); clipvalue: ops.clip(g, -v, v).
+  const p = Float32Array.from([0.5, -0.25, 0, 2]), g = Float32Array.from([0.1, -0.2, 0.3, -0.05]);
+  gradPrep(p, g, 4, 0.01, 0.1, 0);
+  close(g, [0.1 + 0.01 + 0.1, -0.2 - 0.01 - 0.05, 0.3, -0.05 + 0.01 + 0.4], 'regularized');
+  gradPrep(p, g, 4, 0, 0, 0.25);
+  close(g, [0.21, -0.25, 0.25, 0.25], 'clipped to ±0.25');
+  // Keras _clip_by_norm: g·clipnorm / max(‖g‖, clipnorm); a norm under clipnorm leaves g as it is.
+  const a = Float32Array.from([3, 4]), sum = new Float32Array(1);
+  gradSumSquares(a, sum, 2, false);
+  assert.is(sum[0], 25);
+  gradClip(a, sum, 2, 1);
+  close(a, [0.6, 0.8], 'clipnorm 1 of a norm-5 gradient');
+  const small = Float32Array.from([0.3, 0.4]);
+  gradSumSquares(small, sum, 2, false); gradClip(small, sum, 2, 1);
+  close(small, [0.3, 0.4], 'under the norm: unchanged');
+  // Keras clip_by_global_norm: every tensor · clip·min(1/global, 1/clip), global = √Σ over all tensors.
+  const t1 = Float32Array.from([3, 0]), t2 = Float32Array.from([0, 4, 12]);
+  gradSumSquares(t1, sum, 2, false); gradSumSquares(t2, sum, 3, true);
+  assert.is(sum[0], 169);
+  gradClip(t1, sum, 2, 6.5); gradClip(t2, sum, 3, 6.5);
+  close(t1, [1.5, 0], 'global norm 13 clipped to 6.5: half'); close(t2, [0, 2, 6], 'the same scale');
+  const zero = new Float32Array(2);
+  gradSumSquares(zero, sum, 2, false); gradClip(zero, sum, 2, 1);
+  close(zero, [0, 0], 'a zero gradient stays zero (no NaN)');
+});
+
+test('lowering: regularizers and clipping emit grad_prep / grad_norm / grad_clip before the updates, in Keras\'s order', () => {
+  const reg = (text: string) => text.replace('    units: 128\n', '    units: 128\n    kernel_regularizer: {l2: 0.01, l1: 0.001}\n');
+  const kinds = (g: ReturnType<typeof compileGraph>) => g.update.map((o) => `${o.kind} ${o.layer}`);
+  const g1 = compileGraph(specOf(reg(withOptimizer('{type: sgd}'))));
+  assert.equal(kinds(g1), ['grad_prep dense_1/kernel', 'sgd dense_1/kernel', 'sgd dense_1/bias', 'sgd dense_2/kernel', 'sgd dense_2/bias']);
+  assert.equal((g1.update[0] as unknown as { l1: number; l2: number }), { ...g1.update[0], l1: 0.001, l2: 0.01 });
+  assert.equal(g1.params[0]!.regularizer, { l1: 0.001, l2: 0.01 });
+  const g2 = compileGraph(specOf(withOptimizer('{type: sgd, global_clipnorm: 1}')));
+  assert.equal(kinds(g2).map((k) => k.split(' ')[0]), ['grad_norm', 'grad_norm', 'grad_norm', 'grad_norm', 'grad_clip', 'grad_clip', 'grad_clip', 'grad_clip', 'sgd', 'sgd', 'sgd', 'sgd']);
+  const norms = g2.update.filter((o) => o.kind === 'grad_norm') as unknown as { out: string; accumulate: boolean }[];
+  assert.equal(norms.map((o) => o.accumulate), [false, true, true, true], 'the first sum starts, the rest add');
+  assert.ok(norms.every((o) => o.out === norms[0]!.out), 'one global sum');
+  assert.equal(g2.buffers.filter((b) => b.kind === 'grad_norm').map((b) => [b.name, b.floats]), [['optimizer:global_norm', 1]]);
+  const g3 = compileGraph(specOf(withOptimizer('{type: adam, clipnorm: 1}')));
+  assert.is(g3.buffers.filter((b) => b.kind === 'grad_norm').length, 4, 'clipnorm: one sum per parameter');
+  const g4 = compileGraph(specOf(reg(withOptimizer('{type: rmsprop, clipvalue: 0.5}'))));
+  assert.equal(g4.update.filter((o) => o.kind === 'grad_prep').map((o) => (o as unknown as { l2: number; clipvalue: number })).map((o) => [o.l2, o.clipvalue]),
+    [[0.01, 0.5], [0, 0.5], [0, 0.5], [0, 0.5]], 'clipvalue on every gradient, the regularizer on the kernel');
+  errorAt(withOptimizer('{type: sgd, clipnorm: 1, clipvalue: 0.5}'), 'clipvalue', /only one of clipnorm, clipvalue and global_clipnorm can be set; found clipnorm and clipvalue/);
+  errorAt(reg(withOptimizer('{type: sgd}')).replace('l2: 0.01', 'l2: -0.01'), '-0.01', /'l2' must be >= 0, found -0.01/);
 });
 
 test.run();

@@ -16,7 +16,9 @@ export type BackendKind = 'auto' | 'webgpu' | 'wasm' | 'js';
 /** What every layer may say: its name, and the layers it takes (default: the previous one; `input`: the model input). */
 export interface LayerBase { type: string; name?: string; inputs?: string[] }
 export interface FlattenLayerSpec extends LayerBase { type: 'flatten' }
-export interface DenseLayerSpec extends LayerBase { type: 'dense'; units: number; activation: ActivationSpec; use_bias: boolean }
+/** Keras's kernel_regularizer (L1L2): both default 0. */
+export interface RegularizerSpec { l1?: number; l2?: number }
+export interface DenseLayerSpec extends LayerBase { type: 'dense'; units: number; activation: ActivationSpec; use_bias: boolean; kernel_regularizer?: RegularizerSpec }
 export interface DropoutLayerSpec extends LayerBase { type: 'dropout'; rate: number }
 export interface ActivationLayerSpec extends LayerBase { type: 'activation'; activation: ActivationSpec }
 /** An integer for both spatial axes, or [height, width]. */
@@ -24,7 +26,7 @@ export type Pair = number | [number, number];
 export type Padding = 'valid' | 'same';
 export interface Conv2dLayerSpec extends LayerBase {
   type: 'conv2d'; filters: number; kernel_size: Pair; strides: Pair; padding: Padding;
-  dilation_rate: Pair; activation: ActivationSpec; use_bias: boolean;
+  dilation_rate: Pair; activation: ActivationSpec; use_bias: boolean; kernel_regularizer?: RegularizerSpec;
 }
 export interface Pooling2dLayerSpec extends LayerBase { type: 'max_pooling2d' | 'average_pooling2d'; pool_size: Pair; strides?: Pair; padding: Padding }
 export interface GlobalPooling2dLayerSpec extends LayerBase { type: 'global_average_pooling2d' | 'global_max_pooling2d' }

@@ -5,6 +5,7 @@
 // layer above already applied the ReLU mask, then dW/db, then dX when
 // something below needs it (with the ReLU mask of the layer below fused).
 
+import { regularizerOf } from './regularizer.js';
 import type { Conv2dLayerSpec } from '../config/types.js';
 import type { Window2d } from '../ops/conv-geometry.js';
 import { activationEpilogue, resolveActivation } from './activation-lowering.js';
@@ -35,7 +36,7 @@ export const conv2dLayer: LayerDef<Conv2dLayerSpec> = {
     const geo = geometry(spec, hwc, SILENT); // infer() reported any problem
     const [inC, outC] = [hwc[2], spec.filters];
     const fans = { fanIn: geo.kH * geo.kW * inC, fanOut: geo.kH * geo.kW * outC };
-    const w = g.param(info.name, { name: 'kernel', shape: [geo.kH, geo.kW, inC, outC], init: 'glorot_uniform', ...fans });
+    const w = g.param(info.name, { name: 'kernel', shape: [geo.kH, geo.kW, inC, outC], init: 'glorot_uniform', ...fans, ...regularizerOf(spec.kernel_regularizer) });
     const b = spec.use_bias === false ? null : g.param(info.name, { name: 'bias', shape: [outC], init: 'zeros', ...fans });
     const outShape = [geo.outH, geo.outW, outC];
     const features = geo.outH * geo.outW * outC;

@@ -5,6 +5,7 @@
 // the layer above already applied the ReLU mask), then dW/db, then dX when
 // something below needs it (with the ReLU mask of the layer below fused in).
 
+import { regularizerOf } from './regularizer.js';
 import type { DenseLayerSpec } from '../config/types.js';
 import { activationEpilogue, resolveActivation } from './activation-lowering.js';
 import { fmtShape, product, type LayerDef } from './types.js';
@@ -33,7 +34,7 @@ export const denseLayer: LayerDef<DenseLayerSpec> = {
   lower(spec, info, [x], g) {
     const { seq, k } = positions(x!.shape), n = spec.units;
     const decl = { fanIn: k, fanOut: n };
-    const w = g.param(info.name, { name: 'kernel', shape: [k, n], init: 'glorot_uniform', ...decl });
+    const w = g.param(info.name, { name: 'kernel', shape: [k, n], init: 'glorot_uniform', ...decl, ...regularizerOf(spec.kernel_regularizer) });
     const b = spec.use_bias === false ? null : g.param(info.name, { name: 'bias', shape: [n], init: 'zeros', ...decl });
     const ep = activationEpilogue(resolveActivation(spec.activation), info.name, seq * n, g);
     // Records carry `seq` only on a sequence, so a plain dense layer's ops are as before.

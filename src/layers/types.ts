@@ -24,7 +24,12 @@ export interface ParamDecl {
    * and the optimizer never updates it; its ops write it. Default true.
    */
   trainable?: boolean;
+  /** The layer's kernel_regularizer (Keras L1L2): its gradient l1·sign(p) + 2·l2·p joins the loss's. */
+  regularizer?: Regularizer;
 }
+
+/** Keras's L1L2 regularizer: penalty l1·Σ|p| + l2·Σp². */
+export interface Regularizer { l1: number; l2: number }
 
 /** What shape inference says about one layer (shapes without the batch dimension). */
 export interface InferResult {

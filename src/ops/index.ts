@@ -12,6 +12,9 @@ import { adamOp } from './adam.js';
 import { adamwOp } from './adamw.js';
 import { rmspropOp } from './rmsprop.js';
 import { sgdOp } from './sgd.js';
+import { gradClipOp } from './grad_clip.js';
+import { gradNormOp } from './grad_norm.js';
+import { gradPrepOp } from './grad_prep.js';
 import { denseBackwardInputOp } from './dense_backward_input.js';
 import { denseBackwardWeightsOp } from './dense_backward_weights.js';
 import { denseForwardOp } from './dense_forward.js';
@@ -62,6 +65,9 @@ export const OPS = [
   sgdOp,
   adamwOp,
   rmspropOp,
+  gradPrepOp,
+  gradNormOp,
+  gradClipOp,
   ...ACTIVATION_OPS,
   ...POOL2D_OPS,
   ...GLOBAL_POOL2D_OPS,

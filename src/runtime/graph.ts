@@ -20,12 +20,13 @@ import { inferLayers, type LayerInfo } from '../config/shapes.js';
 import { MODEL_INPUT } from '../config/topology.js';
 import { DATASET_FACTS, type ModelSpec } from '../config/types.js';
 import { layerDef } from '../layers/index.js';
-import type { Grad, GraphBuilder, LoweredLayer, Tensor } from '../layers/types.js';
+import type { Grad, GraphBuilder, LoweredLayer, Regularizer, Tensor } from '../layers/types.js';
 import { opBuffers, type Op } from '../ops/index.js';
 import type { OpRecordBase } from '../ops/types.js';
 import { LABELS_BUFFER } from '../ops/gather.js';
 import { STREAM_DROPOUT_BASE } from './rng.js';
 import { graphOptimizer, optimizerState, optimizerUpdate, type GraphOptimizer } from './optimizers/index.js';
+import { gradientOps } from './optimizers/gradients.js';
 
 export type { Op, OpKind } from '../ops/index.js';
 export { opBuffers } from '../ops/index.js';
@@ -40,8 +41,10 @@ export { LABELS_BUFFER };
  * loaded with the weights, written by its ops, no gradient, no optimizer.
  * 'batch_stat': per-channel statistics of the current batch that an op
  * keeps from forward to backward.
+ * 'grad_norm': a gradient's sum of squares within a step (clipnorm,
+ * global_clipnorm); scratch, never saved.
  */
-export type BufferKind = 'input' | 'activation' | 'gradient' | 'param' | 'grad' | 'optimizer_state' | 'moving_stat' | 'batch_stat';
+export type BufferKind = 'input' | 'activation' | 'gradient' | 'param' | 'grad' | 'optimizer_state' | 'moving_stat' | 'batch_stat' | 'grad_norm';
 
 export interface BufferInfo {
   name: string;
@@ -70,6 +73,8 @@ export interface ParamInfo {
    */
   trainable: boolean;
   grad: string;
+  /** Its kernel_regularizer (L1L2), whose gradient grad_prep adds; null without one. */
+  regularizer: Regularizer | null;
   /** The optimizer's state buffers of this parameter (kind 'optimizer_state'), in the order its update op takes them, e.g. [`<name>:m`, `<name>:v`] for Adam. */
   state: string[];
 }
@@ -94,7 +99,7 @@ export interface Graph {
   forward: Op[];
   /** Training step: gradients, in execution order. */
   backward: Op[];
-  /** One optimizer update op per parameter (src/runtime/optimizers). */
+  /** Gradient regularization and clipping ops (src/runtime/optimizers/gradients.ts), then one optimizer update op per trainable parameter. */
   update: Op[];
   /** Evaluation/prediction: gather + forward without dropout, ending in `logits`. */
   inference: Op[];
@@ -149,7 +154,7 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
       const size = decl.shape.reduce((a, b) => a * b, 1);
       const trainable = decl.trainable !== false;
       const state = trainable ? optimizerState(spec.optimizer, name) : [];
-      const p: ParamInfo = { name, index: params.length, shape: decl.shape, size, init: decl.init, fanIn: decl.fanIn, fanOut: decl.fanOut, trainable, grad: `${name}:grad`, state };
+      const p: ParamInfo = { name, index: params.length, shape: decl.shape, size, init: decl.init, fanIn: decl.fanIn, fanOut: decl.fanOut, trainable, grad: `${name}:grad`, state, regularizer: decl.regularizer ?? null };
       params.push(p);
       if (!trainable) return addBuffer(name, 'moving_stat', size);
       addBuffer(name, 'param', size);
@@ -212,7 +217,11 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
     });
   }
 
-  const update: OpRecordBase[] = params.filter((p) => p.trainable).map((p) => optimizerUpdate(spec.optimizer, { name: p.name, grad: p.grad, size: p.size, state: p.state }));
+  const trainable = params.filter((p) => p.trainable);
+  const update: OpRecordBase[] = [
+    ...gradientOps(spec.optimizer, trainable, (name) => addBuffer(name, 'grad_norm', 1)),
+    ...trainable.map((p) => optimizerUpdate(spec.optimizer, { name: p.name, grad: p.grad, size: p.size, state: p.state })),
+  ];
 
   // Inference: train-only ops are left out and their outputs read their inputs instead.
   const alias = new Map<string, string>();

@@ -30,6 +30,9 @@ export interface KernelExports {
   adamStepSize(lr: number, beta1: number, beta2: number, t: number): number;
   sgd(p: number, g: number, m: number, n: number, lr: number, momentum: number, nesterov: number): void;
   adamw(p: number, g: number, m: number, v: number, vhat: number, n: number, alpha: number, beta1: number, beta2: number, epsilon: number, lr: number, weightDecay: number): void;
+  gradPrep(p: number, g: number, n: number, l1: number, l2: number, clipvalue: number): void;
+  gradNorm(g: number, out: number, n: number, accumulate: number): void;
+  gradClip(g: number, norm: number, n: number, clipnorm: number): void;
   rmsprop(p: number, g: number, v: number, mom: number, mg: number, n: number, lr: number, rho: number, momentum: number, epsilon: number): void;
   gather(images: number, labels: number, order: number, offset: number, rows: number, features: number, x: number, labelsOut: number): void;
   gatherTargets(targets: number, order: number, offset: number, rows: number, width: number, y: number): void;

@@ -7,7 +7,7 @@
 // weights (moving statistics) sit in the params arena after every trainable
 // one, so the trainable parameters stay one span (the fused update
 // dispatch); their ranges in the other arenas are unused. Batch statistics (kind
-// batch_stat) get a buffer each. Everything is
+// batch_stat, gradient sums of squares grad_norm) get a buffer each. Everything is
 // allocated once per prepare(). Browser-safe.
 
 import type { Graph } from '../graph.js';
@@ -66,7 +66,7 @@ export class GraphMemory {
         this.ranges.set(b.name, { buffer: slotBuffers[b.slot]!, offset: 0, size: Math.max(16, b.floats * B * 4) });
         continue;
       }
-      if (b.kind === 'batch_stat') {
+      if (b.kind === 'batch_stat' || b.kind === 'grad_norm') {
         this.ranges.set(b.name, { buffer: this.buffer(b.name, align(b.floats, 4) * 4, usage), offset: 0, size: align(b.floats, 4) * 4 });
         continue;
       }
