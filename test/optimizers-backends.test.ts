@@ -5,7 +5,9 @@
 // schedule even within one trainSteps call (a piecewise schedule that drops
 // to 0 after step 0 leaves the parameters as one step left them). With
 // clipnorm, global_clipnorm (one norm and one clip dispatch over the grads
-// arena on WebGPU) and clipvalue, and L1L2 kernel regularizers.
+// arena on WebGPU) and clipvalue, and L1L2 kernel regularizers. A wasm run
+// with a schedule, momentum state and clipping resumed mid-epoch from a
+// checkpoint (the schedule's position is the global step) is bit-identical.
 //
 // No adapter: under CI=true the webgpu tests fail; otherwise they are skipped loudly.
 import { test } from 'uvu';
@@ -22,6 +24,7 @@ import { WebGpuBackend } from '../src/runtime/backends/webgpu.js';
 import { compileGraph, type Graph } from '../src/runtime/graph.js';
 import { initParams } from '../src/runtime/params.js';
 import { epochOrder } from '../src/runtime/rng.js';
+import { Model } from '../src/runtime/model.js';
 import { relErr } from './support/compare.js';
 
 const base = await loadModelConfig('models/mnist.yaml');
@@ -100,6 +103,37 @@ test('clipping acts: the same steps without it end elsewhere; global_clipnorm ke
   const g = graphWith(sgdClip), init = initParams(g), one = await trained(new JsBackend(), g, 1);
   const moved = Math.sqrt(one.reduce((s, p, i) => s + p.reduce((t, v, j) => t + (v - init[i]![j]!) ** 2, 0), 0));
   assert.ok(Math.abs(moved - 0.01) < 1e-5, `plain SGD at rate 1 moves the parameters by the clipped global norm: ${moved}`);
+});
+
+test('wasm: a run with a cosine schedule (warmup), nesterov momentum and global_clipnorm resumed mid-epoch from a checkpoint is bit-identical', async () => {
+  const s: ModelSpec = structuredClone(base);
+  s.layers = [{ type: 'flatten' }, { type: 'dense', units: 16, activation: 'relu', use_bias: true, kernel_regularizer: { l2: 1e-3 } }, { type: 'dense', units: 10, activation: 'linear', use_bias: true }];
+  s.optimizer = {
+    type: 'sgd', momentum: 0.9, nesterov: true, global_clipnorm: 0.5,
+    learning_rate: { type: 'cosine_decay', initial_learning_rate: 0.01, decay_steps: 6, alpha: 0, warmup_target: 0.05, warmup_steps: 2 },
+  };
+  s.training.epochs = 3;
+  s.training.batch_size = 32;
+  const open = async () => Model.create(s, { backend: await WasmBackend.create() });
+  const whole = await open();
+  const full = await whole.fit(data, { progressEvery: 1 });
+  const weights = await whole.getWeights();
+  whole.dispose();
+  assert.ok(full.epochs[2]!.learningRate < full.epochs[1]!.learningRate, `the epochs' rates follow the schedule: ${full.epochs.map((e) => e.learningRate)}`);
+  const first = await open();
+  const controller = new AbortController();
+  const part = await first.fit(data, { progressEvery: 1, signal: controller.signal, onEvent: (e) => { if (e.type === 'progress' && e.globalStep === 4) controller.abort(); } });
+  const bytes = await first.checkpoint(part.state);
+  first.dispose();
+  const second = await open();
+  const point = await second.restoreCheckpoint(bytes, 'mid.safetensors', data.count);
+  const rest = await second.fit(data, { progressEvery: 1, resume: point.train });
+  rest.epochs.forEach((e, i) => {
+    for (const k of ['loss', 'accuracy', 'learningRate'] as const) assert.ok(Object.is(e[k], full.epochs[i]![k]), `epoch ${i + 1} ${k}: ${e[k]} vs ${full.epochs[i]![k]}`);
+  });
+  const after = await second.getWeights();
+  assert.ok(after.every((p, i) => p.every((v, j) => Object.is(v, weights[i]![j]))), 'the final weights are identical');
+  second.dispose();
 });
 
 test('js: schedule across trainSteps calls equals one call; the rate is the global step\'s', async () => {

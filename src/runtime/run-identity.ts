@@ -31,7 +31,8 @@ export interface RunIdentity {
  * moving_stat, are saved as weights) and not recomputed by every step (a
  * gradient, a batch's statistics): the optimizer's state.
  */
-const NOT_STATE: ReadonlySet<string> = new Set(['param', 'moving_stat', 'grad', 'batch_stat']);
+// grad_norm: a gradient's sum of squares under clipnorm / global_clipnorm, recomputed by every step.
+const NOT_STATE: ReadonlySet<string> = new Set(['param', 'moving_stat', 'grad', 'batch_stat', 'grad_norm']);
 
 export function stateBufferNames(graph: Graph): string[] {
   return graph.buffers.filter((b) => !b.perRow && !NOT_STATE.has(b.kind)).map((b) => b.name);
