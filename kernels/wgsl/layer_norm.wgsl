@@ -11,11 +11,14 @@
 //   5 mean   storage rw    array<f32>  [rows × G]
 //   6 rstd   storage rw    array<f32>  [rows × G]
 // Overrides: G, D, EPSILON, HAS_GAMMA, HAS_BETA.
-// Dispatch: one 64-invocation workgroup per vector, vectors numbered
-// workgroup_id.x + workgroup_id.y·num_workgroups.x (a 2-D grid); workgroups
-// past ctx.rows·G return. Each invocation strides over the vector; the sum
-// and then the sum of squared deviations (two passes: no cancellation) are
-// tree reductions in workgroup memory.
+// The variant for narrow vectors (D ≤ 256, a transformer's d_model): one
+// invocation per vector, summing in order (as the reference) in two passes,
+// the mean and then the squared deviations (no cancellation). No barriers:
+// on llvmpipe this is 3.4× faster than a workgroup per vector at 2048
+// vectors of 128 (48 ms against 165 ms); layer_norm_wide.wgsl is that
+// workgroup-per-vector variant, for wider vectors.
+// Dispatch: a 2-D grid of 64-invocation workgroups covering the ctx.rows·G
+// vectors, one per invocation (prelude's flat_index).
 override G: u32;
 override D: u32;
 override EPSILON: f32;
@@ -29,51 +32,27 @@ override HAS_BETA: bool;
 @group(0) @binding(5) var<storage, read_write> mean: array<f32>;
 @group(0) @binding(6) var<storage, read_write> rstd: array<f32>;
 
-// One array per reduction: one array reused for both sums (with a barrier
-// between reading the mean and writing the squares) gave wrong variances on
-// llvmpipe wherever D > 8, as if invocations past the first 8 read a stale mean.
-var<workgroup> sums: array<f32, 64>;
-var<workgroup> squares: array<f32, 64>;
-
 @compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let vec = wid.x + wid.y * nwg.x;
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let vec = flat_index(gid, nwg);
   if (vec >= ctx.rows * G) {
-    return; // uniform per workgroup: the barriers below stay in uniform control flow
+    return;
   }
   let o = vec * D;
   var s = 0.0;
-  for (var j = lid; j < D; j += 64u) {
+  for (var j = 0u; j < D; j++) {
     s += x[o + j];
   }
-  sums[lid] = s;
-  for (var k = 32u; k > 0u; k >>= 1u) {
-    workgroupBarrier();
-    if (lid < k) {
-      sums[lid] += sums[lid + k];
-    }
-  }
-  workgroupBarrier();
-  let mu = sums[0] / f32(D);
+  let mu = s / f32(D);
   var q = 0.0;
-  for (var j = lid; j < D; j += 64u) {
+  for (var j = 0u; j < D; j++) {
     let c = x[o + j] - mu;
     q += c * c;
   }
-  squares[lid] = q;
-  for (var k = 32u; k > 0u; k >>= 1u) {
-    workgroupBarrier();
-    if (lid < k) {
-      squares[lid] += squares[lid + k];
-    }
-  }
-  workgroupBarrier();
-  let r = 1.0 / sqrt(squares[0] / f32(D) + EPSILON);
-  if (lid == 0u) {
-    mean[vec] = mu;
-    rstd[vec] = r;
-  }
-  for (var j = lid; j < D; j += 64u) {
+  let r = 1.0 / sqrt(q / f32(D) + EPSILON);
+  mean[vec] = mu;
+  rstd[vec] = r;
+  for (var j = 0u; j < D; j++) {
     var t = (x[o + j] - mu) * r;
     if (HAS_GAMMA) {
       t *= gamma[j];

@@ -11,9 +11,10 @@
 //   5 rstd   storage read  array<f32>  [rows × G] (the forward's)
 //   6 dx     storage rw    array<f32>  [rows × G × D]
 // Overrides: G, D, HAS_GAMMA.
-// Dispatch: one 64-invocation workgroup per vector, vectors numbered
-// workgroup_id.x + workgroup_id.y·num_workgroups.x; workgroups past
-// ctx.rows·G return. Both sums are one tree reduction of vec2s.
+// The variant for narrow vectors (D ≤ 256): one invocation per vector,
+// summing in order, no barriers (layer_norm_backward_wide.wgsl gives each
+// vector a workgroup). Dispatch: a 2-D grid of 64-invocation workgroups
+// covering the ctx.rows·G vectors, one per invocation (prelude's flat_index).
 override G: u32;
 override D: u32;
 override HAS_GAMMA: bool;
@@ -25,8 +26,6 @@ override HAS_GAMMA: bool;
 @group(0) @binding(5) var<storage, read> rstd: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dx: array<f32>;
 
-var<workgroup> part: array<vec2<f32>, 64>;
-
 fn scaled_dy(i: u32, j: u32) -> f32 {
   if (HAS_GAMMA) {
     return dy[i] * gamma[j];
@@ -35,30 +34,25 @@ fn scaled_dy(i: u32, j: u32) -> f32 {
 }
 
 @compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let vec = wid.x + wid.y * nwg.x;
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let vec = flat_index(gid, nwg);
   if (vec >= ctx.rows * G) {
-    return; // uniform per workgroup: the barriers below stay in uniform control flow
+    return;
   }
   let o = vec * D;
   let mu = mean[vec];
   let r = rstd[vec];
-  var ab = vec2<f32>(0.0, 0.0);
-  for (var j = lid; j < D; j += 64u) {
+  var a = 0.0;
+  var b = 0.0;
+  for (var j = 0u; j < D; j++) {
     let g = scaled_dy(o + j, j);
-    ab += vec2<f32>(g, g * (x[o + j] - mu) * r);
+    a += g;
+    b += g * (x[o + j] - mu) * r;
   }
-  part[lid] = ab;
-  for (var s = 32u; s > 0u; s >>= 1u) {
-    workgroupBarrier();
-    if (lid < s) {
-      part[lid] += part[lid + s];
-    }
-  }
-  workgroupBarrier();
-  let m = part[0] / f32(D);
-  for (var j = lid; j < D; j += 64u) {
+  a /= f32(D);
+  b /= f32(D);
+  for (var j = 0u; j < D; j++) {
     let xh = (x[o + j] - mu) * r;
-    dx[o + j] = r * (scaled_dy(o + j, j) - m.x - xh * m.y);
+    dx[o + j] = r * (scaled_dy(o + j, j) - a - xh * b);
   }
 }

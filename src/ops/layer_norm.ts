@@ -9,9 +9,10 @@
 //   dx = rstd·(g − mean(g) − x̂·mean(g·x̂))
 //   dγ[d] = Σ_vectors dy·x̂,  dβ[d] = Σ_vectors dy    (vectors in order; overwritten)
 // Fused: the wasm kernel makes one pass per vector for the sums, dγ and dβ,
-// and one for dx. WebGPU: layer_norm_backward (one workgroup per vector:
-// dx) and layer_norm_param_grad (one invocation per column d walking the
-// vectors in order: dγ, dβ). A user's kernel replaces the dx kernel; the
+// and one for dx. WebGPU: layer_norm_backward (dx; one invocation per
+// vector for D ≤ 256, a workgroup per vector beyond: the _wide variants, as
+// for the forward) and layer_norm_param_grad (one invocation per column d
+// walking the vectors in order: dγ, dβ). A user's kernel replaces the dx kernel; the
 // parameter sums stay built in (as dense's bias_grad).
 // Bench dims [M, G, D, affine]: affine bit 0 = γ (and dγ), bit 1 = β (and dβ).
 // Each WGSL kernel binds 6 storage buffers (the default limit is 8 per stage,
@@ -89,11 +90,25 @@ const shape = {
   shape: 'M,G,D,affine',
   /** --shape M,K,N: G = K vectors of D = N values per example, with γ and β. */
   fromMKN: ([M, K, N]: readonly [number, number, number]) => [M, K, N, 3],
-  /** The webgpu suite takes the first three: γ and β, β only, γ only; then no affine, D = 1, a multiple of 4, one above a workgroup. */
-  cases: [[3, 5, 7, 3], [2, 3, 33, 2], [1, 1, 5, 1], [1, 4, 64, 0], [7, 1, 1, 3], [5, 2, 8, 3], [2, 2, 129, 3]] as const,
+  /**
+   * The webgpu suite takes the first three: γ and β, β only (a wide vector:
+   * the workgroup variants), γ only; then no affine, D = 1, a multiple of 4,
+   * one above a workgroup, and wide ones again.
+   */
+  cases: [[3, 5, 7, 3], [2, 3, 300, 2], [1, 1, 5, 1], [1, 4, 64, 0], [7, 1, 1, 3], [5, 2, 8, 3], [2, 2, 129, 3], [1, 2, 257, 1]] as const,
 };
 
-const KERNEL_SIZE = 64; // one workgroup of 64 per vector
+/**
+ * Widest vector the narrow WGSL variants take (one invocation per vector,
+ * no barriers: 3.4× faster on llvmpipe at 2048 vectors of 128); wider ones
+ * get a 64-invocation workgroup per vector (the _wide kernels).
+ */
+export const LAYER_NORM_NARROW_MAX = 256;
+
+/** The kernel variant and grid for n vectors of D values (`base` or `base`_wide). */
+function variant(base: string, n: number, D: number): { kernel: string; grid: [number, number] } {
+  return D <= LAYER_NORM_NARROW_MAX ? { kernel: base, grid: grid1d(n) } : { kernel: `${base}_wide`, grid: grid1d(n * 64) };
+}
 
 export const layerNormOp = defineOp<LayerNormOp>({
   kind: 'layer_norm',
@@ -113,12 +128,13 @@ export const layerNormOp = defineOp<LayerNormOp>({
     encode: (op, L) => [L.ptr(op.x), L.ptr(op.gamma), L.ptr(op.beta), L.ptr(op.y), L.ptr(op.mean), L.ptr(op.rstd), op.groups, op.dim, f32Bits(op.epsilon)],
   },
   webgpu: {
-    kernels: { layer_norm: ['read', 'read', 'read', 'rw', 'rw', 'rw'] },
+    kernels: { layer_norm: ['read', 'read', 'read', 'rw', 'rw', 'rw'], layer_norm_wide: ['read', 'read', 'read', 'rw', 'rw', 'rw'] },
     async dispatches(op, env) {
       const io = [env.range(op.x), env.range(op.gamma), env.range(op.beta), env.range(op.y), env.range(op.mean), env.range(op.rstd)];
       const c = { G: op.groups, D: op.dim, EPSILON: op.epsilon, HAS_GAMMA: op.gamma !== null, HAS_BETA: op.beta !== null };
       if (env.custom) return [await env.custom(op.layer, c, io, env.B * op.groups, op.dim)];
-      return [await env.dispatch('layer_norm', op.layer, c, io, grid1d(env.B * op.groups * KERNEL_SIZE))];
+      const { kernel, grid } = variant('layer_norm', env.B * op.groups, op.dim);
+      return [await env.dispatch(kernel, op.layer, c, io, grid)];
     },
   },
   bench: {
@@ -178,6 +194,7 @@ export const layerNormBackwardOp = defineOp<LayerNormBackwardOp>({
   webgpu: {
     kernels: {
       layer_norm_backward: ['read', 'read', 'read', 'read', 'read', 'rw'],
+      layer_norm_backward_wide: ['read', 'read', 'read', 'read', 'read', 'rw'],
       layer_norm_param_grad: ['read', 'read', 'read', 'read', 'rw', 'rw'],
     },
     async dispatches(op, env) {
@@ -185,7 +202,10 @@ export const layerNormBackwardOp = defineOp<LayerNormBackwardOp>({
       const io = [env.range(op.dy), env.range(op.x), env.range(op.gamma), env.range(op.mean), env.range(op.rstd), env.range(op.dx)];
       const c = { G: op.groups, D: op.dim, HAS_GAMMA: op.gamma !== null };
       if (env.custom) out.push(await env.custom(op.layer, c, io, env.B * op.groups, op.dim));
-      else out.push(await env.dispatch('layer_norm_backward', op.layer, c, io, grid1d(env.B * op.groups * KERNEL_SIZE)));
+      else {
+        const { kernel, grid } = variant('layer_norm_backward', env.B * op.groups, op.dim);
+        out.push(await env.dispatch(kernel, op.layer, c, io, grid));
+      }
       if (op.dgamma || op.dbeta) {
         const pc = { G: op.groups, D: op.dim, HAS_GAMMA: op.dgamma !== null, HAS_BETA: op.dbeta !== null };
         const pio = [env.range(op.dy), env.range(op.x), env.range(op.mean), env.range(op.rstd),
