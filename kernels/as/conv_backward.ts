@@ -131,9 +131,9 @@ export function conv2dBackwardWeights(
   conv2dBackwardWeightsColumns(x, dy, dw, db, B, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, pT, pL, sparse, 0, outC);
 }
 
-/** Whether conv2dBackwardWeightsColumns may split this geometry's output channels (else one thread runs it whole). */
+/** Whether conv2dBackwardWeightsColumns may split this geometry's output channels (the im2col path; short windows split by taps). */
 export function convWeightsSplittable(T: i32, outC: i32): bool {
-  return smallConv(T, outC) || (T <= COL_FLOATS && AUX_FLOATS / outC >= 1);
+  return !smallConv(T, outC) && T <= COL_FLOATS && AUX_FLOATS / outC >= 1;
 }
 
 /**
@@ -152,8 +152,9 @@ export function conv2dBackwardWeightsColumns(
   const nc = c1 - c0, co = <usize>c0 << 2, ncs = <usize>nc << 2;
   if (smallConv(T, outC)) {
     // Short windows (T ≤ 32): kernels/as/conv_small.ts.
-    conv2dBackwardWeightsSmall(x, dy, dw, COL, B, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, pT, pL, sparse, c0, c1);
-    if (db) columnSumsStrided(dy + co, db + co, P, nc, cs);
+    // (Threads split this geometry by taps instead: kernels/as/threads.ts.)
+    conv2dBackwardWeightsSmall(x, dy, dw, COL, B, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, pT, pL, sparse, 0, T);
+    if (db) columnSumsStrided(dy, db, P, outC, cs);
     return;
   }
   const rowsPerChunk = min(T, AUX_FLOATS / outC);

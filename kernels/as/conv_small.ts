@@ -168,17 +168,17 @@ export function conv2dForwardSmall(
   }
 }
 
-/** dw[:, c0 … c1) = dL/dw (HWIO) for smallConv geometries (dw need not be zeroed; c0, c1 multiples of 4); db is left to the caller. */
+/** The rows t0 … t1−1 (taps) of dw = dL/dw (HWIO) for smallConv geometries (dw need not be zeroed); db is left to the caller. */
 export function conv2dBackwardWeightsSmall(
   x: usize, dy: usize, dw: usize, col: usize,
   B: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32,
   kH: i32, kW: i32, sH: i32, sW: i32, dH: i32, dW: i32, pT: i32, pL: i32,
-  sparse: i32, c0: i32, c1: i32,
+  sparse: i32, t0: i32, t1: i32,
 ): void {
   const T = kH * kW * inC, P = B * outH * outW;
   const cs = <usize>outC << 2;
-  // Only output channels c0 … c1−1 (a thread's share; 0 … outC on one thread).
-  for (let t = 0; t < T; t++) memory.fill(dw + <usize>t * cs + (<usize>c0 << 2), 0, <usize>(c1 - c0) << 2);
+  // Only the taps (rows of dw) t0 … t1−1: a thread's share; 0 … T on one thread.
+  memory.fill(dw + <usize>t0 * cs, 0, <usize>(t1 - t0) * cs);
   tapOffsets(inW, inC, kH, kW, dH, dW);
   let ow = 0, oh = 0, b = 0;
   for (let p0 = 0; p0 < P; p0 += SMALL_PIX) {
@@ -200,7 +200,7 @@ export function conv2dBackwardWeightsSmall(
       if (++ow == outW) { ow = 0; if (++oh == outH) { oh = 0; b++; } }
     }
     const dyt = dy + <usize>p0 * cs;
-    for (let t = 0; t < T; t++) {
+    for (let t = t0; t < t1; t++) {
       const ct = col + (<usize>t << 2), ts = <usize>T << 2;
       // PIX = the pixels q of the tile (byte offsets into dy's tile), zero taps left out when sparse.
       let n = np;
@@ -212,8 +212,8 @@ export function conv2dBackwardWeightsSmall(
         }
       }
       const wr = dw + <usize>t * cs;
-      let oc = c0;
-      for (; oc + 32 <= c1; oc += 32) {
+      let oc = 0;
+      for (; oc + 32 <= outC; oc += 32) {
         const co = <usize>oc << 2, d = wr + co;
         let a0 = v128.load(d), a1 = v128.load(d, 16), a2 = v128.load(d, 32), a3 = v128.load(d, 48);
         let a4 = v128.load(d, 64), a5 = v128.load(d, 80), a6 = v128.load(d, 96), a7 = v128.load(d, 112);
@@ -229,7 +229,7 @@ export function conv2dBackwardWeightsSmall(
         v128.store(d, a0); v128.store(d, a1, 16); v128.store(d, a2, 32); v128.store(d, a3, 48);
         v128.store(d, a4, 64); v128.store(d, a5, 80); v128.store(d, a6, 96); v128.store(d, a7, 112);
       }
-      for (; oc < c1; oc += 4) {
+      for (; oc < outC; oc += 4) {
         const co = <usize>oc << 2, d = wr + co;
         let a = v128.load(d);
         for (let k = 0; k < n; k++) {

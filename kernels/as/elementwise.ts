@@ -37,11 +37,16 @@ export function reluBackward(dy: usize, yv: usize, dx: usize, n: i32): void {
  * (threshold = dropoutThreshold(rate), at most 2^24), kept values times `scale`.
  */
 export function dropout(x: usize, y: usize, n: i32, key: u32, threshold: i32, scale: f32): void {
+  dropoutFrom(x, y, n, key, threshold, scale, 0);
+}
+
+/** dropout of elements i0 … i0+n−1 (x and y point at element i0; i0 a multiple of 4): a thread's share. */
+export function dropoutFrom(x: usize, y: usize, n: i32, key: u32, threshold: i32, scale: f32, i0: i32): void {
   const vkey = i32x4.splat(<i32>key);
   const vthr = i32x4.splat(threshold);
   const vscale = f32x4.splat(scale);
   const four = i32x4.splat(4);
-  let idx = i32x4(0, 1, 2, 3);
+  let idx = i32x4.add(i32x4(0, 1, 2, 3), i32x4.splat(i0));
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
@@ -52,7 +57,7 @@ export function dropout(x: usize, y: usize, n: i32, key: u32, threshold: i32, sc
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    const h = mix32(key ^ <u32>i);
+    const h = mix32(key ^ <u32>(i0 + i));
     store<f32>(y + o, <i32>(h >> 8) >= threshold ? load<f32>(x + o) * scale : 0);
   }
 }

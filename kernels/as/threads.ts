@@ -7,8 +7,9 @@
 //
 // Inside a command every thread walks the same records. An op big enough to
 // pay for a barrier is split into fixed shares by thread index: matmuls and
-// convolutions by output columns or rows (images), elementwise ops, Adam and
-// transposes by ranges. A small op (and every op that accumulates a sum
+// convolutions by output columns or rows (images; dW by output channels, or
+// by taps for short windows), elementwise ops, dropout, Adam and transposes
+// by ranges. A small op (and every op that accumulates a sum
 // across rows: the loss and its metrics) runs whole on thread 0. A share
 // never splits a sum: every output element is computed by one thread with
 // the same terms in the same order as on one thread, so the numbers are
@@ -26,14 +27,15 @@ import { dispatch, OP_DENSE_FORWARD, OP_DENSE_BACKWARD_WEIGHTS, OP_DENSE_BACKWAR
   OP_CONV2D_FORWARD, OP_CONV2D_BACKWARD_INPUT, OP_CONV2D_BACKWARD_WEIGHTS, OP_RELU, OP_RELU_BACKWARD,
   OP_SIGMOID, OP_SIGMOID_BACKWARD, OP_TANH, OP_TANH_BACKWARD, OP_LEAKY_RELU, OP_LEAKY_RELU_BACKWARD, OP_ELU, OP_ELU_BACKWARD,
   OP_GELU, OP_GELU_BACKWARD, OP_GELU_TANH, OP_GELU_TANH_BACKWARD, OP_SILU, OP_SILU_BACKWARD, OP_SOFTPLUS, OP_SOFTPLUS_BACKWARD,
-  OP_SOFTMAX, OP_SOFTMAX_BACKWARD, OP_MAX_POOL2D, OP_MAX_POOL2D_BACKWARD, OP_AVERAGE_POOL2D, OP_AVERAGE_POOL2D_BACKWARD } from './dispatch.generated';
+  OP_SOFTMAX, OP_SOFTMAX_BACKWARD, OP_DROPOUT, OP_DROPOUT_BACKWARD, OP_MAX_POOL2D, OP_MAX_POOL2D_BACKWARD, OP_AVERAGE_POOL2D, OP_AVERAGE_POOL2D_BACKWARD } from './dispatch.generated';
 import { gemm, columnSumsStrided, setDenseScratch, IDX_CAP, EPI_NONE, EPI_RELU, EPI_MASK } from './dense';
 import { adam, adamStepSize } from './adam';
-import { transposeRows } from './elementwise';
-import { setConvScratch, COL_FLOATS, AUX_FLOATS } from './conv';
+import { transposeRows, dropoutFrom } from './elementwise';
+import { rngKey } from './rng';
+import { setConvScratch, COL, COL_FLOATS, AUX_FLOATS } from './conv';
 import { conv2dBackwardWeightsColumns, convWeightsSplittable } from './conv_backward';
-import { setSmallScratch, SMALL_SCRATCH } from './conv_small';
-import { setData, setOutputs, setTraining, setTargets, gLr, gB1, gB2, gEps } from './context';
+import { setSmallScratch, SMALL_SCRATCH, smallConv, conv2dBackwardWeightsSmall } from './conv_small';
+import { setData, setOutputs, setTraining, setTargets, gLr, gB1, gB2, gEps, gSeed } from './context';
 import { OP_WORDS } from './step';
 
 export const GEN: usize = 0;
@@ -52,7 +54,7 @@ export const CMD_EXIT = 3;
 // An op runs split only above these sizes (multiply-adds, elements): below
 // them two barriers (~a few µs) cost more than the halved work saves.
 const MIN_MACS = 65536;
-const MIN_ELEMS = 16384;
+const MIN_ELEMS = 8192;
 // Barrier polls before sleeping in atomic.wait.
 const SPIN = 20000;
 
@@ -174,8 +176,10 @@ function splitOf(op: usize, rows: i32): i32 {
     case OP_TRANSPOSE: return w(op, 3) * w(op, 4) >= MIN_ELEMS && w(op, 3) >= 4 * T ? ROWS : SINGLE;
     case OP_CONV2D_BACKWARD_WEIGHTS: {
       const T2 = hw(w(op, 7)) * w(op, 11), outC = w(op, 12);
+      if (smallConv(T2, outC)) return T2 >= T ? ROWS : SINGLE; // by taps: the 32-channel loops stay whole
       return convWeightsSplittable(T2, outC) && outC >= 8 * T ? COLS : SINGLE;
     }
+    case OP_DROPOUT: case OP_DROPOUT_BACKWARD: return rows * w(op, 3) >= MIN_ELEMS ? RANGE : SINGLE;
   }
   const align = rowSplit(op, rows);
   return align > 0 && rows >= align * T ? RECORD_ROWS : SINGLE;
@@ -226,11 +230,30 @@ function runShare(op: usize, how: i32, rows: i32, start: i32, step: i32): void {
     share(w(op, 3), 4);
     if (gHi > gLo) transposeRows(p(op, 1), p(op, 2), w(op, 3), w(op, 4), gLo, gHi);
   } else if (code == OP_CONV2D_BACKWARD_WEIGHTS) {
-    share(w(op, 12), 8);
     const a = w(op, 5), o = w(op, 6), k = w(op, 7), s = w(op, 8), d = w(op, 9), pd = w(op, 10);
+    const outC = w(op, 12), T2 = hw(k) * w(op, 11);
+    if (how == ROWS) {
+      // Short windows: dw by taps, then db by columns (neither splits a sum over pixels).
+      share(T2, 1);
+      if (gHi > gLo) conv2dBackwardWeightsSmall(p(op, 1), p(op, 2), p(op, 3), COL, rows,
+        a >>> 16, a & 0xffff, w(op, 11), o >>> 16, o & 0xffff, outC, k >>> 16, k & 0xffff,
+        s >>> 16, s & 0xffff, d >>> 16, d & 0xffff, pd >>> 16, pd & 0xffff, w(op, 13), gLo, gHi);
+      const db = p(op, 4);
+      if (db) {
+        share(outC, 4);
+        const off = <usize>gLo << 2;
+        if (gHi > gLo) columnSumsStrided(p(op, 2) + off, db + off, rows * hw(o), gHi - gLo, <usize>outC << 2);
+      }
+      return;
+    }
+    share(outC, 8);
     if (gHi > gLo) conv2dBackwardWeightsColumns(p(op, 1), p(op, 2), p(op, 3), p(op, 4), rows,
-      a >>> 16, a & 0xffff, w(op, 11), o >>> 16, o & 0xffff, w(op, 12), k >>> 16, k & 0xffff,
+      a >>> 16, a & 0xffff, w(op, 11), o >>> 16, o & 0xffff, outC, k >>> 16, k & 0xffff,
       s >>> 16, s & 0xffff, d >>> 16, d & 0xffff, pd >>> 16, pd & 0xffff, w(op, 13), gLo, gHi);
+  } else if (code == OP_DROPOUT || code == OP_DROPOUT_BACKWARD) {
+    share(rows * w(op, 3), 16);
+    const off = <usize>gLo << 2;
+    if (gHi > gLo) dropoutFrom(p(op, 1) + off, p(op, 2) + off, gHi - gLo, rngKey(gSeed, <u32>w(op, 4), <u32>step), w(op, 5), reinterpret<f32>(w(op, 6)), gLo);
   } else {
     // RECORD_ROWS: the record with its per-row pointers moved to this thread's first row.
     share(rows, rowSplit(op, rows));
