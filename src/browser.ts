@@ -30,6 +30,8 @@ export * from './runtime/backend.js';
 export * from './runtime/params.js';
 export * from './runtime/rng.js';
 export * from './runtime/safetensors.js';
+export * from './runtime/checkpoint.js';
+export * from './runtime/train-state.js';
 export * from './runtime/trainer.js';
 export * from './runtime/select.js';
 export * from './runtime/model.js';

@@ -8,6 +8,8 @@ export * from './runtime/backend.js';
 export * from './runtime/params.js';
 export * from './runtime/rng.js';
 export * from './runtime/safetensors.js';
+export * from './runtime/checkpoint.js';
+export * from './runtime/train-state.js';
 export * from './runtime/backends/js.js';
 export * from './data/idx.js';
 export * from './data/errors.js';

@@ -59,7 +59,7 @@ test('Ctrl-C writes a checkpoint and says how to resume; the resumed run prints 
   sameHistory(history(join(dir, 'resumed.json')), history(join(dir, 'full.json')), 'resumed after Ctrl-C');
 });
 
-test("model_checkpoint's epoch-1 file resumes to the same losses; another run's settings are refused", async () => {
+test("model_checkpoint's epoch-1 file resumes to the same losses; eval reads a checkpoint; another run's settings are refused", async () => {
   const ck1 = join(dir, 'every', 'ck-01.safetensors');
   const resumed = await tessera(...RUN, '--resume', ck1, '--history', join(dir, 'from-ck1.json'));
   assert.is(resumed.code, 0, resumed.stdout + resumed.stderr);
@@ -72,6 +72,10 @@ test("model_checkpoint's epoch-1 file resumes to the same losses; another run's 
     '  - training.batch_size: 32 in the checkpoint, 64 in this run',
     '  - training examples: 2250 in the checkpoint, 2700 in this run (the same --limit and validation_split are needed)',
   ].join('\n'));
+  // eval reads a checkpoint's weights: the last epoch's file gives the run's test numbers.
+  const evaluated = await tessera('eval', model, '--backend', 'wasm', '--weights', join(dir, 'every', 'ck-03.safetensors'));
+  assert.is(evaluated.code, 0, evaluated.stderr);
+  assert.is(testLine(evaluated.stdout), testLine(full.stdout));
   const weightsOnly = await tessera(...RUN, '--resume', join(dir, 'best.safetensors'));
   assert.is(weightsOnly.code, 1);
   assert.match(weightsOnly.stderr, 'not a resumable checkpoint: it holds weights only');

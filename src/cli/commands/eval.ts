@@ -20,7 +20,7 @@ Loads the weights (checked against the model: names, shapes, dtypes) and
 evaluates them on the model's test set, dropout off.
 
 Options:
-  --weights FILE   weights saved by tessera train --save (required)
+  --weights FILE   weights saved by tessera train --save, or a checkpoint (required)
   --backend NAME   auto, webgpu, wasm or js (default: the model file's backend:)
   --threads N      wasm worker threads (default: the model file's threads:, else
                    the available cores); the same numbers at any count

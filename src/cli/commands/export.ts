@@ -32,7 +32,7 @@ take the same raw input as tessera predict (pixel values 0..255; the ×1/255
 normalisation is part of the model) and give the same numbers.
 
 Options:
-  --weights FILE   weights saved by tessera train --save (required)
+  --weights FILE   weights saved by tessera train --save, or a checkpoint (required)
   --onnx FILE      an ONNX model (opset 17, dynamic batch): input "input" [batch, ...input_shape],
                    output "logits" [batch, classes]
   --softmax        with --onnx: output "probabilities" instead of logits

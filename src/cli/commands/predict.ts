@@ -42,7 +42,7 @@ Prints, per image, the predicted class, the true label when known, and the
 probability of every class.
 
 Options:
-  --weights FILE   weights saved by tessera train --save (required)
+  --weights FILE   weights saved by tessera train --save, or a checkpoint (required)
   --index LIST     images of the model's test set by index: 0,1,2 or 0-9
   --images FILE    images from an IDX file (plain or gzip; count×28×28 bytes)
   --labels FILE    the labels of --images (an IDX label file), to show beside the predictions
