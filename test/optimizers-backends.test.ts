@@ -5,7 +5,8 @@
 // schedule even within one trainSteps call (a piecewise schedule that drops
 // to 0 after step 0 leaves the parameters as one step left them). With
 // clipnorm, global_clipnorm (one norm and one clip dispatch over the grads
-// arena on WebGPU) and clipvalue, and L1L2 kernel regularizers. A wasm run
+// arena on WebGPU) and clipvalue, and L1L2 kernel regularizers, whose
+// penalty the reported loss includes (training and evaluation). A wasm run
 // with a schedule, momentum state and clipping resumed mid-epoch from a
 // checkpoint (the schedule's position is the global step) is bit-identical.
 //
@@ -82,6 +83,28 @@ function suite(label: string, make: Make) {
       near(await trained(await make(), g, 3), await trained(new JsBackend(), g, 3), `${label} ${name}`);
     }
   });
+  test(`${label}: the kernel regularizers' penalty joins the reported loss (training and evaluation), as Keras reports it`, async () => {
+    const o = CONFIGS['sgd']!;
+    const [plain, reg] = [graphWith(o), graphWith(o, true)];
+    const init = initParams(plain);
+    // l1·Σ|W| + l2·ΣW² over both kernels (params 0 and 2), l1 = 1e-4, l2 = 1e-3.
+    const penalty = [0, 2].reduce((t, i) => t + init[i]!.reduce((a, v) => a + 1e-4 * Math.abs(v) + 1e-3 * v * v, 0), 0);
+    const losses = async (g: Graph) => {
+      const be = await make();
+      await be.prepare(g, init);
+      await be.setDataset('train', data as DatasetTensors);
+      await be.setDataset('test', data as DatasetTensors);
+      await be.setOrder(epochOrder(data.count, g.seed, 0, false));
+      const ev = await be.evaluate('test');
+      await be.trainSteps(0, 1, 0);
+      const m = await be.readMetrics();
+      be.dispose();
+      return { eval: ev.loss, train: m.lossSum / m.samples };
+    };
+    const [a, b] = [await losses(plain), await losses(reg)];
+    assert.ok(Math.abs(b.eval - a.eval - penalty) < 1e-5 * penalty + 1e-6, `evaluation: ${b.eval} - ${a.eval} vs penalty ${penalty}`);
+    assert.ok(Math.abs(b.train - a.train - penalty) < 1e-5 * penalty + 1e-6, `first training step: ${b.train} - ${a.train} vs penalty ${penalty}`);
+  });
   test(`${label}: each step's scheduled rate reaches the kernels within one trainSteps call`, async () => {
     const g = graphWith(zeroAfterFirst);
     const one = await trained(await make(), g, 1);
@@ -93,6 +116,7 @@ function suite(label: string, make: Make) {
 }
 
 suite('wasm', () => WasmBackend.create());
+suite('js', async () => new JsBackend());
 
 test('clipping acts: the same steps without it end elsewhere; global_clipnorm keeps each step within its norm', async () => {
   const clipped = CONFIGS['adam, global_clipnorm, L1L2 kernels']!;

@@ -229,6 +229,9 @@ test('lowering: regularizers and clipping emit grad_prep / grad_norm / grad_clip
   assert.equal(kinds(g1), ['grad_prep dense_1/kernel', 'sgd dense_1/kernel', 'sgd dense_1/bias', 'sgd dense_2/kernel', 'sgd dense_2/bias']);
   assert.equal((g1.update[0] as unknown as { l1: number; l2: number }), { ...g1.update[0], l1: 0.001, l2: 0.01 });
   assert.equal(g1.params[0]!.regularizer, { l1: 0.001, l2: 0.01 });
+  const tail = (ops: { kind: string; layer: string }[]) => ops.slice(-2).map((o) => `${o.kind} ${o.layer}`);
+  assert.equal(tail(g1.forward), ['reg_penalty dense_1/kernel', 'softmax_xent loss'], 'the penalty joins the loss the forward pass reports');
+  assert.equal(tail(g1.inference), ['reg_penalty dense_1/kernel', 'softmax_xent loss'], 'and the evaluated loss');
   const g2 = compileGraph(specOf(withOptimizer('{type: sgd, global_clipnorm: 1}')));
   assert.equal(kinds(g2).map((k) => k.split(' ')[0]), ['grad_norm', 'grad_norm', 'grad_norm', 'grad_norm', 'grad_clip', 'grad_clip', 'grad_clip', 'grad_clip', 'sgd', 'sgd', 'sgd', 'sgd']);
   const norms = g2.update.filter((o) => o.kind === 'grad_norm') as unknown as { out: string; accumulate: boolean }[];

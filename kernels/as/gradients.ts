@@ -3,6 +3,7 @@
 //   gradPrep  g = clamp(g + l1·sign(p) + 2·l2·p, ±clipvalue)  (clipvalue 0: none)
 //   gradNorm  out[0] = (accumulate ? out[0] : 0) + Σ g²      (f64 sum)
 //   gradClip  g ·= clipnorm / max(√norm[0], clipnorm)
+//   regPenalty  metrics.lossSum += rows · (l1·Σ|p| + l2·Σp²)  (f64 sums)
 
 export function gradPrep(p: usize, g: usize, n: i32, l1: f32, l2: f32, clipvalue: f32): void {
   const l2x2: f32 = 2 * l2;
@@ -30,4 +31,15 @@ export function gradClip(g: usize, norm: usize, n: i32, clipnorm: f32): void {
     const o = <usize>i << 2;
     store<f32>(g + o, load<f32>(g + o) * scale);
   }
+}
+
+/** The L1L2 penalty of p, times the batch's rows, added to the f64 loss sum at metrics (reg_penalty). */
+export function regPenalty(p: usize, n: i32, l1: f32, l2: f32, rows: i32, metrics: usize): void {
+  let a: f64 = 0, s: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const pi = <f64>load<f32>(p + (<usize>i << 2));
+    a += Math.abs(pi);
+    s += pi * pi;
+  }
+  store<f64>(metrics, load<f64>(metrics) + <f64>rows * (<f64>l1 * a + <f64>l2 * s));
 }

@@ -17,7 +17,7 @@ export { add, subtract, multiply, scale, concat, split } from './merge';
 export { sgd, adamw, rmsprop } from './optimizers';
 export { sequenceXent } from './sequence_loss';
 export { attentionScores, attentionScoresBackward, attentionValues, attentionValuesBackward } from './attention';
-export { gradPrep, gradNorm, gradClip } from './gradients';
+export { gradPrep, gradNorm, gradClip, regPenalty } from './gradients';
 export { gather, gatherTargets } from './gather';
 export { embedding, embeddingBackward, positionEmbedding, positionEmbeddingBackward } from './sequence';
 export { layerNorm, layerNormBackward } from './layer_norm';

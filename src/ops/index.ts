@@ -15,6 +15,7 @@ import { sgdOp } from './sgd.js';
 import { gradClipOp } from './grad_clip.js';
 import { gradNormOp } from './grad_norm.js';
 import { gradPrepOp } from './grad_prep.js';
+import { regPenaltyOp } from './reg_penalty.js';
 import { denseBackwardInputOp } from './dense_backward_input.js';
 import { denseBackwardWeightsOp } from './dense_backward_weights.js';
 import { denseForwardOp } from './dense_forward.js';
@@ -68,6 +69,7 @@ export const OPS = [
   gradPrepOp,
   gradNormOp,
   gradClipOp,
+  regPenaltyOp,
   ...ACTIVATION_OPS,
   ...POOL2D_OPS,
   ...GLOBAL_POOL2D_OPS,

@@ -26,7 +26,7 @@ import type { OpRecordBase } from '../ops/types.js';
 import { LABELS_BUFFER } from '../ops/gather.js';
 import { STREAM_DROPOUT_BASE } from './rng.js';
 import { graphOptimizer, optimizerState, optimizerUpdate, type GraphOptimizer } from './optimizers/index.js';
-import { gradientOps } from './optimizers/gradients.js';
+import { gradientOps, penaltyOps } from './optimizers/gradients.js';
 
 export type { Op, OpKind } from '../ops/index.js';
 export { opBuffers } from '../ops/index.js';
@@ -195,6 +195,8 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
   takenGradients.add(dlogits);
   // The loss: in training it writes dLoss/dlogits too; in inference it only accumulates.
   const loss = (from: string, grad: string | null) => ({ kind: 'softmax_xent', layer: 'loss', logits: from, dlogits: grad, classes: cur.features }) as OpRecordBase;
+  // Kernel regularizers' penalties join the reported loss (in inference too: it is built from forward).
+  forward.push(...penaltyOps(params.filter((p) => p.trainable)));
   forward.push(loss(logits, dlogits));
 
   // Backward: from the loss towards the input, in reverse topological order,

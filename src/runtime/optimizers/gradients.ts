@@ -13,6 +13,7 @@ import type { Regularizer } from '../../layers/types.js';
 import type { GradClipOp } from '../../ops/grad_clip.js';
 import type { GradNormOp } from '../../ops/grad_norm.js';
 import type { GradPrepOp } from '../../ops/grad_prep.js';
+import type { RegPenaltyOp } from '../../ops/reg_penalty.js';
 import type { OpRecordBase } from '../../ops/types.js';
 
 export interface GradientParam { name: string; grad: string; size: number; regularizer: Regularizer | null }
@@ -42,4 +43,9 @@ export function gradientOps(spec: OptimizerSpec, params: readonly GradientParam[
     ops.push(op);
   });
   return ops;
+}
+
+/** One reg_penalty per regularized parameter: its penalty added to the loss the forward pass reports (Keras adds the layers' losses). */
+export function penaltyOps(params: readonly GradientParam[]): OpRecordBase[] {
+  return params.filter((p) => p.regularizer).map((p): RegPenaltyOp => ({ kind: 'reg_penalty', layer: p.name, param: p.name, size: p.size, l1: p.regularizer!.l1, l2: p.regularizer!.l2 }));
 }

@@ -33,6 +33,7 @@ export interface KernelExports {
   gradPrep(p: number, g: number, n: number, l1: number, l2: number, clipvalue: number): void;
   gradNorm(g: number, out: number, n: number, accumulate: number): void;
   gradClip(g: number, norm: number, n: number, clipnorm: number): void;
+  regPenalty(p: number, n: number, l1: number, l2: number, rows: number, metrics: number): void;
   rmsprop(p: number, g: number, v: number, mom: number, mg: number, n: number, lr: number, rho: number, momentum: number, epsilon: number): void;
   gather(images: number, labels: number, order: number, offset: number, rows: number, features: number, x: number, labelsOut: number): void;
   gatherTargets(targets: number, order: number, offset: number, rows: number, width: number, y: number): void;
