@@ -12,8 +12,8 @@
 // and one for dx. WebGPU: layer_norm_backward (dx; one invocation per
 // vector for D ≤ 256, a workgroup per vector beyond: the _wide variants, as
 // for the forward) and layer_norm_param_grad (one invocation per column d
-// walking the vectors in order: dγ, dβ). A user's kernel replaces the dx kernel; the
-// parameter sums stay built in (as dense's bias_grad).
+// walking the vectors in order: dγ, dβ). A user's kernel replaces the dx
+// kernel; the parameter sums stay built in (as dense's bias_grad).
 // Bench dims [M, G, D, affine]: affine bit 0 = γ (and dγ), bit 1 = β (and dβ).
 // Each WGSL kernel binds 6 storage buffers (the default limit is 8 per stage,
 // also in compatibility mode).
