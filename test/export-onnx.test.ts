@@ -6,8 +6,10 @@
 //   on the whole test set the ONNX model's accuracy is what `tessera eval`
 //   prints;
 // - every layer type and activation (strides, dilation, same padding, both
-//   global poolings, reshape, softmax over a 3-D tensor), with random
-//   biases, at batch sizes 1 and 5: the batch axis is dynamic;
+//   global poolings, reshape, softmax over a 3-D tensor, batch normalization
+//   on [C], [T, C] and [H, W, C], dense on a sequence, named inputs with
+//   every merge layer on conv and dense branches), with random weights, at
+//   batch sizes 1 and 5: the batch axis is dynamic;
 // - the file: opset 17, input/output names and shapes, metadata;
 // - a layer with no export is refused at its line in the YAML.
 

@@ -13,7 +13,7 @@
 // Browser-safe: the page's "Download ONNX" uses it too.
 
 import onnxProto, { type onnx as OnnxTypes } from 'onnx-proto';
-import type { ExportPlan, ExportStep } from './steps.js';
+import { INPUT, type ExportPlan, type ExportStep } from './steps.js';
 
 const { onnx } = onnxProto;
 type INode = OnnxTypes.INodeProto;
@@ -53,7 +53,7 @@ class GraphWriter {
 
   /** Adds a node reading `inputs` (the current value first unless given) and makes its output current. */
   node(opType: string, name: string, extraInputs: string[], attribute: IAttr[] = [], input?: string): string {
-    const output = `${name}:${this.count++}`;
+    const output = `${name}#${this.count++}`; // apart from the steps' value names (`<layer>:<n>`)
     this.nodes.push({ opType, name: `${name}/${opType}#${this.count}`, input: [input ?? this.current, ...extraInputs], output: [output], attribute });
     this.current = output;
     return output;
@@ -83,11 +83,12 @@ class GraphWriter {
     return name;
   }
 
-  rename(last: string): void {
+  /** Gives the current value (the last node's output) the name `name`. */
+  rename(name: string): void {
     const node = this.nodes.find((n) => n.output?.[0] === this.current);
-    if (!node?.output) throw new Error('export: the graph has no node to name its output');
-    node.output[0] = last;
-    this.current = last;
+    if (!node?.output) this.node('Identity', name, []); // the value is a graph input (or an alias of one)
+    else node.output[0] = name;
+    this.current = name;
   }
 }
 
@@ -141,13 +142,26 @@ function activation(w: GraphWriter, step: Extract<ExportStep, { kind: 'activatio
 function writeStep(w: GraphWriter, step: ExportStep): void {
   switch (step.kind) {
     case 'scale': w.node('Mul', 'normalize', [w.scalar(step.factor)]); return;
+    case 'merge': {
+      const [first, ...rest] = step.inputs;
+      const op = step.op === 'subtract' ? 'Sub' : step.op === 'multiply' ? 'Mul' : 'Add';
+      w.current = first!;
+      for (const b of rest) w.node(op, step.layer, [b]);
+      if (step.op === 'average') w.node('Mul', step.layer, [w.scalar(1 / step.inputs.length)]);
+      return;
+    }
+    case 'concatenate': {
+      const [first, ...rest] = step.inputs;
+      w.node('Concat', step.layer, rest, [attrInt('axis', step.axis)], first);
+      return;
+    }
     case 'to_channels_first': w.node('Transpose', 'to_channels_first', [], [attrInts('perm', [0, 3, 1, 2])]); return;
     case 'to_channels_last': w.node('Transpose', 'to_channels_last', [], [attrInts('perm', [0, 2, 3, 1])]); return;
     case 'flatten': w.node('Flatten', 'flatten', [], [attrInt('axis', 1)]); return;
     case 'reshape': w.node('Reshape', 'reshape', [w.shape('reshape', [-1, ...step.shape])]); return;
     case 'dropout': return; // identity at inference
     case 'dense': {
-      const W = w.weight(`${step.layer}/kernel`, [step.inputs, step.units], step.kernel);
+      const W = w.weight(`${step.layer}/kernel`, [step.inFeatures, step.units], step.kernel);
       const b = step.bias ? w.weight(`${step.layer}/bias`, [step.units], step.bias) : null;
       // Gemm takes 2-D inputs only; MatMul broadcasts over a sequence's positions.
       if (b && !step.sequence) w.node('Gemm', step.layer, [W, b]);
@@ -195,8 +209,18 @@ const tensorType = (dims: (number | string)[]) => ({
 
 /** The ONNX model of an export plan, as the bytes of a .onnx file. */
 export function encodeOnnx(plan: ExportPlan, options: OnnxExportOptions = {}): Uint8Array {
-  const w = new GraphWriter('input');
-  for (const step of plan.steps) writeStep(w, step);
+  const w = new GraphWriter(INPUT);
+  // Dropout writes no node: its output is another name for its input.
+  const alias = new Map<string, string>();
+  const named = (v: string) => alias.get(v) ?? v;
+  for (const step of plan.steps) {
+    if (step.kind === 'dropout') { alias.set(step.output, named(step.input)); continue; }
+    const s = { ...step, input: named(step.input), ...(step.kind === 'merge' || step.kind === 'concatenate' ? { inputs: step.inputs.map(named) } : {}) } as ExportStep;
+    w.current = s.input;
+    writeStep(w, s);
+    w.rename(step.output);
+  }
+  w.current = named(plan.output);
   if (options.softmax) w.node('Softmax', 'probabilities', [], [attrInt('axis', -1)]);
   const output = options.softmax ? 'probabilities' : 'logits';
   w.rename(output);
@@ -215,7 +239,7 @@ export function encodeOnnx(plan: ExportPlan, options: OnnxExportOptions = {}): U
     graph: {
       name: plan.name,
       input: [{ name: 'input', type: tensorType(['batch', ...plan.inputShape]), docString: 'raw pixel values 0..255 as float32' }],
-      output: [{ name: output, type: tensorType(['batch', plan.classes]) }],
+      output: [{ name: output, type: tensorType(['batch', ...plan.outputShape]) }],
       initializer: w.initializers,
       node: w.nodes,
     },

@@ -15,12 +15,24 @@
 
 import type { ModelSpec } from '../config/types.js';
 import { encodeSafetensors, type NamedTensor } from '../runtime/safetensors.js';
-import type { ExportPlan, ExportStep, Pads } from './steps.js';
+import { INPUT, type ExportPlan, type ExportStep, type Pads } from './steps.js';
 
-/** A Python identifier for a layer name ('dense_1' stays, 'my-layer' becomes 'my_layer'). */
+/** Python's keywords, the builtins and modules model.py uses, and nn.Module's attributes: not usable as (or shadowed by) a name. */
+const RESERVED = new Set([
+  'False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def', 'del', 'elif', 'else',
+  'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise',
+  'return', 'try', 'while', 'with', 'yield', 'match', 'case', 'sum', 'max', 'min', 'abs', 'float', 'int', 'len', 'list', 'type',
+  'self', 'super', 'torch', 'nn', 'F', 'json', 'os', 'x',
+  // nn.Module's own attributes, which a submodule of that name would replace
+  'training', 'forward', 'train', 'eval', 'parameters', 'modules', 'children', 'buffers', 'state_dict', 'load_state_dict',
+  'apply', 'to', 'cuda', 'cpu', 'half', 'double', 'zero_grad', 'register_buffer', 'register_parameter', 'add_module',
+]);
+
+/** A Python identifier for a layer name ('dense_1' stays, 'my-layer' becomes 'my_layer', 'sum' becomes 'sum_'). */
 export function pythonName(layer: string): string {
   const id = layer.replace(/[^A-Za-z0-9_]/g, '_');
-  return /^[0-9]/.test(id) ? `layer_${id}` : id;
+  if (/^[0-9]/.test(id)) return `layer_${id}`;
+  return RESERVED.has(id) ? `${id}_` : id;
 }
 
 /** "[1, 2]" -> "(1, 2)". */
@@ -39,29 +51,52 @@ const symmetric = (p: Pads) => p[0] === p[2] && p[1] === p[3];
 /** F.pad's order: (left, right, top, bottom). */
 const fpad = (p: Pads) => `(${p[1]}, ${p[3]}, ${p[0]}, ${p[2]})`;
 
-interface PyModule { init: string[]; forward: string[]; tensors: NamedTensor[]; usesAvgPoolSame: boolean }
+interface PyModule { init: string[]; forward: string[]; tensors: NamedTensor[]; usesAvgPoolSame: boolean; output: string }
 
-function activationLine(step: Extract<ExportStep, { kind: 'activation' }>): string {
+/** The expression of an activation of `x`. */
+function activationExpr(step: Extract<ExportStep, { kind: 'activation' }>, x: string): string {
   const a = step.activation;
   switch (a.op) {
-    case 'relu': return 'x = F.relu(x)';
-    case 'sigmoid': return 'x = torch.sigmoid(x)';
-    case 'tanh': return 'x = torch.tanh(x)';
-    case 'softplus': return 'x = F.softplus(x)';
-    case 'silu': return 'x = F.silu(x)';
-    case 'gelu': return 'x = F.gelu(x)';
-    case 'gelu_tanh': return "x = F.gelu(x, approximate='tanh')";
-    case 'leaky_relu': return `x = F.leaky_relu(x, negative_slope=${pyFloat(a.alpha)})`;
-    case 'elu': return `x = F.elu(x, alpha=${pyFloat(a.alpha)})`;
+    case 'relu': return `F.relu(${x})`;
+    case 'sigmoid': return `torch.sigmoid(${x})`;
+    case 'tanh': return `torch.tanh(${x})`;
+    case 'softplus': return `F.softplus(${x})`;
+    case 'silu': return `F.silu(${x})`;
+    case 'gelu': return `F.gelu(${x})`;
+    case 'gelu_tanh': return `F.gelu(${x}, approximate='tanh')`;
+    case 'leaky_relu': return `F.leaky_relu(${x}, negative_slope=${pyFloat(a.alpha)})`;
+    case 'elu': return `F.elu(${x}, alpha=${pyFloat(a.alpha)})`;
     case 'softmax':
       // Tessera's softmax runs over all of an example's values.
-      return step.shape.length === 1 ? 'x = F.softmax(x, dim=-1)' : `x = F.softmax(x.flatten(1), dim=-1).reshape(-1, ${step.shape.join(', ')})`;
+      return step.shape.length === 1 ? `F.softmax(${x}, dim=-1)` : `F.softmax(${x}.flatten(1), dim=-1).reshape(-1, ${step.shape.join(', ')})`;
     default: throw new Error(`export: no PyTorch form for the activation '${a.name}'`);
   }
 }
 
+/**
+ * Python variable names for the plan's values: all `x` when the steps form
+ * one chain (each reads only the one before it), else one name per value
+ * after its layer (a value that several steps read must stay alive).
+ */
+function variableNames(plan: ExportPlan): (value: string) => string {
+  const reads = (s: ExportStep) => (s.kind === 'merge' || s.kind === 'concatenate' ? s.inputs : [s.input]);
+  const chain = plan.steps.every((s, i) => i === 0 ? s.input === INPUT : reads(s).length === 1 && s.input === plan.steps[i - 1]!.output)
+    && plan.steps.at(-1)?.output === plan.output;
+  if (chain) return () => 'x';
+  const names = new Map<string, string>([[INPUT, 'x']]);
+  const used = new Set(['x']);
+  for (const s of plan.steps) {
+    const base = s.kind === 'scale' ? 'normalized' : s.kind === 'to_channels_first' || s.kind === 'to_channels_last' ? `${names.get(s.input)}_${s.kind === 'to_channels_first' ? 'nchw' : 'nhwc'}` : pythonName('layer' in s ? s.layer : s.kind);
+    let id = base, n = 2;
+    while (used.has(id)) id = `${base}_${n++}`;
+    used.add(id);
+    names.set(s.output, id);
+  }
+  return (v) => names.get(v)!;
+}
+
 function moduleOf(plan: ExportPlan): PyModule {
-  const m: PyModule = { init: [], forward: [], tensors: [], usesAvgPoolSame: false };
+  const m: PyModule = { init: [], forward: [], tensors: [], usesAvgPoolSame: false, output: 'x' };
   const used = new Set<string>();
   const attr = (layer: string) => {
     let id = pythonName(layer), n = 2;
@@ -70,59 +105,60 @@ function moduleOf(plan: ExportPlan): PyModule {
     return id;
   };
   const param = (name: string, shape: number[], data: Float32Array) => m.tensors.push({ name, shape, data });
+  const v = variableNames(plan);
   for (const step of plan.steps) {
-    const f = m.forward;
+    const x = v(step.input);
+    const out = (expr: string, comment = '') => m.forward.push(`${v(step.output)} = ${expr}${comment ? `  # ${comment}` : ''}`);
     switch (step.kind) {
-      case 'scale': f.push(`x = x * ${pyFloat(step.factor)}  # pixels 0..255 -> [0, 1], float32(1/255) as Tessera`); break;
-      case 'to_channels_first': f.push('x = x.permute(0, 3, 1, 2)  # channels_last -> channels_first'); break;
-      case 'to_channels_last': f.push('x = x.permute(0, 2, 3, 1)  # back to channels_last, Tessera\'s element order'); break;
-      case 'flatten': f.push('x = torch.flatten(x, 1)'); break;
-      case 'reshape': f.push(`x = x.reshape(-1, ${step.shape.join(', ')})`); break;
+      case 'scale': out(`${x} * ${pyFloat(step.factor)}`, 'pixels 0..255 -> [0, 1], float32(1/255) as Tessera'); break;
+      case 'to_channels_first': out(`${x}.permute(0, 3, 1, 2)`, 'channels_last -> channels_first'); break;
+      case 'to_channels_last': out(`${x}.permute(0, 2, 3, 1)`, "back to channels_last, Tessera's element order"); break;
+      case 'flatten': out(`torch.flatten(${x}, 1)`); break;
+      case 'reshape': out(`${x}.reshape(-1, ${step.shape.join(', ')})`); break;
       case 'dropout': {
         const id = attr(step.layer);
         m.init.push(`self.${id} = nn.Dropout(${pyFloat(step.rate)})`);
-        f.push(`x = self.${id}(x)`);
+        out(`self.${id}(${x})`);
         break;
       }
       case 'dense': {
         const id = attr(step.layer);
-        m.init.push(`self.${id} = nn.Linear(${step.inputs}, ${step.units}, bias=${step.bias ? 'True' : 'False'})`);
-        param(`${id}.weight`, [step.units, step.inputs], transpose(step.kernel, step.inputs, step.units));
+        m.init.push(`self.${id} = nn.Linear(${step.inFeatures}, ${step.units}, bias=${step.bias ? 'True' : 'False'})`);
+        param(`${id}.weight`, [step.units, step.inFeatures], transpose(step.kernel, step.inFeatures, step.units));
         if (step.bias) param(`${id}.bias`, [step.units], step.bias);
-        f.push(`x = self.${id}(x)`);
+        out(`self.${id}(${x})`);
         break;
       }
       case 'conv2d': {
         const id = attr(step.layer), p = step.pads, sym = symmetric(p);
-        const padding = sym && p.some((v) => v > 0) ? `, padding=${tuple([p[0], p[1]])}` : '';
+        const padding = sym && p.some((q) => q > 0) ? `, padding=${tuple([p[0], p[1]])}` : '';
         m.init.push(`self.${id} = nn.Conv2d(${step.inC}, ${step.outC}, ${tuple(step.kernelSize)}, stride=${tuple(step.strides)}, dilation=${tuple(step.dilations)}${padding}, bias=${step.bias ? 'True' : 'False'})`);
         param(`${id}.weight`, [step.outC, step.inC, ...step.kernelSize], step.kernelOIHW);
         if (step.bias) param(`${id}.bias`, [step.outC], step.bias);
-        if (!sym) f.push(`x = F.pad(x, ${fpad(p)})  # 'same': TensorFlow puts the odd row/column bottom/right`);
-        f.push(`x = self.${id}(x)`);
+        if (sym) out(`self.${id}(${x})`);
+        else out(`self.${id}(F.pad(${x}, ${fpad(p)}))`, "'same': TensorFlow puts the odd row/column bottom/right");
         break;
       }
       case 'pool2d': {
         const p = step.pads, k = tuple(step.kernelSize), s = tuple(step.strides);
-        const none = p.every((v) => v === 0);
+        const none = p.every((q) => q === 0);
         if (step.mode === 'max') {
-          if (none || symmetric(p)) f.push(`x = F.max_pool2d(x, ${k}, ${s}${none ? '' : `, padding=${tuple([p[0], p[1]])}`})`);
-          else f.push(`x = F.max_pool2d(F.pad(x, ${fpad(p)}, value=float('-inf')), ${k}, ${s})`);
+          if (none || symmetric(p)) out(`F.max_pool2d(${x}, ${k}, ${s}${none ? '' : `, padding=${tuple([p[0], p[1]])}`})`);
+          else out(`F.max_pool2d(F.pad(${x}, ${fpad(p)}, value=float('-inf')), ${k}, ${s})`);
         } else if (none) {
-          f.push(`x = F.avg_pool2d(x, ${k}, ${s})`);
+          out(`F.avg_pool2d(${x}, ${k}, ${s})`);
         } else {
           // The mean over the window's valid elements (padding excluded, as Keras).
           m.usesAvgPoolSame = true;
-          f.push(`x = avg_pool2d_excluding_padding(x, ${k}, ${s}, ${fpad(p)})`);
+          out(`avg_pool2d_excluding_padding(${x}, ${k}, ${s}, ${fpad(p)})`);
         }
         break;
       }
-      case 'global_pool2d': f.push(step.mode === 'max' ? 'x = torch.amax(x, dim=(2, 3))' : 'x = torch.mean(x, dim=(2, 3))'); break;
+      case 'global_pool2d': out(step.mode === 'max' ? `torch.amax(${x}, dim=(2, 3))` : `torch.mean(${x}, dim=(2, 3))`); break;
       case 'batch_norm': {
         const id = attr(step.layer);
-        const dims = bnIsSpatial(plan, step) ? '2d' : '1d';
         // Keras's momentum weighs the old statistic; PyTorch's the new batch.
-        m.init.push(`self.${id} = nn.BatchNorm${dims}(${step.channels}, eps=${pyFloat(step.epsilon)}, momentum=${pyFloat(Math.round((1 - step.momentum) * 1e9) / 1e9)})`);
+        m.init.push(`self.${id} = nn.BatchNorm${step.spatial ? '2d' : '1d'}(${step.channels}, eps=${pyFloat(step.epsilon)}, momentum=${pyFloat(Math.round((1 - step.momentum) * 1e9) / 1e9)})`);
         param(`${id}.weight`, [step.channels], step.gamma);
         param(`${id}.bias`, [step.channels], step.beta);
         param(`${id}.running_mean`, [step.channels], step.mean);
@@ -132,24 +168,23 @@ function moduleOf(plan: ExportPlan): PyModule {
         // Without Keras's `scale` / `center` the factor 1 / offset 0 stays fixed in training too.
         if (!step.trainableGamma) m.init.push(`self.${id}.weight.requires_grad_(False)  # no scale in Tessera: fixed at 1`);
         if (!step.trainableBeta) m.init.push(`self.${id}.bias.requires_grad_(False)  # no center in Tessera: fixed at 0`);
-        f.push(step.sequence ? `x = self.${id}(x.transpose(1, 2)).transpose(1, 2)  # channels on axis 1` : `x = self.${id}(x)`);
+        out(step.sequence ? `self.${id}(${x}.transpose(1, 2)).transpose(1, 2)` : `self.${id}(${x})`, step.sequence ? 'channels on axis 1' : '');
         break;
       }
-      case 'activation': f.push(activationLine(step)); break;
+      case 'activation': out(activationExpr(step, x)); break;
+      case 'merge': {
+        const xs = step.inputs.map(v);
+        const sign = step.op === 'subtract' ? ' - ' : step.op === 'multiply' ? ' * ' : ' + ';
+        // Left to right, as Tessera sums (a + b) + c.
+        const expr = xs.join(sign);
+        out(step.op === 'average' ? `(${expr}) * ${pyFloat(Math.fround(1 / xs.length))}` : expr);
+        break;
+      }
+      case 'concatenate': out(`torch.cat([${step.inputs.map(v).join(', ')}], dim=${step.axis})`); break;
     }
   }
+  m.output = v(plan.output);
   return m;
-}
-
-/** Whether a batch_norm step sees a channels_first 3-D tensor (a transpose came before it, with no way back in between). */
-function bnIsSpatial(plan: ExportPlan, step: ExportStep): boolean {
-  let cf = false;
-  for (const s of plan.steps) {
-    if (s === step) return cf;
-    if (s.kind === 'to_channels_first') cf = true;
-    if (s.kind === 'to_channels_last' || s.kind === 'global_pool2d') cf = false;
-  }
-  return false;
 }
 
 const className = (name: string) => {
@@ -195,7 +230,7 @@ class ${cls}(nn.Module):
 ${m.init.length ? ind(m.init, 8) : '        pass'}
 
     def forward(self, x):
-${ind([...m.forward, 'return x'], 8)}
+${ind([...m.forward, `return ${m.output}`], 8)}
 
 
 def load_safetensors(path):

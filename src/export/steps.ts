@@ -3,12 +3,16 @@
 // layouts. Both the ONNX writer (onnx.ts) and the PyTorch writer
 // (pytorch.ts) read these steps, so the layout decisions are made once:
 //
+// - Steps read and write named values: the model input is "input", every
+//   step's output a fresh name. Layers with several inputs (add, concatenate,
+//   …) read several values; a value may feed several steps.
 // - Tessera is channels_last (NHWC) throughout; ONNX's Conv/Pool and
-//   PyTorch's conv/pool are channels_first (NCHW). A 3-D tensor is moved to
+//   PyTorch's conv/pool are channels_first (NCHW). A 3-D value is moved to
 //   channels_first right before the first spatial step that needs it and
 //   back to channels_last before a step that depends on the element order
-//   (flatten, reshape): so Tessera's flatten order, and with it the dense
-//   kernels, stay as they are.
+//   (flatten, reshape, dense): so Tessera's flatten order, and with it the
+//   dense kernels, stay as they are. Each value is transposed at most once
+//   each way, however many steps read it.
 // - Dense kernels stay [in, out] (ONNX Gemm with transB = 0; PyTorch's
 //   Linear weight is the transpose, made by pytorch.ts); conv kernels go
 //   from HWIO to OIHW here.
@@ -21,7 +25,8 @@
 // with the layer's position in the YAML (refuse.ts). Browser-safe.
 
 import type { ModelSpec, Pair, Padding } from '../config/types.js';
-import type { LayerInfo } from '../config/shapes.js';
+import { inferLayers, type LayerInfo } from '../config/shapes.js';
+import { MODEL_INPUT } from '../config/topology.js';
 import { PIXEL_SCALE } from '../ops/gather.js';
 import { axis } from '../ops/conv-geometry.js';
 import { resolveActivation, type ResolvedActivation } from '../layers/activation-lowering.js';
@@ -31,22 +36,29 @@ import type { Graph } from '../runtime/graph.js';
 /** Pads of one window op: [top, left, bottom, right]. */
 export type Pads = [number, number, number, number];
 
-export type ExportStep =
+/** What every step has: the values it reads (`input` is the first) and the one it writes. */
+interface Io { input: string; output: string }
+
+export type ExportStep = Io & (
   | { kind: 'scale'; factor: number }
   | { kind: 'to_channels_first' }
   | { kind: 'to_channels_last' }
   | { kind: 'flatten' }
   | { kind: 'reshape'; shape: number[] }
-  /** `sequence`: the input is [T, F] and the layer acts on its last axis (F = `inputs`). */
-  | { kind: 'dense'; layer: string; kernel: Float32Array; bias: Float32Array | null; inputs: number; units: number; sequence: boolean }
+  /** `sequence`: the input is [T, F] and the layer acts on its last axis (F = `inFeatures`). */
+  | { kind: 'dense'; layer: string; kernel: Float32Array; bias: Float32Array | null; inFeatures: number; units: number; sequence: boolean }
   | {
       kind: 'conv2d'; layer: string; kernelOIHW: Float32Array; bias: Float32Array | null; inC: number; outC: number;
       kernelSize: [number, number]; strides: [number, number]; dilations: [number, number]; pads: Pads;
     }
   | { kind: 'pool2d'; layer: string; mode: 'max' | 'average'; kernelSize: [number, number]; strides: [number, number]; pads: Pads }
+  /** Leaves [batch, channels]. */
   | { kind: 'global_pool2d'; layer: string; mode: 'max' | 'average' }
-  /** Over the last axis of [C], [T, C] (`sequence`) or [H, W, C] (held channels_first by then). */
-  | { kind: 'batch_norm'; layer: string; channels: number; sequence: boolean; trainableGamma: boolean; trainableBeta: boolean; gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array; epsilon: number; momentum: number }
+  /** Over the last axis of [C], [T, C] (`sequence`) or [H, W, C] (held channels_first by then: `spatial`). */
+  | {
+      kind: 'batch_norm'; layer: string; channels: number; sequence: boolean; spatial: boolean; trainableGamma: boolean; trainableBeta: boolean;
+      gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array; epsilon: number; momentum: number;
+    }
   /**
    * Elementwise, in any layout; except softmax, which Tessera takes over all
    * of an example's values (its op sees rows of `features`): on a tensor of
@@ -54,7 +66,12 @@ export type ExportStep =
    * it and reshape back.
    */
   | { kind: 'activation'; layer: string; activation: ResolvedActivation; shape: number[] }
-  | { kind: 'dropout'; layer: string; rate: number };
+  | { kind: 'dropout'; layer: string; rate: number }
+  /** Left to right over `inputs` (Tessera's order): a + b + c, a − b, a·b·c, (a + b + c)·(1/n). */
+  | { kind: 'merge'; layer: string; op: 'add' | 'subtract' | 'multiply' | 'average'; inputs: string[] }
+  /** `axis` counts the batch axis, in the inputs' layout (channels_first for spatial values held so). */
+  | { kind: 'concatenate'; layer: string; axis: number; inputs: string[] }
+);
 
 /** A whole model as steps, with what the writers put in metadata. */
 export interface ExportPlan {
@@ -65,7 +82,13 @@ export interface ExportPlan {
   /** What the first step does to the raw input, in words. */
   normalization: string;
   steps: ExportStep[];
+  /** The value that holds the logits, and their shape without the batch axis ([classes], or [T, classes] per position). */
+  output: string;
+  outputShape: number[];
 }
+
+/** The model input's value name. */
+export const INPUT = 'input';
 
 /** Why a layer cannot be exported; refuse.ts turns it into a positioned error. */
 export class UnsupportedLayer extends Error {
@@ -75,28 +98,29 @@ export class UnsupportedLayer extends Error {
   }
 }
 
-interface Cursor {
-  /** The current tensor's shape as Tessera sees it (channels_last, no batch). */
-  shape: number[];
-  /** Whether a 3-D tensor is now held channels_first. */
-  channelsFirst: boolean;
-}
-
-type WeightOf = (name: string) => Float32Array;
+type Layout = 'first' | 'last';
+type StepBody = ExportStep extends infer S ? (S extends ExportStep ? Omit<S, 'input' | 'output'> : never) : never;
 
 export interface LayerExportContext {
   info: LayerInfo;
-  cursor: Cursor;
-  weight: WeightOf;
-  /** Emit a step. */
-  emit(step: ExportStep): void;
-  /** Before a spatial step: a 3-D tensor moves to channels_first. */
-  channelsFirst(): void;
-  /** Before an order-dependent step: back to channels_last. */
-  channelsLast(): void;
+  weight(name: string): Float32Array;
+  /** The value of input k; with a layout, in that layout (a 3-D value is transposed once if need be). */
+  input(k?: number, layout?: Layout): string;
+  /** Whether a value is a 3-D tensor held channels_first. */
+  isChannelsFirst(value: string): boolean;
+  /** The output of the layer's last step so far, or null. */
+  last(): string | null;
+  /** A value in a layout (transposed once if it is a 3-D value held the other way). */
+  inLayout(value: string, layout: Layout): string;
+  /**
+   * Appends a step reading `input` (default: the last step's output, else
+   * input 0 as it is) and returns its output, which holds `shape` (default
+   * the layer's output shape) channels_first or not (default: as its input).
+   */
+  step(body: StepBody, options?: { input?: string; shape?: number[]; channelsFirst?: boolean }): string;
 }
 
-/** One layer type's export: appends its steps. The spec is the layer's entry in `layers:`. */
+/** One layer type's export. The spec is the layer's entry in `layers:`; the last step's output is the layer's. */
 export type LayerExporter = (spec: never, ctx: LayerExportContext) => void;
 
 function padsOf(inHW: [number, number], k: [number, number], s: [number, number], d: [number, number], padding: Padding): Pads {
@@ -119,67 +143,93 @@ export function hwioToOihw(w: Float32Array, kH: number, kW: number, inC: number,
   return out;
 }
 
-function activationStep(layer: string, a: ResolvedActivation, ctx: LayerExportContext): void {
-  if (a.op === null) return;
+/** The activation of a dense or conv2d layer (on its last step's output), or of an activation layer (on its input). */
+function activationStep(a: ResolvedActivation, ctx: LayerExportContext): void {
+  if (a.op === null) return; // linear: the layer's output is what came before
   const shape = ctx.info.outputShape; // an activation keeps its input's shape
-  if (a.op === 'softmax' && shape.length > 1) ctx.channelsLast();
-  ctx.emit({ kind: 'activation', layer, activation: a, shape: [...shape] });
+  const x = ctx.last() ?? ctx.input(0);
+  // Tessera's softmax runs over an example's values in Tessera's order.
+  const input = a.op === 'softmax' && shape.length > 1 ? ctx.inLayout(x, 'last') : x;
+  ctx.step({ kind: 'activation', layer: ctx.info.name, activation: a, shape: [...shape] }, { input });
 }
 
 interface Conv2dSpecLike { filters: number; kernel_size: Pair; strides?: Pair; dilation_rate?: Pair; padding?: Padding; activation?: never; use_bias?: boolean }
-interface PoolSpecLike { type: string; pool_size?: Pair; strides?: Pair; padding?: Padding }
+interface PoolSpecLike { pool_size?: Pair; strides?: Pair; padding?: Padding }
+
+function poolStep(mode: 'max' | 'average', spec: PoolSpecLike, ctx: LayerExportContext): void {
+  const [inH, inW] = ctx.info.inputShape as [number, number, number];
+  const k = pair(spec.pool_size, 2);
+  const s = spec.strides === undefined ? k : pair(spec.strides, 1);
+  const pads = padsOf([inH, inW], k, s, [1, 1], spec.padding ?? 'valid');
+  ctx.step({ kind: 'pool2d', layer: ctx.info.name, mode, kernelSize: k, strides: s, pads }, { input: ctx.input(0, 'first'), channelsFirst: true });
+}
+
+function mergeStep(op: 'add' | 'subtract' | 'multiply' | 'average', ctx: LayerExportContext): void {
+  const n = ctx.info.inputs.length;
+  const all = Array.from({ length: n }, (_, k) => ctx.input(k));
+  // One layout for all: channels_first when any branch is held so (conv branches), else as they are.
+  const layout: Layout = all.some((v) => ctx.isChannelsFirst(v)) ? 'first' : 'last';
+  const inputs = all.map((_, k) => ctx.input(k, layout));
+  ctx.step({ kind: 'merge', layer: ctx.info.name, op, inputs }, { input: inputs[0]!, channelsFirst: layout === 'first' && ctx.info.outputShape.length === 3 });
+}
+
+const NCHW_AXIS = [2, 3, 1]; // example axis h, w, c -> NCHW axis
 
 export const EXPORTERS: Record<string, LayerExporter> = {
-  flatten: (_spec, ctx) => { ctx.channelsLast(); ctx.emit({ kind: 'flatten' }); },
-  reshape: (_spec, ctx) => { ctx.channelsLast(); ctx.emit({ kind: 'reshape', shape: [...ctx.info.outputShape] }); },
-  dropout: (spec: { rate: number }, ctx) => ctx.emit({ kind: 'dropout', layer: ctx.info.name, rate: spec.rate }),
-  activation: (spec: { activation: never }, ctx) => activationStep(ctx.info.name, resolveActivation(spec.activation), ctx),
+  flatten: (_spec, ctx) => { ctx.step({ kind: 'flatten' }, { input: ctx.input(0, 'last') }); },
+  reshape: (_spec, ctx) => { ctx.step({ kind: 'reshape', shape: [...ctx.info.outputShape] }, { input: ctx.input(0, 'last'), channelsFirst: false }); },
+  dropout: (spec: { rate: number }, ctx) => { ctx.step({ kind: 'dropout', layer: ctx.info.name, rate: spec.rate }, { input: ctx.input(0) }); },
+  activation: (spec: { activation: never }, ctx) => activationStep(resolveActivation(spec.activation), ctx),
   dense: (spec: { units: number; activation: never; use_bias?: boolean }, ctx) => {
     const name = ctx.info.name, shape = ctx.info.inputShape;
     // [F], or a sequence [T, F] that the layer applies to position by position.
-    const sequence = shape.length === 2, inputs = sequence ? shape[1]! : shape.reduce((a, b) => a * b, 1);
-    ctx.emit({ kind: 'dense', layer: name, kernel: ctx.weight(`${name}/kernel`), bias: spec.use_bias === false ? null : ctx.weight(`${name}/bias`), inputs, units: spec.units, sequence });
-    activationStep(name, resolveActivation(spec.activation), ctx);
+    const sequence = shape.length === 2, inFeatures = sequence ? shape[1]! : shape.reduce((a, b) => a * b, 1);
+    const bias = spec.use_bias === false ? null : ctx.weight(`${name}/bias`);
+    ctx.step({ kind: 'dense', layer: name, kernel: ctx.weight(`${name}/kernel`), bias, inFeatures, units: spec.units, sequence }, { input: ctx.input(0, 'last'), channelsFirst: false });
+    activationStep(resolveActivation(spec.activation), ctx);
   },
   conv2d: (spec: Conv2dSpecLike, ctx) => {
-    ctx.channelsFirst();
     const name = ctx.info.name;
     const [inH, inW, inC] = ctx.info.inputShape as [number, number, number];
     const k = pair(spec.kernel_size, 1), s = pair(spec.strides, 1), d = pair(spec.dilation_rate, 1);
     const kernel = hwioToOihw(ctx.weight(`${name}/kernel`), k[0], k[1], inC, spec.filters);
-    ctx.emit({
+    ctx.step({
       kind: 'conv2d', layer: name, kernelOIHW: kernel, bias: spec.use_bias === false ? null : ctx.weight(`${name}/bias`),
       inC, outC: spec.filters, kernelSize: k, strides: s, dilations: d, pads: padsOf([inH, inW], k, s, d, spec.padding ?? 'valid'),
-    });
-    activationStep(name, resolveActivation(spec.activation), ctx);
+    }, { input: ctx.input(0, 'first'), channelsFirst: true });
+    activationStep(resolveActivation(spec.activation), ctx);
   },
   max_pooling2d: (spec: PoolSpecLike, ctx) => poolStep('max', spec, ctx),
   average_pooling2d: (spec: PoolSpecLike, ctx) => poolStep('average', spec, ctx),
-  global_max_pooling2d: (_spec, ctx) => { ctx.channelsFirst(); ctx.emit({ kind: 'global_pool2d', layer: ctx.info.name, mode: 'max' }); },
-  global_average_pooling2d: (_spec, ctx) => { ctx.channelsFirst(); ctx.emit({ kind: 'global_pool2d', layer: ctx.info.name, mode: 'average' }); },
+  global_max_pooling2d: (_spec, ctx) => { ctx.step({ kind: 'global_pool2d', layer: ctx.info.name, mode: 'max' }, { input: ctx.input(0, 'first'), channelsFirst: false }); },
+  global_average_pooling2d: (_spec, ctx) => { ctx.step({ kind: 'global_pool2d', layer: ctx.info.name, mode: 'average' }, { input: ctx.input(0, 'first'), channelsFirst: false }); },
   batch_normalization: (spec: { epsilon?: number; momentum?: number; center?: boolean; scale?: boolean }, ctx) => {
     const name = ctx.info.name, shape = ctx.info.inputShape;
-    if (shape.length === 3) ctx.channelsFirst();
-    else if (shape.length > 3) throw new UnsupportedLayer(ctx.info.index, `batch_normalization on a ${shape.length}-D input [${shape.join(', ')}] has no ONNX or PyTorch export here (only [C], [T, C] or [H, W, C])`);
-    const channels = shape[shape.length - 1]!;
+    if (shape.length > 3) throw new UnsupportedLayer(ctx.info.index, `batch_normalization on a ${shape.length}-D input [${shape.join(', ')}] has no ONNX or PyTorch export here (only [C], [T, C] or [H, W, C])`);
+    const spatial = shape.length === 3, channels = shape[shape.length - 1]!;
     // Without `scale` / `center` Keras keeps no gamma / beta: they are 1 and 0.
-    ctx.emit({
-      kind: 'batch_norm', layer: name, channels, sequence: shape.length === 2, trainableGamma: spec.scale !== false, trainableBeta: spec.center !== false,
+    ctx.step({
+      kind: 'batch_norm', layer: name, channels, sequence: shape.length === 2, spatial,
+      trainableGamma: spec.scale !== false, trainableBeta: spec.center !== false,
       gamma: spec.scale === false ? new Float32Array(channels).fill(1) : ctx.weight(`${name}/gamma`),
       beta: spec.center === false ? new Float32Array(channels) : ctx.weight(`${name}/beta`),
       mean: ctx.weight(`${name}/moving_mean`), variance: ctx.weight(`${name}/moving_variance`),
       epsilon: spec.epsilon ?? 0.001, momentum: spec.momentum ?? 0.99,
-    });
+    }, { input: ctx.input(0, spatial ? 'first' : undefined), channelsFirst: spatial });
+  },
+  add: (_spec, ctx) => mergeStep('add', ctx),
+  subtract: (_spec, ctx) => mergeStep('subtract', ctx),
+  multiply: (_spec, ctx) => mergeStep('multiply', ctx),
+  average: (_spec, ctx) => mergeStep('average', ctx),
+  concatenate: (spec: { axis?: number }, ctx) => {
+    const rank = ctx.info.inputShape.length;
+    const a = (spec.axis ?? -1) < 0 ? rank + (spec.axis ?? -1) : spec.axis!; // an index into the example's shape
+    const all = ctx.info.inputs.map((_, k) => ctx.input(k));
+    const first = rank === 3 && all.every((v) => ctx.isChannelsFirst(v));
+    const inputs = first ? all : all.map((_, k) => ctx.input(k, 'last'));
+    ctx.step({ kind: 'concatenate', layer: ctx.info.name, axis: first ? NCHW_AXIS[a]! : a + 1, inputs }, { input: inputs[0]!, channelsFirst: first });
   },
 };
-
-function poolStep(mode: 'max' | 'average', spec: PoolSpecLike, ctx: LayerExportContext): void {
-  ctx.channelsFirst();
-  const [inH, inW] = ctx.info.inputShape as [number, number, number];
-  const k = pair(spec.pool_size, 2);
-  const s = spec.strides === undefined ? k : pair(spec.strides, 1);
-  ctx.emit({ kind: 'pool2d', layer: ctx.info.name, mode, kernelSize: k, strides: s, pads: padsOf([inH, inW], k, s, [1, 1], spec.padding ?? 'valid') });
-}
 
 /**
  * The steps of a compiled model with its weights (graph.params order).
@@ -187,31 +237,58 @@ function poolStep(mode: 'max' | 'average', spec: PoolSpecLike, ctx: LayerExportC
  */
 export function exportSteps(spec: ModelSpec, graph: Graph, params: Float32Array[], exporters: Record<string, LayerExporter> = EXPORTERS): ExportPlan {
   const byName = new Map(graph.params.map((p, i) => [p.name, params[i]!]));
-  const weight: WeightOf = (name) => {
+  const weight = (name: string) => {
     const w = byName.get(name);
     if (!w) throw new Error(`export: the weights have no tensor '${name}'`);
     return w;
   };
-  const steps: ExportStep[] = [{ kind: 'scale', factor: PIXEL_SCALE }];
-  const cursor: Cursor = { shape: [...graph.inputShape], channelsFirst: false };
-  for (const info of graph.layers) {
+  const { layers, topology } = inferLayers(spec);
+  const steps: ExportStep[] = [];
+  const values = new Map<string, { shape: number[]; channelsFirst: boolean }>([[INPUT, { shape: [...graph.inputShape], channelsFirst: false }]]);
+  const transposed = new Map<string, string>(); // value -> the same value in the other layout
+  let count = 0;
+  const push = (step: ExportStep, shape: number[], channelsFirst: boolean) => {
+    steps.push(step);
+    values.set(step.output, { shape, channelsFirst });
+    return step.output;
+  };
+  const inLayout = (v: string, layout: Layout | undefined): string => {
+    const info = values.get(v)!;
+    if (layout === undefined || info.shape.length !== 3 || info.channelsFirst === (layout === 'first')) return v;
+    let t = transposed.get(v);
+    if (!t) {
+      t = push({ kind: layout === 'first' ? 'to_channels_first' : 'to_channels_last', input: v, output: `${v}:${layout === 'first' ? 'nchw' : 'nhwc'}` }, info.shape, layout === 'first');
+      transposed.set(v, t);
+      transposed.set(t, v);
+    }
+    return t;
+  };
+  const normalized = push({ kind: 'scale', factor: PIXEL_SCALE, input: INPUT, output: 'normalized' }, [...graph.inputShape], false);
+  const outputs = new Map<number, string>([[MODEL_INPUT, normalized]]);
+  for (const i of topology.order) {
+    const info = layers[i]!;
     const exporter = exporters[info.type];
     if (!exporter) throw new UnsupportedLayer(info.index, `layer '${info.name}' (${info.type}) has no ONNX or PyTorch form, so the model cannot be exported`);
+    const sources = topology.inputs[i]!.map((p) => outputs.get(p)!);
+    let last: string | null = null;
     const ctx: LayerExportContext = {
-      info, cursor, weight, emit: (s) => steps.push(s),
-      channelsFirst() {
-        if (cursor.shape.length === 3 && !cursor.channelsFirst) { steps.push({ kind: 'to_channels_first' }); cursor.channelsFirst = true; }
-      },
-      channelsLast() {
-        if (cursor.channelsFirst) { steps.push({ kind: 'to_channels_last' }); cursor.channelsFirst = false; }
+      info, weight,
+      input: (k = 0, layout) => inLayout(sources[k]!, layout),
+      isChannelsFirst: (v) => values.get(v)!.channelsFirst,
+      last: () => last,
+      inLayout,
+      step(body, options = {}) {
+        const input = options.input ?? last ?? sources[0]!;
+        const from = values.get(input)!;
+        const output = `${info.name}:${count++}`;
+        last = push({ ...body, input, output } as ExportStep, options.shape ?? [...info.outputShape], options.channelsFirst ?? from.channelsFirst);
+        return last;
       },
     };
-    exporter(spec.layers[info.index] as never, ctx);
-    cursor.shape = [...info.outputShape];
-    // A global pool leaves [channels]: no layout any more.
-    if (cursor.shape.length !== 3) cursor.channelsFirst = false;
+    exporter(spec.layers[i] as never, ctx);
+    outputs.set(i, last ?? sources[0]!);
   }
-  if (cursor.channelsFirst) steps.push({ kind: 'to_channels_last' });
+  const output = inLayout(outputs.get(spec.layers.length - 1)!, 'last');
   return {
     name: graph.name,
     inputShape: [...graph.inputShape],
@@ -219,5 +296,7 @@ export function exportSteps(spec: ModelSpec, graph: Graph, params: Float32Array[
     classNames: Array.from({ length: graph.classes }, (_, i) => String(i)),
     normalization: `x * (1/255) (float32 ${PIXEL_SCALE}): raw pixel bytes 0..255 in, as tessera predict takes them`,
     steps,
+    output,
+    outputShape: [...layers[spec.layers.length - 1]!.outputShape],
   };
 }

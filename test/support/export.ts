@@ -109,4 +109,22 @@ layers:
   - {type: batch_normalization}
   - {type: dense, units: 10}
 `,
+  'named inputs: residual add, subtract, multiply, average and concatenate of conv and dense branches (names Python reserves: sum, forward)': `${HEADER}input_shape: [28, 28, 1]
+layers:
+  - {type: conv2d, name: stem, filters: 4, kernel_size: 3, strides: 2, activation: relu}
+  - {type: conv2d, name: left, filters: 4, kernel_size: 3, padding: same}
+  - {type: conv2d, name: right, inputs: [stem], filters: 4, kernel_size: 1, activation: sigmoid}
+  - {type: add, name: sum, inputs: [stem, left, right]}
+  - {type: multiply, name: gated, inputs: [sum, right]}
+  - {type: concatenate, name: channels, inputs: [gated, stem], axis: -1}
+  - {type: concatenate, name: rows, inputs: [channels, channels], axis: 0}
+  - {type: max_pooling2d, pool_size: 2}
+  - {type: flatten, name: flat}
+  - {type: dense, name: forward, units: 12, activation: tanh}
+  - {type: dense, name: b, inputs: [flat], units: 12}
+  - {type: subtract, name: diff, inputs: [forward, b]}
+  - {type: average, name: mean, inputs: [forward, b, diff]}
+  - {type: concatenate, name: both, inputs: [mean, forward]}
+  - {type: dense, units: 10}
+`,
 };
