@@ -18,6 +18,7 @@ const cell = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 function typeOf(s) {
   s = deref(s);
   if (s.const !== undefined) return code(s.const);
+  if (s.oneOf && !s.type) return s.oneOf.map(typeOf).join(' or ');
   if (s.type === 'array') return `list of ${typeOf(s.items).replace(/^an? /, '')}s`.replace(/ss$/, 's');
   if (s.type === 'object') return 'mapping';
   return s.type ?? 'any';
@@ -25,6 +26,8 @@ function typeOf(s) {
 
 function allowed(s) {
   s = deref(s);
+  // A number or a mapping (learning_rate): the number's bounds; the mapping has its own section.
+  if (s.oneOf && !s.type) return s.oneOf.map(allowed).filter(Boolean).join('; ');
   const parts = [];
   if (s.enum) parts.push(s.enum.map(code).join(', '));
   const bounds = [];
@@ -65,8 +68,25 @@ for (const branch of layerItems.oneOf) {
   const def = deref(branch);
   sections.push(`## Layer \`${def.properties.type.const}\`\n\n${def.description}\n\n${table(def)}`);
 }
+/** One section per type of a discriminated mapping (optimizers, schedules, callbacks). */
+const variants = (union, title) => union.oneOf.map((branch) => {
+  const def = deref(branch);
+  return `## ${title} \`${def.properties.type.const}\`\n\n${def.description}\n\n${table(def)}`;
+});
 for (const key of ['loss', 'optimizer', 'training', 'dataset', 'kernels']) {
   const s = schema.properties[key];
+  if (key === 'optimizer') {
+    // Its keys depend on its type: a section per optimizer, then the schedules learning_rate may be, and kernel_regularizer.
+    const types = s.oneOf.map((b) => code(deref(b).properties.type.const)).join(', ');
+    sections.push(`## \`optimizer\`\n\n${s.description} One of: ${types}.`);
+    sections.push(...variants(s, 'Optimizer'));
+    const schedules = schema.definitions.learningRateSchedule;
+    sections.push(`## Learning-rate schedules\n\n${schedules.description} Give one as an optimizer's \`learning_rate\`, e.g. \`learning_rate: {type: cosine_decay, initial_learning_rate: 0.1, decay_steps: 9375}\`.`);
+    sections.push(...variants(schedules, 'Schedule'));
+    const reg = schema.definitions.kernelRegularizer;
+    sections.push(`## \`kernel_regularizer\` (dense, conv2d)\n\n${reg.description}\n\n${table(reg)}`);
+    continue;
+  }
   sections.push(`## \`${key}\`\n\n${s.description}\n\n${table(s)}`);
   if (key !== 'training') continue;
   // Each callback type's keys, after the training table that lists them.

@@ -16,6 +16,7 @@ import { gradSumSquares } from '../src/ops/grad_norm.js';
 import { gradPrep } from '../src/ops/grad_prep.js';
 import { compileGraph } from '../src/runtime/graph.js';
 import { scheduleRate } from '../src/runtime/optimizers/index.js';
+import schema from '../src/config/model.schema.json' with { type: 'json' };
 
 const P0 = [0.5, -0.25, 1.0, 0.003], G1 = [0.1, -0.2, 0.0003, -0.05], G2 = [-0.3, 0.05, 0.0004, -0.06];
 const close = (got: ArrayLike<number>, want: number[], what: string, tol = 1e-6) =>
@@ -245,6 +246,23 @@ test('lowering: regularizers and clipping emit grad_prep / grad_norm / grad_clip
     [[0.01, 0.5], [0, 0.5], [0, 0.5], [0, 0.5]], 'clipvalue on every gradient, the regularizer on the kernel');
   errorAt(withOptimizer('{type: sgd, clipnorm: 1, clipvalue: 0.5}'), 'clipvalue', /only one of clipnorm, clipvalue and global_clipnorm can be set; found clipnorm and clipvalue/);
   errorAt(reg(withOptimizer('{type: sgd}')).replace('l2: 0.01', 'l2: -0.01'), '-0.01', /'l2' must be >= 0, found -0.01/);
+});
+
+test('docs/model-yaml.md has a section per optimizer and per schedule listing every key, and kernel_regularizer\'s', () => {
+  const docs = readFileSync('docs/model-yaml.md', 'utf8');
+  const defs = schema.definitions as unknown as Record<string, { properties: Record<string, unknown> }>;
+  const section = (title: string) => {
+    const at = docs.indexOf(`\n## ${title}\n`);
+    assert.ok(at >= 0, `a section '${title}'`);
+    const end = docs.indexOf('\n## ', at + 1);
+    return docs.slice(at, end < 0 ? undefined : end);
+  };
+  for (const [name, title] of [['optimizer_adam', 'Optimizer `adam`'], ['optimizer_adamw', 'Optimizer `adamw`'], ['optimizer_sgd', 'Optimizer `sgd`'], ['optimizer_rmsprop', 'Optimizer `rmsprop`'],
+    ['schedule_exponential_decay', 'Schedule `exponential_decay`'], ['schedule_cosine_decay', 'Schedule `cosine_decay`'], ['schedule_piecewise_constant_decay', 'Schedule `piecewise_constant_decay`'],
+    ['kernelRegularizer', '`kernel_regularizer` (dense, conv2d)']] as const) {
+    const text = section(title);
+    for (const key of Object.keys(defs[name]!.properties)) assert.ok(text.includes(`| \`${key}\` |`), `${title} lists ${key}`);
+  }
 });
 
 test.run();
