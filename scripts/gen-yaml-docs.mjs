@@ -21,7 +21,7 @@ function typeOf(s) {
   if (s.oneOf && !s.type) return s.oneOf.map(typeOf).join(' or ');
   if (s.type === 'array') return `list of ${typeOf(s.items).replace(/^an? /, '')}s`.replace(/ss$/, 's');
   if (s.type === 'object') return 'mapping';
-  return s.type ?? 'any';
+  return Array.isArray(s.type) ? s.type.join(' or ') : s.type ?? 'any';
 }
 
 function allowed(s) {

@@ -81,9 +81,10 @@ test('explicit paths (relative to the model folder, gzip or not) load any count'
   assert.match(source, /tr-img\.gz/);
   // half a pair is an error
   await rejects(loadMnist({ name: 'mnist', train_images: 'tr-img.gz' }, dir), /train_images is given but dataset\.train_labels is not/, 'half pair');
-  // wrong image size
+  // a training set whose examples differ from the test set's
   writeFileSync(join(dir, 'small-img'), idx([2, 4, 4], new Array(32).fill(1)));
-  await rejects(loadMnist({ name: 'mnist', train_images: 'small-img', train_labels: 'tr-lab' }, dir), /small-img: images are 4×4, MNIST models need 28×28/, 'image size');
+  await rejects(loadMnist({ name: 'mnist', train_images: 'small-img', train_labels: 'tr-lab' }, dir),
+    /t10k-images-idx3-ubyte: the test examples have shape \[28, 28\] \(uint8\), but the training examples in .*small-img have shape \[4, 4\] \(uint8\)$/, 'image size');
 });
 
 test('a truncated file: error names the file and says truncated, with the sizes', async () => {
@@ -130,8 +131,11 @@ test('a missing file is one line: cannot read <path>: no such file', async () =>
 test('toDataset: count mismatch, label out of range, wrong ranks', () => {
   const images = parseIdx(idx([3, 2, 2], new Uint8Array(12)), 'img');
   assert.throws(() => toDataset(images, parseIdx(idx([2], [1, 2]), 'lab'), 'img + lab'), /^img \+ lab: 3 images but 2 labels$/);
-  assert.throws(() => toDataset(images, parseIdx(idx([3], [1, 10, 2]), 'lab'), 'img + lab'), /label 1 is 10, expected 0\.\.9/);
-  assert.throws(() => toDataset(parseIdx(idx([3, 4], new Uint8Array(12)), 'i'), parseIdx(idx([3], [0, 0, 0]), 'l'), 'p'), /images must be a rank-3 IDX array/);
+  assert.throws(() => toDataset(images, parseIdx(idx([3], [1, 10, 2]), 'lab'), 'img + lab', 10), /label 1 is 10, expected 0\.\.9/);
+  assert.throws(() => toDataset(parseIdx(idx([3], new Uint8Array(3)), 'i'), parseIdx(idx([3], [0, 0, 0]), 'l'), 'p'), /examples must be an IDX array of rank 2 or more/);
+  // any example shape: rank 2 (vectors) and rank 4 (images with channels)
+  assert.equal(toDataset(parseIdx(idx([3, 4], new Uint8Array(12)), 'i'), parseIdx(idx([3], [0, 0, 0]), 'l'), 'p').shape, [4]);
+  assert.equal(toDataset(parseIdx(idx([3, 1, 2, 2], new Uint8Array(12)), 'i'), parseIdx(idx([3], [0, 0, 0]), 'l'), 'p').shape, [1, 2, 2]);
   assert.throws(() => toDataset(images, parseIdx(idx([3, 1], [0, 0, 0]), 'l'), 'p'), /labels must be a rank-1 IDX array/);
   const d = toDataset(images, parseIdx(idx([3], [0, 9, 4]), 'lab'), 'ok');
   assert.equal({ count: d.count, features: d.features, labels: [...d.labels] }, { count: 3, features: 4, labels: [0, 9, 4] });

@@ -39,3 +39,13 @@ export function gatherTargets(targets: usize, order: usize, offset: i32, rows: i
     memory.copy(y + <usize>r * bytes, targets + ex * bytes, bytes);
   }
 }
+
+/** Float32 rows (little-endian, as stored), copied through the order; order may be 0: identity. */
+export function gatherF32(images: usize, labels: usize, order: usize, offset: i32, rows: i32, features: i32, x: usize, labelsOut: usize): void {
+  const bytes = <usize>features << 2;
+  for (let r = 0; r < rows; r++) {
+    const ex = order ? <usize>load<u32>(order + (<usize>(offset + r) << 2)) : <usize>(offset + r);
+    memory.copy(x + <usize>r * bytes, images + ex * bytes, bytes);
+    store<i32>(labelsOut + (<usize>r << 2), <i32>load<u8>(labels + ex));
+  }
+}

@@ -19,6 +19,7 @@ export { sequenceXent } from './sequence_loss';
 export { attentionScores, attentionScoresBackward, attentionValues, attentionValuesBackward } from './attention';
 export { gradPrep, gradNorm, gradClip, regPenalty } from './gradients';
 export { gather, gatherTargets } from './gather';
+export { gatherF32 } from './gather';
 export { embedding, embeddingBackward, positionEmbedding, positionEmbeddingBackward } from './sequence';
 export { layerNorm, layerNormBackward } from './layer_norm';
 export { maxPool2d, maxPool2dBackward, averagePool2d, averagePool2dBackward, globalAveragePool2d, globalAveragePool2dBackward, globalMaxPool2d, globalMaxPool2dBackward } from './pool';

@@ -6,6 +6,7 @@
 
 import { ConfigErrors, type ConfigError } from './errors.js';
 import type { ModelSpec } from './types.js';
+import type { DataFacts } from '../data/types.js';
 import { validateModelConfig, type ValidationResult } from './validate.js';
 
 const READ_ERRORS: Record<string, string> = {
@@ -21,7 +22,7 @@ const READ_ERRORS: Record<string, string> = {
  * success, the dataset and kernel paths in the spec are resolved against
  * the file's directory (so they no longer depend on the working directory).
  */
-export async function validateModelFile(path: string): Promise<ValidationResult> {
+export async function validateModelFile(path: string, options: { data?: DataFacts } = {}): Promise<ValidationResult> {
   const { readFile } = await import('node:fs/promises');
   const { dirname, resolve } = await import('node:path');
   let text: string;
@@ -36,7 +37,7 @@ export async function validateModelFile(path: string): Promise<ValidationResult>
   const { existsSync } = await import('node:fs');
   const dir = dirname(resolve(path));
   // Missing kernel files are reported at their `kernels:` entry, not when training starts.
-  const result = validateModelConfig(text, path, { kernelFileExists: (p) => existsSync(resolve(dir, p)) });
+  const result = validateModelConfig(text, path, { kernelFileExists: (p) => existsSync(resolve(dir, p)), ...(options.data ? { data: options.data } : {}) });
   if (result.ok) resolvePaths(result.spec, (p) => resolve(dir, p));
   return result;
 }
@@ -51,7 +52,7 @@ export async function loadModelConfig(path: string): Promise<ModelSpec> {
 /** Makes file paths inside the spec absolute, relative to the model file's directory. */
 function resolvePaths(spec: ModelSpec, resolve: (p: string) => string): void {
   const ds = spec.dataset;
-  for (const key of ['train_images', 'train_labels', 'test_images', 'test_labels'] as const) {
+  for (const key of ['train_images', 'train_labels', 'test_images', 'test_labels', 'validation_images', 'validation_labels', 'path', 'train_path', 'test_path'] as const) {
     if (ds[key] !== undefined) ds[key] = resolve(ds[key]!);
   }
   if (spec.kernels) {

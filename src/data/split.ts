@@ -4,16 +4,16 @@
 // floor(count · (1 − split))). Views, no copies. Browser-safe.
 
 import { DataError } from './errors.js';
-import type { DatasetTensors } from './types.js';
+import { featureBytes, type DatasetTensors } from './types.js';
 
-/** The examples [from, to) of a dataset, as views of its arrays. */
-function slice(data: DatasetTensors, from: number, to: number): DatasetTensors {
+/** The examples [from, to) of a dataset, as views of its arrays (dtype and shape kept). */
+export function sliceExamples(data: DatasetTensors, from: number, to: number): DatasetTensors {
   return {
-    images: data.images.subarray(from * data.features, to * data.features),
+    ...data,
+    images: data.images.subarray(featureBytes(data, from), featureBytes(data, to)),
+    ...(data.targets && data.targetWidth ? { targets: data.targets.subarray(from * data.targetWidth, to * data.targetWidth), targetWidth: data.targetWidth } : {}),
     labels: data.labels.subarray(from, to),
     count: to - from,
-    features: data.features,
-    ...(data.targets && data.targetWidth ? { targets: data.targets.subarray(from * data.targetWidth, to * data.targetWidth), targetWidth: data.targetWidth } : {}),
   };
 }
 
@@ -27,5 +27,5 @@ export function splitValidation(data: DatasetTensors, fraction: number): { train
   if (splitAt === 0 || splitAt === data.count) {
     throw new DataError('validation_split', `${data.count} training examples are too few to hold out validation_split ${fraction}: it leaves ${splitAt} to train on and ${data.count - splitAt} to validate`);
   }
-  return { train: slice(data, 0, splitAt), validation: slice(data, splitAt, data.count) };
+  return { train: sliceExamples(data, 0, splitAt), validation: sliceExamples(data, splitAt, data.count) };
 }

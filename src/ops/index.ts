@@ -25,6 +25,7 @@ import { conv2dForwardOp } from './conv2d_forward.js';
 import { dropoutBackwardOp, dropoutOp } from './dropout.js';
 import { gatherOp } from './gather.js';
 import { gatherTargetsOp } from './gather_targets.js';
+import { gatherF32Op } from './gather_f32.js';
 import { reluBackwardOp } from './relu_backward.js';
 import { softmaxXentOp } from './softmax_xent.js';
 import { ACTIVATION_OPS } from './activations.js';
@@ -52,6 +53,7 @@ import type { OpDef, OpRecordBase } from './types.js';
 export const OPS = [
   gatherOp,
   gatherTargetsOp,
+  gatherF32Op,
   denseForwardOp,
   denseBackwardWeightsOp,
   denseBackwardInputOp,

@@ -18,7 +18,8 @@
 
 import { inferLayers, type LayerInfo } from '../config/shapes.js';
 import { MODEL_INPUT } from '../config/topology.js';
-import { DATASET_FACTS, type ModelSpec } from '../config/types.js';
+import type { ModelSpec } from '../config/types.js';
+import type { FeatureDtype } from '../data/types.js';
 import { layerDef } from '../layers/index.js';
 import type { Grad, GraphBuilder, LoweredLayer, Regularizer, Tensor } from '../layers/types.js';
 import { opBuffers, type Op } from '../ops/index.js';
@@ -85,6 +86,8 @@ export interface Graph {
   batchSize: number;
   inputShape: number[];
   inputFeatures: number;
+  /** How the dataset stores features: the first op is gather (uint8 pixels) or gather_f32. */
+  inputDtype: FeatureDtype;
   classes: number;
   layers: LayerInfo[];
   /** Every weight, trainable or not, in the order they are saved. */
@@ -112,7 +115,7 @@ export interface Graph {
 export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_size): Graph {
   const report = inferLayers(spec);
   if (report.errors.length) throw new Error(`model cannot be compiled: ${report.errors.map((e) => e.message).join('; ')}`);
-  const facts = DATASET_FACTS[spec.dataset.name];
+  const inputDtype: FeatureDtype = spec.data?.dtype ?? 'uint8';
   const inputFeatures = spec.input_shape.reduce((a, b) => a * b, 1);
 
   const buffers: Omit<BufferInfo, 'slot'>[] = [];
@@ -170,7 +173,7 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
     stream: (index) => STREAM_DROPOUT_BASE + index,
   };
 
-  forward.push({ kind: 'gather', layer: 'input', x: addBuffer('input', 'input', inputFeatures), features: inputFeatures } as OpRecordBase);
+  forward.push({ kind: inputDtype === 'float32' ? 'gather_f32' : 'gather', layer: 'input', x: addBuffer('input', 'input', inputFeatures), features: inputFeatures } as OpRecordBase);
   const modelInput: Tensor = { buffer: 'input', shape: [...spec.input_shape], features: inputFeatures, needsGrad: false, reluOutput: false };
   const { topology } = report;
   const outputs = new Map<number, Tensor>([[MODEL_INPUT, modelInput]]);
@@ -244,7 +247,8 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
     batchSize,
     inputShape: [...spec.input_shape],
     inputFeatures,
-    classes: facts.classes,
+    inputDtype,
+    classes: cur.features,
     layers: report.layers,
     params,
     totalParams: params.reduce((a, p) => a + p.size, 0),

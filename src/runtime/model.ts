@@ -24,6 +24,7 @@ import { ConfigErrors } from '../config/errors.js';
 import type { BackendKind, ModelSpec } from '../config/types.js';
 import { validateModelConfig } from '../config/validate.js';
 import type { Backend, DatasetTensors, EvalResult } from './backend.js';
+import { bytesPerFeature, type DataFacts } from '../data/types.js';
 import { compileGraph, type Graph } from './graph.js';
 import { initParams } from './params.js';
 import { checkWeightsAgainstGraph, decodeSafetensorsFile, encodeSafetensors } from './safetensors.js';
@@ -65,6 +66,8 @@ export interface CreateModelOptions {
   gpuReason?: string;
   /** Override training.batch_size. */
   batchSize?: number;
+  /** What the data holds (a loader's facts): YAML text is checked against it, and a left-out input_shape is taken from it. */
+  data?: DataFacts;
   /**
    * Starting weights in graph.params order (e.g. a weights file checked
    * against plan.graph), instead of the seed's initial ones.
@@ -148,10 +151,10 @@ export class Model {
   }
 
   /** Validates YAML text (or takes a spec) and compiles its graph. Throws ConfigErrors for an invalid model. */
-  static plan(source: string | ModelSpec, options: Pick<CreateModelOptions, 'fileName' | 'batchSize'> = {}): ModelPlan {
+  static plan(source: string | ModelSpec, options: Pick<CreateModelOptions, 'fileName' | 'batchSize' | 'data'> = {}): ModelPlan {
     let spec: ModelSpec;
     if (typeof source === 'string') {
-      const r = validateModelConfig(source, options.fileName ?? 'model.yaml');
+      const r = validateModelConfig(source, options.fileName ?? 'model.yaml', options.data ? { data: options.data } : {});
       if (!r.ok) throw new ConfigErrors(r.errors, r.warnings);
       spec = r.spec;
     } else {
@@ -319,9 +322,9 @@ export class Model {
   /** The first `count` images' pixels, checked to be there. */
   private batchOf(images: Uint8Array, count: number): Uint8Array {
     this.live();
-    const F = this.graph.inputFeatures;
-    if (images.length < count * F) throw new Error(`predict: ${count} images need ${count * F} pixels, got ${images.length}`);
-    return images.subarray(0, count * F);
+    const bytes = count * this.graph.inputFeatures * bytesPerFeature(this.graph.inputDtype);
+    if (images.length < bytes) throw new Error(`predict: ${count} examples need ${bytes} bytes of ${this.graph.inputDtype} features, got ${images.length}`);
+    return images.subarray(0, bytes);
   }
 
   private live(): void {

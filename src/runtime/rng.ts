@@ -20,6 +20,8 @@
 
 export const STREAM_INIT = 1;
 export const STREAM_SHUFFLE = 2;
+/** The test_split of a CSV or .npz dataset (src/data/preprocess.ts). */
+export const STREAM_TEST_SPLIT = 3;
 /** Dropout layer i (0-based position in the model's layer list) uses stream STREAM_DROPOUT_BASE + i. */
 export const STREAM_DROPOUT_BASE = 16;
 

@@ -63,6 +63,7 @@
 // js backend.
 
 import type { Backend, DatasetSlot, DatasetTensors, EvalResult } from './backend.js';
+import { featureBytes } from '../data/types.js';
 import type { Graph } from './graph.js';
 import type { Callback, EpochLogs, TrainControl } from './callbacks/types.js';
 import { epochOrder } from './rng.js';
@@ -173,8 +174,11 @@ function checkDataset(name: string, data: DatasetTensors, graph: Graph): void {
   if (data.features !== graph.inputFeatures) {
     throw new Error(`${name} set has ${data.features} features per example, model '${graph.name}' takes ${graph.inputFeatures}`);
   }
+  if ((data.dtype ?? 'uint8') !== graph.inputDtype) {
+    throw new Error(`${name} set holds ${data.dtype ?? 'uint8'} features, model '${graph.name}' was compiled for ${graph.inputDtype}`);
+  }
   if (!(data.count > 0)) throw new Error(`${name} set is empty`);
-  if (data.images.length < data.count * data.features || data.labels.length < data.count) {
+  if (data.images.length < featureBytes(data, data.count) || data.labels.length < data.count) {
     throw new Error(`${name} set is inconsistent: ${data.count} examples but ${data.images.length} pixel bytes and ${data.labels.length} labels`);
   }
 }

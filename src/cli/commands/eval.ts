@@ -7,7 +7,7 @@ import { parseCommandArgs, type Command } from '../command.js';
 import { backendFlag, intFlag, modelFile, threadsFlag } from '../flags.js';
 import { formatDuration } from '../format.js';
 import { createModelBackend } from '../model-backend.js';
-import { loadModelData, loadModelSpec } from '../model-file.js';
+import { loadModelWithData } from '../model-file.js';
 import { testLine } from '../results.js';
 import { UsageError } from '../user-error.js';
 
@@ -39,7 +39,7 @@ Options:
     const weightsFile = String(values.weights);
     const batchSize = intFlag(values, 'batch-size', 1);
 
-    const spec = await loadModelSpec(file);
+    const { spec, data } = await loadModelWithData(file);
     if (batchSize !== undefined) spec.training.batch_size = batchSize;
     const backendName = backendFlag(values, spec);
     const threads = threadsFlag(values, spec);
@@ -49,7 +49,6 @@ Options:
     const { backend } = await createModelBackend(plan, backendName, threads);
     let model: Model | undefined;
     try {
-      const data = await loadModelData(spec, file);
       const t0 = performance.now();
       model = await Model.open(plan, { backend, weights: params });
       const result = await model.evaluate(data.test);

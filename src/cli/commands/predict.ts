@@ -8,7 +8,7 @@ import { parseCommandArgs, type Command } from '../command.js';
 import { backendFlag, intFlag, modelFile, threadsFlag } from '../flags.js';
 import { formatInt, renderTable } from '../format.js';
 import { createModelBackend } from '../model-backend.js';
-import { loadModelData, loadModelSpec } from '../model-file.js';
+import { loadModelWithData } from '../model-file.js';
 import { UsageError, UserError } from '../user-error.js';
 
 /** "0,1,5-9" -> [0, 1, 5, 6, 7, 8, 9]. */
@@ -71,7 +71,7 @@ Options:
     const count = intFlag(values, 'count', 1);
     const indices = values.index !== undefined ? parseIndices(String(values.index)) : null;
 
-    const spec = await loadModelSpec(file);
+    const { spec, data } = await loadModelWithData(file);
     const backendName = backendFlag(values, spec);
     const threads = threadsFlag(values, spec);
     const plan = Model.plan(spec);
@@ -82,7 +82,7 @@ Options:
 
     let sel: Selection;
     if (indices) {
-      const { test } = await loadModelData(spec, file);
+      const { test } = data;
       const chosen = count !== undefined ? indices.slice(0, count) : indices;
       const bad = chosen.find((i) => i >= test.count);
       if (bad !== undefined) throw new UserError(`--index ${bad} is out of range: the test set has ${formatInt(test.count)} images (0–${test.count - 1})`);

@@ -19,7 +19,7 @@ import { backendFlag, intFlag, modelFile, threadsFlag } from '../flags.js';
 import { formatDuration, formatInt, isTTY } from '../format.js';
 import { writeHistoryFiles, type HistoryFiles } from '../history-files.js';
 import { createModelBackend } from '../model-backend.js';
-import { loadModelData, loadModelSpec } from '../model-file.js';
+import { loadModelWithData } from '../model-file.js';
 import { ProgressPrinter } from '../progress.js';
 import { testLine } from '../results.js';
 import { UsageError } from '../user-error.js';
@@ -94,10 +94,9 @@ backend that fails during training (e.g. a lost WebGPU device).`,
     }
     const quiet = values.quiet === true;
 
-    const spec = await loadModelSpec(file);
+    const { spec, data } = await loadModelWithData(file, seed !== undefined ? { seed } : {});
     if (epochs !== undefined) spec.training.epochs = epochs;
     if (batchSize !== undefined) spec.training.batch_size = batchSize;
-    if (seed !== undefined) spec.seed = seed;
     const backendName = backendFlag(values, spec);
     const threads = threadsFlag(values, spec);
 
@@ -107,7 +106,6 @@ backend that fails during training (e.g. a lost WebGPU device).`,
     const out = process.stdout;
     let model: Model | undefined;
     try {
-      const data = await loadModelData(spec, file);
       const all = limit !== undefined ? takeExamples(data.train, limit) : data.train;
       // Keras's validation_split: the last fraction of the (limited) training set, before shuffling.
       const split = spec.training.validation_split ?? 0;

@@ -81,7 +81,7 @@ export class JsBackend implements Backend {
 
   async predict(images: Uint8Array, count: number): Promise<Float32Array> {
     const { inputFeatures: F, classes: C, batchSize: B } = this.graph;
-    const data: DatasetTensors = { images, labels: new Uint8Array(count), count, features: F };
+    const data: DatasetTensors = { images, labels: new Uint8Array(count), count, features: F, dtype: this.graph.inputDtype };
     const identity = Uint32Array.from({ length: count }, (_, i) => i);
     const out = new Float32Array(count * C);
     for (let start = 0; start < count; start += B) {

@@ -10,6 +10,7 @@
 // same numbers as one thread.
 
 import type { Backend, DatasetSlot, DatasetTensors, EvalResult, TrainMetrics } from '../backend.js';
+import { bytesPerFeature, featureBytes } from '../../data/types.js';
 import type { Graph, Op } from '../graph.js';
 import { chooseVariant, Heap, instantiateKernelsWith, threadsUnsupported, type CustomWasmKernel, type CustomWasmOp, type KernelExports, type WasmVariant } from '../wasm/module.js';
 import { checkTargets, type TargetShape } from '../targets.js';
@@ -164,9 +165,9 @@ export class WasmBackend implements Backend {
 
   async setDataset(slot: DatasetSlot, data: DatasetTensors): Promise<void> {
     this.live();
-    const bytes = data.count * data.features;
+    const bytes = featureBytes(data, data.count);
     if (data.images.length < bytes || data.labels.length < data.count) {
-      throw new Error(`${slot} dataset: ${data.count} examples of ${data.features} features need ${bytes} image bytes and ${data.count} labels, got ${data.images.length} and ${data.labels.length}`);
+      throw new Error(`${slot} dataset: ${data.count} examples of ${data.features} features need ${bytes} feature bytes and ${data.count} labels, got ${data.images.length} and ${data.labels.length}`);
     }
     // Reuse the previous allocation of this slot when the new set fits in it.
     const old = this.data[slot];
@@ -245,13 +246,14 @@ export class WasmBackend implements Backend {
   async predict(images: Uint8Array, count: number): Promise<Float32Array> {
     this.live();
     const { inputFeatures: F, classes: C } = this.graph;
-    if (images.length < count * F) throw new Error(`predict: ${count} images of ${F} pixels need ${count * F} bytes, got ${images.length}`);
-    const imgBytes = Math.ceil((count * F + 16) / 64) * 64;
+    const inBytes = count * F * bytesPerFeature(this.graph.inputDtype);
+    if (images.length < inBytes) throw new Error(`predict: ${count} examples of ${F} features need ${inBytes} bytes, got ${images.length}`);
+    const imgBytes = Math.ceil((inBytes + 16) / 64) * 64;
     const labBytes = Math.ceil((count + 16) / 64) * 64;
     const need = imgBytes + labBytes + count * C * 4;
     if (need > this.scratch.bytes) this.scratch = { ptr: this.heap.alloc(need), bytes: need };
     const img = this.scratch.ptr, lab = img + imgBytes, probs = lab + labBytes;
-    this.heap.u8(img, count * F).set(images.subarray(0, count * F));
+    this.heap.u8(img, inBytes).set(images.subarray(0, inBytes));
     this.heap.u8(lab, count).fill(0);
     await this.infer(img, lab, count, probs, 0); // predict reads no targets: gather_targets writes nothing
     return this.heap.f32(probs, count * C).slice();

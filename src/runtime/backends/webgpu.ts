@@ -20,6 +20,7 @@
 // device-lost promise and a watchdog (GpuSession), so nothing hangs.
 
 import type { Backend, DatasetSlot, DatasetTensors, EvalResult, TrainMetrics } from '../backend.js';
+import { bytesPerFeature } from '../../data/types.js';
 import type { Graph, Op } from '../graph.js';
 import { defOf } from '../../ops/index.js';
 import { adamStepSize } from '../../ops/adam.js';
@@ -163,8 +164,8 @@ export class WebGpuBackend implements Backend {
    * set has no targets and needs none: its gather_targets is left out.
    */
   private gatherDispatches(slot: string, ordered: boolean): Promise<Dispatch[]> {
-    const datasetOps = this.graph.forward.filter((op) => op.kind === 'gather' || op.kind === 'gather_targets');
-    if (datasetOps[0]?.kind !== 'gather') throw new Error('webgpu: the graph does not start with gather');
+    const datasetOps = this.graph.forward.filter((op) => op.kind === 'gather' || op.kind === 'gather_f32' || op.kind === 'gather_targets');
+    if (datasetOps[0]?.kind !== 'gather' && datasetOps[0]?.kind !== 'gather_f32') throw new Error('webgpu: the graph does not start with gather');
     return this.sets.gather(slot, ordered, (data, order) => withErrorScopes(this.device, 'gather', async () => {
       const dataset = {
         images: { buffer: data.images }, labels: { buffer: data.labels }, targets: data.targets ? { buffer: data.targets } : null,
@@ -257,13 +258,14 @@ export class WebGpuBackend implements Backend {
     this.live();
     const { inputFeatures: F, classes: C } = this.graph;
     const mem = this.mem!;
-    if (images.length < count * F) throw new Error(`predict: ${count} images of ${F} pixels need ${count * F} bytes, got ${images.length}`);
+    const inBytes = count * F * bytesPerFeature(this.graph.inputDtype);
+    if (images.length < inBytes) throw new Error(`predict: ${count} examples of ${F} features need ${inBytes} bytes, got ${images.length}`);
     if (count === 0) return new Float32Array(0);
     const outBytes = count * C * 4;
     if (outBytes > this.device.limits.maxStorageBufferBindingSize) throw new WebGpuError(`predict: ${count} rows of ${C} probabilities do not fit one storage binding; predict fewer images per call`);
     const probs = this.device.createBuffer({ label: 'tessera predict probs', size: Math.ceil(outBytes / 4) * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
     try {
-      this.sets.set('predict', { images, labels: new Uint8Array(count), count, features: F });
+      this.sets.set('predict', { images, labels: new Uint8Array(count), count, features: F, dtype: this.graph.inputDtype });
       const softmax: Dispatch = {
         pipeline: this.predictSoftmax!, kernel: 'softmax', x: Math.ceil(this.graph.batchSize / 64), y: 1,
         group: this.kernels.bindGroup('softmax', 'predict', mem.ctx, [mem.range(this.graph.logits), { buffer: probs }]),

@@ -39,6 +39,7 @@ export interface KernelExports {
   gatherTargets(targets: number, order: number, offset: number, rows: number, width: number, y: number): void;
   /** The float targets of the dataset the next trainSteps/runInference/runRecordsOn reads (0: none). */
   setTargets(targets: number): void;
+  gatherF32(images: number, labels: number, order: number, offset: number, rows: number, features: number, x: number, labelsOut: number): void;
   trainSteps(
     plan: number, nOps: number, images: number, labels: number, count: number, order: number, batch: number,
     firstBatch: number, steps: number, globalStep: number, seed: number, metrics: number,

@@ -50,6 +50,8 @@ export function transposedKernels(graph: Graph): Map<string, { k: number; n: num
  * zeros the matmuls skip. Hidden activations are not sparse enough for it to pay.
  */
 function sparseInputs(graph: Graph): Set<string> {
+  // Float features (CSV, .npz) are dense: testing each for zero would only cost.
+  if (graph.inputDtype === 'float32') return new Set();
   return new Set(graph.buffers.filter((b) => b.kind === 'input').map((b) => b.name));
 }
 

@@ -6,6 +6,7 @@
 import type { GpuDispatch } from '../../ops/types.js';
 import type { DatasetTensors } from '../backend.js';
 import { WebGpuError } from './errors.js';
+import { featureBytes } from '../../data/types.js';
 
 export interface Resident {
   images: GPUBuffer; labels: GPUBuffer; count: number; features: number;
@@ -17,14 +18,14 @@ const align4 = (n: number) => Math.ceil(n / 4) * 4;
 
 /** Upload a dataset (checked against its declared size and the device's binding limit). */
 export function uploadDataset(device: GPUDevice, slot: string, data: DatasetTensors): Resident {
-  const bytes = data.count * data.features;
+  const bytes = featureBytes(data, data.count);
   if (data.images.length < bytes || data.labels.length < data.count) {
-    throw new Error(`${slot} dataset: ${data.count} examples of ${data.features} features need ${bytes} image bytes and ${data.count} labels, got ${data.images.length} and ${data.labels.length}`);
+    throw new Error(`${slot} dataset: ${data.count} examples of ${data.features} features need ${bytes} feature bytes and ${data.count} labels, got ${data.images.length} and ${data.labels.length}`);
   }
   const limit = device.limits.maxStorageBufferBindingSize;
   const size = Math.max(16, align4(bytes));
   if (size > limit) {
-    throw new WebGpuError(`the ${slot} set is ${size} bytes as packed pixels, more than this WebGPU device can bind in one buffer (maxStorageBufferBindingSize ${limit})`);
+    throw new WebGpuError(`the ${slot} set is ${size} bytes of features, more than this WebGPU device can bind in one buffer (maxStorageBufferBindingSize ${limit})`);
   }
   const make = (label: string, src: Uint8Array, n: number) => {
     const buf = device.createBuffer({ label: `tessera ${label}`, size: Math.max(16, align4(n)), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, mappedAtCreation: true });

@@ -1,0 +1,41 @@
+// What a loaded dataset holds, checked across its splits: every split has
+// the training set's example shape and dtype, and every label is below the
+// number of classes (declared, or the largest label + 1). Browser-safe.
+
+import { DataError, formatCount } from './errors.js';
+import { checkLabels, classCount } from './idx.js';
+import type { DataFacts, DatasetTensors } from './types.js';
+
+type Split = 'train' | 'test' | 'validation';
+type Sets = { train: DatasetTensors; test: DatasetTensors; validation?: DatasetTensors };
+
+const shapeOf = (d: DatasetTensors) => d.shape ?? [d.features];
+const fmt = (shape: number[]) => `[${shape.join(', ')}]`;
+
+/**
+ * The facts of a dataset's splits; `names` names each split's file in
+ * errors, `source` the data in shape errors of the model (a file, or a
+ * dataset name). Throws a DataError for a split whose examples differ from
+ * the training set's, or a label out of range.
+ */
+export function factsOf(sets: Sets, o: { source: string; names: Record<Split, string>; labelNames?: Record<Split, string>; classes?: number; classNames?: string[] }): DataFacts {
+  const train = sets.train;
+  if (train.count === 0) throw new DataError(o.names.train, `${o.names.train}: the training set has no examples`);
+  const others = (['test', 'validation'] as const).filter((k) => sets[k] !== undefined);
+  for (const split of others) {
+    const d = sets[split]!;
+    if (fmt(shapeOf(d)) !== fmt(shapeOf(train)) || (d.dtype ?? 'uint8') !== (train.dtype ?? 'uint8')) {
+      throw new DataError(o.names[split], `${o.names[split]}: the ${split} examples have shape ${fmt(shapeOf(d))} (${d.dtype ?? 'uint8'}), but the training examples in ${o.names.train} have shape ${fmt(shapeOf(train))} (${train.dtype ?? 'uint8'})`);
+    }
+    if (d.count === 0) throw new DataError(o.names[split], `${o.names[split]}: the ${split} set has no examples`);
+  }
+  const classes = o.classes ?? classCount(train.labels, ...others.map((k) => sets[k]!.labels));
+  if (classes > 256) throw new DataError(o.names.train, `${o.names.train}: ${formatCount(classes)} classes; at most 256 are supported`);
+  const labelFile = o.labelNames ?? o.names;
+  checkLabels(train.labels.subarray(0, train.count), classes, labelFile.train);
+  for (const split of others) checkLabels(sets[split]!.labels.subarray(0, sets[split]!.count), classes, labelFile[split]);
+  return {
+    source: o.source, inputShape: shapeOf(train), classes, dtype: train.dtype ?? 'uint8',
+    train: train.count, test: sets.test.count, ...(o.classNames ? { classNames: o.classNames } : {}),
+  };
+}
