@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { countErrors, formatConfigErrors } from '../config/errors.js';
 import { validateModelFile } from '../config/load-file.js';
 import type { ModelSpec } from '../config/types.js';
-import { loadDataset, type LoadedData } from '../data/load-node.js';
+import { loadDataset, type LoadedData, type LoadOptions } from '../data/load-node.js';
 import type { DataFacts } from '../data/types.js';
 import { useColor } from './format.js';
 import { UserError } from './user-error.js';
@@ -31,8 +31,8 @@ export async function loadModelSpec(file: string, options: { data?: DataFacts; q
 }
 
 /** The train and test sets of a model file (and its validation set, when it names one) (paths in the spec are already absolute). */
-export function loadModelData(spec: ModelSpec, file: string): Promise<LoadedData> {
-  return loadDataset(spec, dirname(file));
+export function loadModelData(spec: ModelSpec, file: string, options: LoadOptions = {}): Promise<LoadedData> {
+  return loadDataset(spec, dirname(file), options);
 }
 
 /**
@@ -41,10 +41,10 @@ export function loadModelData(spec: ModelSpec, file: string): Promise<LoadedData
  * it), then validates again with what the data holds, which also fills a
  * left-out input_shape.
  */
-export async function loadModelWithData(file: string, overrides: { seed?: number } = {}): Promise<{ spec: ModelSpec; data: LoadedData }> {
+export async function loadModelWithData(file: string, overrides: { seed?: number } & LoadOptions = {}): Promise<{ spec: ModelSpec; data: LoadedData }> {
   const first = await loadModelSpec(file);
   if (overrides.seed !== undefined) first.seed = overrides.seed;
-  const data = await loadModelData(first, file);
+  const data = await loadModelData(first, file, overrides.saved ? { saved: overrides.saved } : {});
   const spec = await loadModelSpec(file, { data: data.facts, quiet: true });
   spec.seed = first.seed;
   return { spec, data };

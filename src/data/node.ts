@@ -13,6 +13,7 @@ import type { DatasetTensors } from './types.js';
 import { DATASET_FACTS, type DatasetSpec } from '../config/types.js';
 import { factsOf } from './facts.js';
 import type { DataFacts } from './types.js';
+import type { DataMetadata } from './preprocess.js';
 import { DataError, formatCount } from './errors.js';
 import { parseIdx, toDataset, type IdxArray } from './idx.js';
 
@@ -99,6 +100,8 @@ export interface LoadedData {
   validation?: DatasetTensors;
   source: string;
   facts: DataFacts;
+  /** What to save with the weights so eval and predict see the data as training did (normalisation, class names). */
+  metadata?: DataMetadata;
 }
 
 /** The spec's image and label paths of a split (validation has no default files). */

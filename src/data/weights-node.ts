@@ -10,6 +10,7 @@ import { weightTensors } from '../runtime/checkpoint.js';
 import { checkWeightsAgainstGraph, decodeSafetensorsFile, encodeSafetensors } from '../runtime/safetensors.js';
 import { DataError } from './errors.js';
 import { readBytes } from './node.js';
+import { decodeDataMetadata, type DataMetadata } from './preprocess.js';
 
 export async function saveWeights(path: string, graph: Graph, params: Float32Array[], metadata: Record<string, string> = {}): Promise<void> {
   if (params.length !== graph.params.length) throw new Error(`saveWeights: ${params.length} tensors for ${graph.params.length} parameters`);
@@ -38,6 +39,11 @@ export async function writeBytesAtomic(path: string, bytes: Uint8Array): Promise
     const e = err as NodeJS.ErrnoException;
     throw new DataError(path, `cannot write ${path}: ${e.code ?? e.message}`);
   }
+}
+
+/** The data metadata saved with a weights file (normalisation, class names), read before the model is compiled. */
+export async function readWeightsDataMetadata(path: string): Promise<DataMetadata> {
+  return decodeDataMetadata(decodeSafetensorsFile(await readBytes(path), path).metadata, path);
 }
 
 /** The parameters in graph.params order (of a weights file or a checkpoint), checked against the graph, and the file's metadata. */

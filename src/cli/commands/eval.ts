@@ -1,7 +1,7 @@
 // `tessera eval <model.yaml> --weights <file>`: test loss and accuracy of
 // saved weights, printed in the same form as `tessera train` prints them.
 
-import { loadWeights } from '../../data/weights-node.js';
+import { loadWeights, readWeightsDataMetadata } from '../../data/weights-node.js';
 import { Model } from '../../runtime/model.js';
 import { parseCommandArgs, type Command } from '../command.js';
 import { backendFlag, intFlag, modelFile, threadsFlag } from '../flags.js';
@@ -39,7 +39,9 @@ Options:
     const weightsFile = String(values.weights);
     const batchSize = intFlag(values, 'batch-size', 1);
 
-    const { spec, data } = await loadModelWithData(file);
+    // The normalisation and class names saved with the weights, so the test set is seen as training saw it.
+    const saved = await readWeightsDataMetadata(weightsFile);
+    const { spec, data } = await loadModelWithData(file, { saved });
     if (batchSize !== undefined) spec.training.batch_size = batchSize;
     const backendName = backendFlag(values, spec);
     const threads = threadsFlag(values, spec);

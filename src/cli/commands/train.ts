@@ -7,6 +7,7 @@
 import { takeExamples } from '../../data/idx.js';
 import { readBytes } from '../../data/node.js';
 import { splitValidation } from '../../data/split.js';
+import { encodeDataMetadata, type DataMetadata } from '../../data/preprocess.js';
 import { saveWeights } from '../../data/weights-node.js';
 import type { DatasetTensors } from '../../runtime/backend.js';
 import { HistoryRecorder } from '../../runtime/history.js';
@@ -132,7 +133,7 @@ backend that fails during training (e.g. a lost WebGPU device).`,
         out.write(`resuming from ${resumeFile}: ${at}, learning rate ${+point.train.learningRate.toPrecision(6)}${point.learningRateChanged ? ' (the model file\'s new learning_rate)' : ''}\n`);
         if (point.train.epoch >= spec.training.epochs) out.write(`the checkpoint has run all ${spec.training.epochs} epochs already; raise --epochs to train on\n`);
       }
-      return await runTraining({ model, file, args, train, test: data.test, validation, save, resume: point?.train, files, quiet, out });
+      return await runTraining({ model, file, args, train, test: data.test, validation, dataMetadata: data.metadata ?? {}, save, resume: point?.train, files, quiet, out });
     } finally {
       // Until the model holds the backend, the backend is ours to release.
       (model ?? backend).dispose();
@@ -149,6 +150,7 @@ interface TrainingRun {
   train: DatasetTensors;
   test: DatasetTensors;
   validation: DatasetTensors | undefined;
+  dataMetadata: DataMetadata;
   save: string | undefined;
   files: HistoryFiles;
   quiet: boolean;
@@ -176,6 +178,7 @@ async function runTraining(r: TrainingRun): Promise<number> {
     batch_size: String(graph.batchSize),
     backend: backend.name,
     train_examples: String(r.train.count),
+    ...encodeDataMetadata(r.dataMetadata),
   };
   /** Saves the backend's current parameters to --save. */
   const saveNow = async (metadata: Record<string, string>) => {
