@@ -17,7 +17,7 @@ const KEYS: Record<DatasetFormat, readonly string[]> = {
   idx: IDX_KEYS,
   csv: ['path', 'train_path', 'test_path', 'test_split', ...CSV_KEYS],
   npz: ['path', 'test_split'],
-  image_folder: ['path', 'test_path', 'image_size', 'color_mode'],
+  image_folder: ['path', 'test_path', 'test_split', 'image_size', 'color_mode'],
 };
 /** Keys with schema defaults: present in every validated spec, so only a non-default value is the user's. */
 const DEFAULTS: Record<string, unknown> = { header: true, delimiter: ',', task: 'classification', normalize: 'none', test_split: 0.2, color_mode: 'grayscale' };

@@ -7,6 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ModelSpec } from '../config/types.js';
 import { csvExamples, parseCsv, type CsvOptions } from './csv.js';
+import { npzDatasets } from './npz-dataset.js';
+import { loadImageFolder } from './image-folder-node.js';
 import { DataError } from './errors.js';
 import { factsOf } from './facts.js';
 import { loadIdx, readBytes, type LoadedData } from './node.js';
@@ -26,7 +28,8 @@ export async function loadDataset(spec: ModelSpec, baseDir: string, options: Loa
   switch (format) {
     case 'idx': return loadIdx(spec.dataset, baseDir);
     case 'csv': return loadCsv(spec, baseDir, options);
-    default: throw new Error(`dataset format ${format} is not supported yet`);
+    case 'npz': return loadNpz(spec, baseDir);
+    case 'image_folder': return loadImageFolder(spec, baseDir);
   }
 }
 
@@ -89,4 +92,16 @@ async function loadCsv(spec: ModelSpec, baseDir: string, options: LoadOptions): 
   }
   const { sets, metadata } = normalizeSplits({ train, test }, ds.normalize, names.train, options.saved);
   return { ...sets, source, facts, metadata: { ...metadata, ...(classNames ? { classNames } : {}) } };
+}
+
+/** format: npz: x_train, y_train and x_test, y_test (or test_split of the training arrays) of one file. */
+async function loadNpz(spec: ModelSpec, baseDir: string): Promise<LoadedData> {
+  const path = resolve(baseDir, spec.dataset.path!);
+  const { train: all, test: given } = npzDatasets(await readBytes(path), path);
+  const split = given ? { train: all, test: given } : splitTest(all, spec.dataset.test_split ?? 0.2, spec.seed, path);
+  const facts = factsOf(split, { source: path, names: { train: `${path}: x_train`, test: given ? `${path}: x_test` : `${path}: x_train`, validation: '' },
+    labelNames: { train: `${path}: y_train`, test: given ? `${path}: y_test` : `${path}: y_train`, validation: '' },
+    ...(spec.dataset.classes !== undefined ? { classes: spec.dataset.classes } : {}) });
+  const source = given ? `${path} (x_train, y_train; x_test, y_test)` : `${path} (x_train, y_train; ${split.test.count} test examples held out by test_split ${spec.dataset.test_split ?? 0.2} with seed ${spec.seed})`;
+  return { ...split, source, facts, metadata: {} };
 }

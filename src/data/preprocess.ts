@@ -39,7 +39,7 @@ export function decodeDataMetadata(meta: Record<string, string>, source: string)
 }
 
 /** Example indices in a seeded shuffle (Fisher–Yates on the model's seed, its own RNG stream). */
-function shuffled(n: number, seed: number): Uint32Array {
+export function shuffledOrder(n: number, seed: number): Uint32Array {
   const out = Uint32Array.from({ length: n }, (_, i) => i);
   const key = rngKey(seed, STREAM_TEST_SPLIT, 0);
   for (let i = n - 1; i > 0; i--) {
@@ -72,7 +72,7 @@ export function takeRows(data: DatasetTensors, rows: ArrayLike<number>): Dataset
 export function splitTest(data: DatasetTensors, fraction: number, seed: number, source: string): { train: DatasetTensors; test: DatasetTensors } {
   const nTest = Math.ceil(data.count * fraction);
   if (nTest >= data.count) throw new DataError(source, `${source}: ${data.count} examples are too few to hold out test_split ${fraction}: nothing would be left to train on`);
-  const order = shuffled(data.count, seed);
+  const order = shuffledOrder(data.count, seed);
   return { test: takeRows(data, order.subarray(0, nTest)), train: takeRows(data, order.subarray(nTest)) };
 }
 

@@ -1,0 +1,51 @@
+// The arrays of a .npz file as a dataset: x_train and y_train (required),
+// x_test and y_test (both or neither), as keras.datasets' load_data returns
+// them and numpy.savez stores them. Features uint8 (pixels, scaled by 1/255
+// when gathered) or float32 (float64 is narrowed to float32); labels of any
+// integer type, shape (n,) or (n, 1), 0..255. Browser-safe.
+
+import { DataError } from './errors.js';
+import { parseNpz, type NpyArray } from './npz.js';
+import type { DatasetTensors } from './types.js';
+
+function features(a: NpyArray, where: string): Pick<DatasetTensors, 'images' | 'dtype' | 'shape' | 'features' | 'count'> {
+  if (a.shape.length < 2) throw new DataError(where, `${where}: shape (${a.shape.join(', ')}); examples need shape (count, ...), rank 2 or more`);
+  const [count, ...shape] = a.shape as [number, ...number[]];
+  const n = shape.reduce((x, y) => x * y, 1);
+  if (a.data instanceof Uint8Array) return { images: a.data, dtype: 'uint8', shape, features: n, count };
+  if (a.data instanceof Float32Array) return { images: new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength), dtype: 'float32', shape, features: n, count };
+  if (a.data instanceof Float64Array) return { images: new Uint8Array(Float32Array.from(a.data).buffer), dtype: 'float32', shape, features: n, count };
+  throw new DataError(where, `${where}: features of dtype ${a.dtype}; use uint8 (pixels) or float32`);
+}
+
+function labels(a: NpyArray, where: string, count: number): Uint8Array {
+  if (!(a.shape.length === 1 || (a.shape.length === 2 && a.shape[1] === 1))) {
+    throw new DataError(where, `${where}: labels of shape (${a.shape.join(', ')}); expected (count,) or (count, 1) class ids`);
+  }
+  if (a.shape[0] !== count) throw new DataError(where, `${where}: ${a.shape[0]} labels for ${count} examples`);
+  if (a.data instanceof Float32Array || a.data instanceof Float64Array) throw new DataError(where, `${where}: labels of dtype ${a.dtype}; class ids must be integers`);
+  const out = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const v = Number(a.data[i]!);
+    if (!(v >= 0 && v <= 255)) throw new DataError(where, `${where}: entry ${i} is ${v}; class ids must be 0..255`);
+    out[i] = v;
+  }
+  return out;
+}
+
+/** The training set and, when the file has x_test and y_test, the test set. */
+export function npzDatasets(bytes: Uint8Array, source: string): { train: DatasetTensors; test?: DatasetTensors } {
+  const arrays = parseNpz(bytes, source);
+  const need = (name: string) => {
+    const a = arrays.get(name);
+    if (!a) throw new DataError(source, `${source}: no array ${name} (the file holds ${[...arrays.keys()].join(', ') || 'no arrays'}); expected x_train, y_train and optionally x_test, y_test, as numpy.savez(path, x_train=..., y_train=..., x_test=..., y_test=...)`);
+    return a;
+  };
+  const pair = (x: string, y: string): DatasetTensors => {
+    const f = features(need(x), `${source}: ${x}`);
+    return { ...f, labels: labels(need(y), `${source}: ${y}`, f.count) };
+  };
+  const train = pair('x_train', 'y_train');
+  if (arrays.has('x_test') !== arrays.has('y_test')) need(arrays.has('x_test') ? 'y_test' : 'x_test');
+  return arrays.has('x_test') ? { train, test: pair('x_test', 'y_test') } : { train };
+}
