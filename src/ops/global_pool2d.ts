@@ -9,7 +9,7 @@
 // Bench dims: [B, HW, C].
 
 import {
-  globalAveragePool2d, globalAveragePool2dBackward, globalMaxPool2d, globalMaxPool2dBackward,
+  distinctPerPlane, globalAveragePool2d, globalAveragePool2dBackward, globalMaxPool2d, globalMaxPool2dBackward,
   type GlobalAveragePool2dBackwardOp, type GlobalAveragePool2dOp, type GlobalMaxPool2dBackwardOp, type GlobalMaxPool2dOp,
 } from './pool-reference.js';
 import { defineOp, grid1d, NO_OPTIMIZER, type BenchSpec, type CustomContract, type OpDef, type OpInstance, type OpRecordBase, type RandomFloats } from './types.js';
@@ -73,7 +73,7 @@ function forwardDef<T extends GlobalAveragePool2dOp | GlobalMaxPool2dOp>(
     },
     bench: benchOf<T>(1, { input: 1, output: 1 }, (B, hw, C, random) => ({
       op: { kind, layer: 'bench', x: 'x', y: 'y', hw, channels: C } as T,
-      inputs: { x: random(B * hw * C, 2) }, outputs: { y: B * C },
+      inputs: { x: distinctPerPlane(random(B * hw * C), B, hw, C, 2) }, outputs: { y: B * C },
     })),
     custom: contractOf(['x', 'y'], 'out', computes),
   });

@@ -172,3 +172,28 @@ export function globalMaxPool2dBackward(dY: Float32Array, X: Float32Array, dX: F
     }
   }
 }
+
+/**
+ * The forward pools' bench input x [B, positions, C] (positions = H·W): within
+ * each (row, channel) plane — every window lies inside one — the positions
+ * hold distinct, evenly spaced values in (−scale, scale), never 0, ordered
+ * by the random `draw` (n = B·positions·C values). Why: a tie, or a near
+ * tie closer than a finite difference's step, inside a window leaves the
+ * max without a derivative there, so the gradient check would depend on
+ * the random stream; with a gap of 2·scale/positions every window has one
+ * clear maximum (an average, linear, does not mind). The backward ops' benches
+ * keep their ties on purpose: they compare each backend's tie-breaking.
+ */
+export function distinctPerPlane(draw: Float32Array, B: number, positions: number, C: number, scale: number): Float32Array {
+  const x = new Float32Array(draw.length);
+  const order = Array.from({ length: positions }, (_, p) => p);
+  for (let b = 0; b < B; b++) {
+    for (let c = 0; c < C; c++) {
+      const at = (p: number) => (b * positions + p) * C + c;
+      order.sort((p, q) => draw[at(p)]! - draw[at(q)]! || p - q);
+      // Rank r → (2(r + 0.75)/positions − 1)·scale: never 0, as r + 0.75 is never positions/2.
+      order.forEach((p, rank) => { x[at(p)] = (2 * (rank + 0.75) / positions - 1) * scale; });
+    }
+  }
+  return x;
+}

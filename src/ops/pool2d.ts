@@ -11,7 +11,7 @@
 
 import { pack16, window2d } from './conv-geometry.js';
 import {
-  averagePool2d, averagePool2dBackward, checkPoolGeometry, maxPool2d, maxPool2dBackward, poolGeometry,
+  averagePool2d, averagePool2dBackward, checkPoolGeometry, distinctPerPlane, maxPool2d, maxPool2dBackward, poolGeometry,
   type AveragePool2dBackwardOp, type AveragePool2dOp, type MaxPool2dBackwardOp, type MaxPool2dOp, type PoolGeometry,
 } from './pool-reference.js';
 import { defineOp, grid1d, NO_OPTIMIZER, type BenchSpec, type Constants, type CustomContract, type OpDef, type OpRecordBase, type RandomFloats, type WasmFieldType, type WasmLayout } from './types.js';
@@ -151,7 +151,7 @@ function forwardDef<T extends (MaxPool2dOp | AveragePool2dOp)>(
     },
     bench: benchOf<T>(1, { input: 1, output: 1 }, (g, B, random) => ({
       op: { kind, layer: 'bench', x: 'x', y: 'y', ...g } as T,
-      rows: B, inputs: { x: random(B * inSize(g), 2) }, outputs: { y: B * outSize(g) },
+      rows: B, inputs: { x: distinctPerPlane(random(B * inSize(g)), B, g.inH * g.inW, g.channels, 2) }, outputs: { y: B * outSize(g) },
     })),
     custom: contractOf(['x', 'y'], 'out', `${computes}; ${GEOMETRY_TEXT}`),
   });
