@@ -46,19 +46,20 @@ async function backendFor(spec: ModelSpec, threads: number): Promise<{ be: WasmB
 }
 
 /** One epoch at `threads` threads, from fresh weights: seconds and the epoch's loss sum. */
-async function epoch(spec: ModelSpec, images: number, threads: number): Promise<{ seconds: number; lossSum: number; description: string }> {
+async function epoch(spec: ModelSpec, images: number, threads: number): Promise<{ seconds: number; cpu: number; lossSum: number; description: string }> {
   const { be, g } = await backendFor(spec, threads);
   const train = takeExamples(all, images);
   await be.setDataset('train', train);
   await be.setOrder(epochOrder(train.count, g.seed, 0, true));
   const steps = Math.ceil(train.count / g.batchSize);
-  const t0 = performance.now();
+  const t0 = performance.now(), c0 = process.cpuUsage();
   await be.trainSteps(0, steps, 0);
   const m = await be.readMetrics();
   const seconds = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0); // every thread of the process (the workers included)
   const description = be.description;
   be.dispose();
-  return { seconds, lossSum: m.lossSum, description };
+  return { seconds, cpu: (c.user + c.system) / 1e6, lossSum: m.lossSum, description };
 }
 
 const models: { name: string; file: string; images: number }[] = [
@@ -71,24 +72,27 @@ if (!skip.has('train')) {
   for (const m of models) {
     const spec = await loadModelConfig(m.file);
     const at: Record<number, number[]> = { 1: [], [N]: [] };
+    const cpu: Record<number, number[]> = { 1: [], [N]: [] };
     const losses = new Set<number>();
     let desc = '';
     for (let r = 0; r < REPEATS; r++) {
       for (const t of [1, N]) {
         const e = await epoch(spec, m.images, t);
         at[t]!.push(e.seconds);
+        cpu[t]!.push(e.cpu);
         losses.add(e.lossSum);
         if (t === N) desc = e.description;
-        console.error(`  ${m.file} ${t} thread(s), run ${r + 1}: ${e.seconds.toFixed(2)} s, loss sum ${e.lossSum}`);
+        console.error(`  ${m.file} ${t} thread(s), run ${r + 1}: ${e.seconds.toFixed(2)} s wall, ${e.cpu.toFixed(2)} s CPU, loss sum ${e.lossSum}`);
       }
     }
     if (losses.size !== 1) throw new Error(`${m.file}: the loss differs across thread counts: ${[...losses].join(', ')}`);
     const ratio = stats(at[1]!).median / stats(at[N]!).median;
-    rows.push([m.name, fmt(at[1]!), fmt(at[N]!), `${ratio.toFixed(2)}×`, 'identical']);
+    const busy = (t: number) => (stats(cpu[t]!).median / stats(at[t]!).median).toFixed(2);
+    rows.push([m.name, fmt(at[1]!), fmt(at[N]!), `${ratio.toFixed(2)}×`, `${busy(1)} / ${busy(N)}`, 'identical']);
     console.error(`  ${desc}`);
   }
   console.log(`\n## Seconds per epoch, 1 vs ${N} threads (${REPEATS} interleaved runs each)\n`);
-  console.log(table(['model', '1 thread, s', `${N} threads, s`, 'speed-up (medians)', 'loss'], rows));
+  console.log(table(['model', '1 thread, s', `${N} threads, s`, 'speed-up (medians)', 'cores busy (CPU s / wall s), 1 / N', 'loss'], rows));
 }
 
 if (!skip.has('torch')) {
