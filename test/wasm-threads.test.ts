@@ -40,7 +40,11 @@ async function trainAt(spec: typeof mlp, threads: number, examples: number) {
 
 const sameBits = (a: Float32Array[], b: Float32Array[]) => a.length === b.length && a.every((x, i) => Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(b[i]!.buffer, b[i]!.byteOffset, b[i]!.byteLength)));
 
-for (const [name, spec, examples] of [['MLP (batch 32)', mlp, 3000], ['CNN', cnn, 400]] as const) {
+const withOptimizer = (optimizer: typeof mlp.optimizer) => ({ ...structuredClone(mlp), optimizer });
+const sgd = withOptimizer({ type: 'sgd', learning_rate: 0.01, momentum: 0.9, nesterov: true });
+const adamw = withOptimizer({ type: 'adamw', learning_rate: 0.001, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7, amsgrad: true, weight_decay: 0.004 });
+
+for (const [name, spec, examples] of [['MLP (batch 32)', mlp, 3000], ['CNN', cnn, 400], ['MLP with SGD (Nesterov momentum)', sgd, 1000], ['MLP with AdamW (amsgrad)', adamw, 1000]] as const) {
   test(`${name}: an epoch at 2 and 3 threads gives the losses, metrics and weights of 1 thread, bit for bit`, async () => {
     const one = await trainAt(spec, 1, examples);
     for (const threads of [2, 3]) {

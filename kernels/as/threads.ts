@@ -27,7 +27,7 @@ import { dispatch, OP_DENSE_FORWARD, OP_DENSE_BACKWARD_WEIGHTS, OP_DENSE_BACKWAR
   OP_CONV2D_FORWARD, OP_CONV2D_BACKWARD_INPUT, OP_CONV2D_BACKWARD_WEIGHTS, OP_RELU, OP_RELU_BACKWARD,
   OP_SIGMOID, OP_SIGMOID_BACKWARD, OP_TANH, OP_TANH_BACKWARD, OP_LEAKY_RELU, OP_LEAKY_RELU_BACKWARD, OP_ELU, OP_ELU_BACKWARD,
   OP_GELU, OP_GELU_BACKWARD, OP_GELU_TANH, OP_GELU_TANH_BACKWARD, OP_SILU, OP_SILU_BACKWARD, OP_SOFTPLUS, OP_SOFTPLUS_BACKWARD,
-  OP_SOFTMAX, OP_SOFTMAX_BACKWARD, OP_DROPOUT, OP_DROPOUT_BACKWARD, OP_MAX_POOL2D, OP_MAX_POOL2D_BACKWARD, OP_AVERAGE_POOL2D, OP_AVERAGE_POOL2D_BACKWARD } from './dispatch.generated';
+  OP_SOFTMAX, OP_SOFTMAX_BACKWARD, OP_DROPOUT, OP_DROPOUT_BACKWARD, OP_SGD, OP_ADAMW, OP_MAX_POOL2D, OP_MAX_POOL2D_BACKWARD, OP_AVERAGE_POOL2D, OP_AVERAGE_POOL2D_BACKWARD } from './dispatch.generated';
 import { gemm, columnSumsStrided, setDenseScratch, IDX_CAP, EPI_NONE, EPI_RELU, EPI_MASK } from './dense';
 import { adam, adamStepSize } from './adam';
 import { transposeRows, dropoutFrom } from './elementwise';
@@ -113,7 +113,10 @@ function barrier(): void {
   }
 }
 
-const SINGLE = 0, COLS = 1, ROWS = 2, RANGE = 3, RECORD_ROWS = 4;
+const SINGLE = 0, COLS = 1, ROWS = 2, RANGE = 3, RECORD_ROWS = 4, PARAM_RANGE = 5;
+
+// Optimizer records over n floats: the pointer words 1 … nPtr move by a share's first float, word nPtr+1 is n.
+let gParamPtrs = 0;
 
 // Floats per row of the record's pointer words 1 … 4 for a row share (0: not per row).
 let gS1 = 0, gS2 = 0, gS3 = 0, gS4 = 0;
@@ -180,6 +183,8 @@ function splitOf(op: usize, rows: i32): i32 {
       return convWeightsSplittable(T2, outC) && outC >= 8 * T ? COLS : SINGLE;
     }
     case OP_DROPOUT: case OP_DROPOUT_BACKWARD: return rows * w(op, 3) >= MIN_ELEMS ? RANGE : SINGLE;
+    case OP_SGD: gParamPtrs = 3; return w(op, 4) >= MIN_ELEMS ? PARAM_RANGE : SINGLE; // p, g, m, size
+    case OP_ADAMW: gParamPtrs = 5; return w(op, 6) >= MIN_ELEMS ? PARAM_RANGE : SINGLE; // p, g, m, v, vhat, size
   }
   const align = rowSplit(op, rows);
   return align > 0 && rows >= align * T ? RECORD_ROWS : SINGLE;
@@ -254,6 +259,19 @@ function runShare(op: usize, how: i32, rows: i32, start: i32, step: i32): void {
     share(rows * w(op, 3), 16);
     const off = <usize>gLo << 2;
     if (gHi > gLo) dropoutFrom(p(op, 1) + off, p(op, 2) + off, gHi - gLo, rngKey(gSeed, <u32>w(op, 4), <u32>step), w(op, 5), reinterpret<f32>(w(op, 6)), gLo);
+  } else if (how == PARAM_RANGE) {
+    // The record with its pointers (0: absent, e.g. no momentum) moved to this thread's first float.
+    splitOf(op, rows); // sets gParamPtrs
+    const n = w(op, gParamPtrs + 1);
+    share(n, 16);
+    if (gHi <= gLo) return;
+    memory.copy(gRec, op, <usize>RECORD_BYTES);
+    for (let i = 1; i <= gParamPtrs; i++) {
+      const q = p(op, i);
+      if (q) store<u32>(gRec + (<usize>i << 2), <u32>(q + (<usize>gLo << 2)));
+    }
+    store<i32>(gRec + (<usize>(gParamPtrs + 1) << 2), gHi - gLo);
+    dispatch(gRec, rows, start, step);
   } else {
     // RECORD_ROWS: the record with its per-row pointers moved to this thread's first row.
     share(rows, rowSplit(op, rows));
