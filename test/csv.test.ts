@@ -55,6 +55,19 @@ test('bad CSV: a ragged row, a non-numeric feature, an unknown column, labels ou
   throwsData(() => csvExamples(parseCsv('a,k\n1,emu\n', 't.csv', O), O, ['cat', 'dog']), /^t\.csv: row 2: label 'emu' is not one of the training set's classes \(cat, dog\)$/);
 });
 
+test('task: regression: the label column becomes float targets (one per row), split with the features', () => {
+  const t = parseCsv('x,y\n1,0.5\n2,1.5\n3,-2\n4,8\n', 'r.csv', O);
+  const ex = csvExamples(t, { ...O, task: 'regression' });
+  assert.equal(Array.from(ex.targets!), [0.5, 1.5, -2, 8]);
+  assert.is(ex.classNames, undefined);
+  const { train, test: held } = splitTest({ ...ex.data, targets: ex.targets!, targetWidth: 1 }, 0.25, 1, 'r.csv');
+  assert.is(held.count, 1);
+  // each row keeps its own target: y = f(x) as in the file
+  const want = new Map([[1, 0.5], [2, 1.5], [3, -2], [4, 8]]);
+  for (const d of [train, held]) floats(d.images).forEach((x, i) => assert.is(d.targets![i], want.get(x)));
+  throwsData(() => csvExamples(parseCsv('x,y\n1,a\n', 'r.csv', O), { ...O, task: 'regression' }), /^r\.csv: row 2, column 'y': 'a' is not a number \(a regression target\)$/);
+});
+
 test('test_split: ceil(count · fraction) rows, the same for the same seed, different for another', () => {
   const t = parseCsv(['x,y', ...Array.from({ length: 10 }, (_, i) => `${i},${i % 2}`)].join('\n'), 's.csv', O);
   const d = csvExamples(t, O).data;
@@ -90,6 +103,16 @@ test('tessera train models/iris.yaml: >= 93% test accuracy; the weights keep the
   const e = await tessera('eval', 'models/iris.yaml', '--weights', weights);
   assert.is(e.code, 0, e.stderr);
   assert.is(e.stdout.match(/accuracy \S+/)![0], `accuracy ${acc.toFixed(2)}%`);
+  // predict on CSV rows: features only (normalised with the saved statistics), and rows with the label column
+  writeFileSync(join(dir, 'rows.csv'), 'sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n');
+  const p = await tessera('predict', 'models/iris.yaml', '--weights', weights, '--csv', join(dir, 'rows.csv'), '--json');
+  assert.is(p.code, 0, p.stderr);
+  const out = JSON.parse(p.stdout) as { predictions: Array<{ index: string; class: string }> };
+  assert.equal(out.predictions.map((x) => [x.index, x.class]), [['row 2', 'setosa'], ['row 3', 'virginica']]);
+  const t = await tessera('predict', 'models/iris.yaml', '--weights', weights, '--csv', 'models/data/iris.csv', '--count', '3');
+  assert.is(t.code, 0, t.stderr);
+  assert.match(t.stdout, /row 2 +0 setosa +0 setosa/);
+  assert.match(t.stdout, /3 of 3 correct/);
 });
 
 test('a bad CSV through tessera train: one line naming the file and row, exit 1', async () => {

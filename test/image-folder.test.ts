@@ -66,9 +66,16 @@ test('decode: PNG and JPEG by content; grayscale by TF weights; bilinear resize 
 
 test('tessera train on a PNG/JPEG folder: test_path, validation_split, input_shape from the folder', async () => {
   writeFileSync(join(dir, 'm.yaml'), model(`path: train, test_path: test`, ', validation_split: 0.2'));
-  const r = await tessera('train', join(dir, 'm.yaml'));
+  const weights = join(dir, 'w.safetensors');
+  const r = await tessera('train', join(dir, 'm.yaml'), '--save', weights);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /2 classes: bars, rings; 8×8 grayscale/);
+  // predict on PNG and JPEG files, resized to the input shape, with the class names saved in the weights
+  const files = [join(dir, 'test', 'bars', '1.png'), join(dir, 'test', 'rings', '0.jpg'), join(dir, 'test', 'rings', '3.png')];
+  const p = await tessera('predict', join(dir, 'm.yaml'), '--weights', weights, '--images', files.join(','), '--json');
+  assert.is(p.code, 0, p.stderr);
+  const preds = (JSON.parse(p.stdout) as { predictions: Array<{ class: string }> }).predictions;
+  assert.equal(preds.map((x) => x.class), ['bars', 'rings', 'rings']);
   assert.match(r.stdout, /examples: 48 training, 12 validation .*, 20 test/);
   assert.match(r.stdout, /val_accuracy/);
   const acc = Number(r.stdout.match(/test\s+loss \S+\s+accuracy (\d+\.\d+)%/)![1]);

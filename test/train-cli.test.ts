@@ -140,7 +140,7 @@ test('bad flags are usage errors (exit 2)', async () => {
   assert.match(r.stderr, '--weights <file> is required');
   const p = await tessera('predict', 'models/mnist.yaml', '--weights', weights);
   assert.is(p.code, 2);
-  assert.match(p.stderr, 'give either --index or --images');
+  assert.match(p.stderr, 'give one of --index, --images or --csv');
 });
 
 test('an unavailable backend is a one-line error', async () => {
