@@ -18,8 +18,8 @@ const cell = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 function typeOf(s) {
   s = deref(s);
   if (s.const !== undefined) return code(s.const);
-  if (s.oneOf && !s.type) return s.oneOf.map(typeOf).join(' or ');
-  if (s.type === 'array') return `list of ${typeOf(s.items).replace(/^an? /, '')}s`.replace(/ss$/, 's');
+  if (s.oneOf && !s.type) return s.oneOf.map((b) => typeOf(b)).join(' or ');
+  if (s.type === 'array') return `list of ${typeOf(s.items).replace(/^an? /, '').split(' or ').map((t) => `${t}s`.replace(/ss$/, 's')).join(' or ')}`;
   if (s.type === 'object') return 'mapping';
   return Array.isArray(s.type) ? s.type.join(' or ') : s.type ?? 'any';
 }
@@ -73,7 +73,7 @@ const variants = (union, title) => union.oneOf.map((branch) => {
   const def = deref(branch);
   return `## ${title} \`${def.properties.type.const}\`\n\n${def.description}\n\n${table(def)}`;
 });
-for (const key of ['loss', 'optimizer', 'training', 'dataset', 'kernels']) {
+for (const key of ['loss', 'metrics', 'optimizer', 'training', 'dataset', 'kernels']) {
   const s = schema.properties[key];
   if (key === 'optimizer') {
     // Its keys depend on its type: a section per optimizer, then the schedules learning_rate may be, and kernel_regularizer.
@@ -85,6 +85,19 @@ for (const key of ['loss', 'optimizer', 'training', 'dataset', 'kernels']) {
     sections.push(...variants(schedules, 'Schedule'));
     const reg = schema.definitions.kernelRegularizer;
     sections.push(`## \`kernel_regularizer\` (dense, conv2d)\n\n${reg.description}\n\n${table(reg)}`);
+    continue;
+  }
+  if (key === 'loss') {
+    // Its keys depend on its type: a section per loss.
+    sections.push(`## \`loss\`\n\n${s.description}`);
+    sections.push(...variants(s, 'Loss'));
+    continue;
+  }
+  if (key === 'metrics') {
+    // A list whose entries are names or mappings: the names, then the mapping's keys.
+    const names = s.items.oneOf.find((b) => b.type === 'string');
+    const mapping = s.items.oneOf.find((b) => b.type === 'object');
+    sections.push([`## \`metrics\``, s.description, s.items.description, `Names: ${names.enum.map(code).join(', ')}.`, `${mapping.description}\n\n${table(mapping)}`].join('\n\n'));
     continue;
   }
   sections.push(`## \`${key}\`\n\n${s.description}\n\n${table(s)}`);

@@ -112,7 +112,7 @@ function runRef(ops: OpRecordBase[], bufs: Map<string, Float32Array | Float64Arr
       if (!bufs.has(name)) bufs.set(name, new Float64Array(n));
       return bufs.get(name)! as Float32Array;
     },
-    rows, step: 0, seed: 1, labels: new Uint32Array(rows), optimizer: NO_OPTIMIZER, addMetrics: () => {},
+    rows, step: 0, seed: 1, labels: new Uint32Array(rows), optimizer: NO_OPTIMIZER, addMetrics: () => {}, addMetric: () => {},
   };
   for (const op of ops) byKind.get(op.kind)!.reference(op, env);
 }

@@ -147,7 +147,7 @@ function step64(graph: Graph, params: Float64Array[], x: Float64Array, labels: U
   let loss = NaN;
   const env: RefEnv = {
     buf: (n) => f64(bufs.get(n)!), rows, step: 0, seed: graph.seed, labels, optimizer: graph.optimizer,
-    addMetrics: (lossSum) => { loss = lossSum / rows; },
+    addMetrics: (lossSum) => { loss = lossSum / rows; }, addMetric: () => {},
   };
   for (const op of [...graph.forward, ...graph.backward]) if (op.kind !== 'gather') defOf(op).reference(op, env);
   return { loss, bufs };

@@ -25,7 +25,7 @@ function env(inst: OpInstance<OpRecordBase>, bufs: Map<string, Float32Array>): R
     },
     rows: inst.rows, step: inst.step, seed: inst.seed, optimizer: inst.optimizer,
     labels: inst.labels ?? new Uint32Array(inst.rows),
-    addMetrics: () => {},
+    addMetrics: () => {}, addMetric: () => {},
   };
 }
 

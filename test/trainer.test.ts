@@ -131,7 +131,7 @@ test('events: start, then per epoch epoch-start, progress with rising steps, epo
       assert.is(e.epoch, epoch);
       assert.is(step, 13);
       assert.is(e.samples, 620);
-      assert.equal(r.epochs[epoch - 1], { epoch, loss: e.loss, accuracy: e.accuracy, samples: e.samples, seconds: e.seconds, learningRate: 0.001 });
+      assert.equal(r.epochs[epoch - 1], { epoch, loss: e.loss, accuracy: e.accuracy, metrics: { accuracy: e.accuracy }, samples: e.samples, seconds: e.seconds, learningRate: 0.001 });
     } else {
       assert.unreachable(`unexpected event ${e.type} in the middle`);
     }

@@ -110,6 +110,7 @@ export function instanceBuffers(inst: OpInstance<OpRecordBase>): Record<string, 
 export function referenceEnv(
   inst: OpInstance<OpRecordBase>, buffers: Record<string, Float32Array>, onMetrics: (lossSum: number, correct: number) => void,
   labels: Uint32Array = inst.labels ?? new Uint32Array(inst.rows),
+  onMetric: (accumulator: number, sum: number) => void = () => {},
 ): RefEnv {
   return {
     buf: (name) => {
@@ -123,8 +124,19 @@ export function referenceEnv(
     labels,
     optimizer: inst.optimizer,
     addMetrics: (lossSum, correct) => onMetrics(lossSum, correct),
+    addMetric: onMetric,
     ...(inst.dataset ? { data: inst.dataset } : {}),
   };
+}
+
+/** Metric accumulators a bench instance may use (its metric op adds to accumulator 0; a few spare catch a kernel writing the wrong one). */
+export const BENCH_METRIC_ACCUMULATORS = 4;
+
+/** A kernel's scalars, named as the reference's: lossSum and correct, and metric<k> for each the reference reported. */
+export function scalarsOf(want: Record<string, number>, lossSum: number, correct: number, metric: (k: number) => number): Record<string, number> {
+  const out: Record<string, number> = { lossSum, correct };
+  for (const name of Object.keys(want)) if (name.startsWith('metric')) out[name] = metric(Number(name.slice(6)));
+  return out;
 }
 
 /** Runs the reference once on `buffers`; the scalars when it reported any. */
@@ -132,8 +144,11 @@ export function runReference(def: OpDef, inst: OpInstance<OpRecordBase>, buffers
   let scalars: Record<string, number> | undefined;
   const labels = inst.labels ?? new Uint32Array(inst.rows);
   def.reference(inst.op, referenceEnv(inst, buffers, (lossSum, correct) => {
-    scalars = { lossSum: (scalars?.lossSum ?? 0) + lossSum, correct: (scalars?.correct ?? 0) + correct };
-  }, labels));
+    scalars = { ...scalars, lossSum: (scalars?.lossSum ?? 0) + lossSum, correct: (scalars?.correct ?? 0) + correct };
+  }, labels, (k, sum) => {
+    // A metric op's sum: the scalar metric<k> (benches give their instances accumulator 0).
+    scalars = { ...scalars, [`metric${k}`]: (scalars?.[`metric${k}`] ?? 0) + sum };
+  }));
   // An op that writes the batch labels (gather) has them as its output `labels`, as floats.
   if (inst.outputs[LABELS_BUFFER] !== undefined) buffers[LABELS_BUFFER]!.set(labels.subarray(0, inst.rows));
   return scalars;

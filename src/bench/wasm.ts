@@ -19,7 +19,7 @@ import type { Op } from '../runtime/graph.js';
 import { encodeRecord, packRecords } from '../runtime/wasm/plan.js';
 import { chooseVariant, Heap, instantiateKernelsWith, type KernelExports, type WasmVariant } from '../runtime/wasm/module.js';
 import { toCustomWasmKernel, type AsKernel } from '../custom/as-contract.js';
-import { instanceBuffers, labelsAsFloats, outputsOf, type OpCase, type OpData } from './ops.js';
+import { BENCH_METRIC_ACCUMULATORS, instanceBuffers, labelsAsFloats, outputsOf, scalarsOf, type OpCase, type OpData } from './ops.js';
 import type { OpRunner, PreparedKernel } from './runner.js';
 import { timeSync } from './stats.js';
 
@@ -69,7 +69,7 @@ export class WasmOpRunner implements OpRunner {
     const ds = inst.dataset;
     const [images, dsLabels, order, start] = ds ? [bytes(ds.images), bytes(ds.labels), bytes(ds.order), ds.start] : [0, 0, 0, 0];
     const targets = ds?.targets ? bytes(new Uint8Array(ds.targets.buffer, ds.targets.byteOffset, ds.targets.byteLength)) : 0;
-    const metrics = heap.alloc(24);
+    const metrics = heap.alloc(24 + 8 * BENCH_METRIC_ACCUMULATORS);
     const layout = benchLayout(k, heap, inst.op, ptrs, labels);
     const plan = packRecords([encodeRecord(inst.op as Op, layout, custom ? new Set([c.op]) : new Set())]);
     const planPtr = heap.alloc(plan.byteLength);
@@ -83,15 +83,15 @@ export class WasmOpRunner implements OpRunner {
     const wantScalars = data.scalars !== undefined;
     return {
       check: async () => {
-        heap.f64(metrics, 3).fill(0);
+        heap.f64(metrics, 3 + BENCH_METRIC_ACCUMULATORS).fill(0);
         run();
-        const m = heap.f64(metrics, 3);
+        const m = heap.f64(metrics, 3 + BENCH_METRIC_ACCUMULATORS);
         return {
           arrays: outputsOf(inst, (name, n) => {
             const a = heap.f32(ptrs.get(name)!, n).slice();
             return name === LABELS_BUFFER ? labelsAsFloats(a, inst.rows) : a;
           }),
-          scalars: wantScalars ? { lossSum: m[0]!, correct: m[1]! } : undefined,
+          scalars: wantScalars ? scalarsOf(data.scalars!, m[0]!, m[1]!, (k) => m[3 + k]!) : undefined,
         };
       },
       time: (t) => timeSync(run, t),

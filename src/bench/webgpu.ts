@@ -26,10 +26,11 @@ import { rngKey } from '../runtime/rng.js';
 import { GpuSession } from '../runtime/webgpu/device.js';
 import { withErrorScopes } from '../runtime/webgpu/errors.js';
 import { CTX_STRIDE, KernelSet, MAX_DROPOUT_KEYS, writeCtx } from '../runtime/webgpu/kernels.js';
+import { metricOffset } from '../runtime/webgpu/memory.js';
 import { opEnv, type CustomKernel } from '../runtime/webgpu/op-env.js';
 import { KernelRejectedError } from '../custom/errors.js';
 import { toCustomKernel, type WgslKernel } from '../custom/wgsl.js';
-import { instanceBuffers, labelsAsFloats, type OpCase, type OpData } from './ops.js';
+import { BENCH_METRIC_ACCUMULATORS, instanceBuffers, labelsAsFloats, scalarsOf, type OpCase, type OpData } from './ops.js';
 import type { OpRunner, PreparedKernel } from './runner.js';
 import { timeBatched } from './stats.js';
 
@@ -123,7 +124,8 @@ export class WebGpuOpRunner implements OpRunner {
       images: packed(ds.images, 'images'), labels: packed(ds.labels, 'dataset labels'), order: packed(ds.order, 'order'), label: 'bench ordered',
       targets: ds.targets ? { buffer: upload(ds.targets, 'targets') } : null,
     } : null;
-    const metrics = upload(new Uint32Array(4), 'metrics');
+    const metricWords = (metricOffset(d, BENCH_METRIC_ACCUMULATORS - 1) + 16) / 4;
+    const metrics = upload(new Uint32Array(metricWords), 'metrics');
     const ctx = upload(CTX_STRIDE, 'ctx', GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     const streams: number[] = [];
     let rejected: KernelRejectedError | undefined;
@@ -135,7 +137,7 @@ export class WebGpuOpRunner implements OpRunner {
       range: (name) => ({ buffer: name === null ? (unused ??= upload(16, 'unused')) : named(name) }),
       scratch: () => ({ buffer: (scratch ??= upload(16, 'scratch')) }),
       labels: () => ({ buffer: labels }),
-      metrics: () => ({ buffer: metrics }),
+      metrics: (k) => ({ buffer: metrics, offset: metricOffset(d, k), size: 16 }),
       dataset: () => dataset,
       keySlot: (stream) => {
         if (!streams.includes(stream)) streams.push(stream);
@@ -173,8 +175,9 @@ export class WebGpuOpRunner implements OpRunner {
           arrays[name] = name === LABELS_BUFFER ? labelsAsFloats(a, inst.rows) : a;
         }
         if (!wantScalars) return { arrays };
-        const m = await this.session.readU32(metrics, 0, 4, what);
-        return { arrays, scalars: { lossSum: m[0]! + m[1]! / 16777216, correct: m[2]! } };
+        const m = await this.session.readU32(metrics, 0, metricWords, what);
+        const fixed = (at: number) => m[at]! + m[at + 1]! / 16777216;
+        return { arrays, scalars: scalarsOf(data.scalars!, fixed(0), m[2]!, (k) => fixed(metricOffset(d, k) / 4)) };
       },
       time: async (o) => {
         if (!this.timestamps) return timeBatched(async (calls) => { await submit(calls, false); }, o);

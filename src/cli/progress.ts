@@ -5,7 +5,10 @@
 
 import type { TrainEvent } from '../runtime/trainer.js';
 import { formatDuration, formatInt } from './format.js';
-import { pct } from './results.js';
+import { metricsText } from './results.js';
+
+/** The progress lines' short name of accuracy, as before metrics were a list. */
+const short = (name: string) => (name === 'accuracy' ? 'acc' : name);
 
 function etaText(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
@@ -44,7 +47,7 @@ export class ProgressPrinter {
         return;
       case 'progress': {
         if (this.quiet || e.step >= e.steps) return;
-        const stats = `loss ${e.loss.toFixed(4)}  acc ${pct(e.accuracy, 1)}  ${formatInt(Math.round(e.samplesPerSec))} samples/s  ETA ${etaText(e.etaSeconds)}`;
+        const stats = `loss ${e.loss.toFixed(4)}${metricsText(e.metrics, 1, short)}  ${formatInt(Math.round(e.samplesPerSec))} samples/s  ETA ${etaText(e.etaSeconds)}`;
         const count = `${String(e.step).padStart(String(e.steps).length)}/${e.steps}`;
         if (this.tty) {
           const t = performance.now();
@@ -66,8 +69,8 @@ export class ProgressPrinter {
       case 'epoch': {
         this.clear();
         // Fixed widths, so that the columns line up from epoch to epoch.
-        const val = e.valLoss !== undefined ? `  val_loss ${e.valLoss.toFixed(4)}  val_accuracy ${pct(e.valAccuracy!, 2).padStart(6)}` : '';
-        this.out.write(`epoch ${e.epoch}/${e.epochs}  loss ${e.loss.toFixed(4)}  acc ${pct(e.accuracy, 1).padStart(5)}${val}  ${e.seconds.toFixed(1)} s\n`);
+        const val = e.valLoss !== undefined ? `  val_loss ${e.valLoss.toFixed(4)}${metricsText(e.valMetrics ?? {}, 2, (n) => `val_${n}`, 6)}` : '';
+        this.out.write(`epoch ${e.epoch}/${e.epochs}  loss ${e.loss.toFixed(4)}${metricsText(e.metrics, 1, short, 5)}${val}  ${e.seconds.toFixed(1)} s\n`);
         return;
       }
       case 'note':

@@ -6,6 +6,7 @@
 
 import { layerDef } from '../layers/index.js';
 import type { ParamDecl } from '../layers/types.js';
+import { checkLoss, type LossData } from './loss-checks.js';
 import { MODEL_INPUT, MODEL_INPUT_NAME, resolveTopology, type Topology } from './topology.js';
 import { dataFactsOf, DATASET_FACTS, type ModelSpec, type LayerSpec } from './types.js';
 import type { DataFacts } from '../data/types.js';
@@ -149,7 +150,7 @@ function checkNames(spec: ModelSpec, layers: LayerInfo[], errors: ShapeIssue[]):
   }
 }
 
-/** The model must end in a dense layer producing one logit per class of the dataset. */
+/** The model must end in a dense layer, whose units the loss checks against the data (src/config/loss-checks.ts). */
 function checkOutput(spec: ModelSpec, errors: ShapeIssue[], warnings: ShapeIssue[]): void {
   const facts = dataFactsOf(spec);
   const classes = facts?.classes;
@@ -168,21 +169,10 @@ function checkOutput(spec: ModelSpec, errors: ShapeIssue[], warnings: ShapeIssue
     });
     return;
   }
-  if (classes !== undefined && last.units !== classes) {
-    errors.push({
-      path: ['layers', lastIndex, 'units'],
-      message: `the last layer has ${last.units} units but ${facts!.source in DATASET_FACTS ? facts!.source : describeData(facts!)} ${facts!.source in DATASET_FACTS ? 'has' : 'holds'} ${classes} classes`,
-      hint: `use units: ${classes}`,
-    });
-  }
-  const lastActivation = typeof last.activation === 'object' ? last.activation.type : last.activation;
-  if (lastActivation !== 'linear') {
-    warnings.push({
-      path: ['layers', lastIndex, 'activation'],
-      message: `the last layer has activation '${lastActivation}', but the loss expects raw logits (from_logits: true)`,
-      hint: 'use activation: linear on the last layer',
-    });
-  }
+  const activation = typeof last.activation === 'object' ? last.activation.type : last.activation;
+  const named = facts ? facts.source in DATASET_FACTS : true;
+  const data: LossData = { name: facts ? (named ? facts.source : describeData(facts)) : 'the data', verb: named ? 'has' : 'holds', ...(classes !== undefined ? { classes } : {}) };
+  checkLoss(spec, { index: lastIndex, units: last.units, activation }, data, errors, warnings);
 }
 
 /** "the mnist examples" for a named dataset, "the data in <file>" for files. */

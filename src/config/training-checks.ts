@@ -13,7 +13,7 @@ type At = (path: (string | number)[], target: Target, code: ConfigErrorCode, mes
 
 /** The names an epoch's logs hold: loss and each metric, then their val_ forms (Keras's log names). */
 export function monitorNames(spec: Pick<ModelSpec, 'metrics'>): string[] {
-  const train = ['loss', ...spec.metrics];
+  const train = ['loss', ...spec.metrics.map((m) => (typeof m === 'string' ? m : m.type))];
   return [...train, ...train.map((n) => `val_${n}`)];
 }
 

@@ -55,7 +55,17 @@ export type LayerSpec =
   | MergeLayerSpec | ConcatenateLayerSpec | BatchNormalizationLayerSpec
   | EmbeddingLayerSpec | PositionEmbeddingLayerSpec | MultiHeadAttentionLayerSpec | LayerNormalizationLayerSpec;
 
-export interface LossSpec { type: 'sparse_categorical_crossentropy'; from_logits: true }
+export type LossSpec =
+  | { type: 'sparse_categorical_crossentropy'; from_logits: true }
+  | { type: 'categorical_crossentropy'; from_logits: true; label_smoothing?: number }
+  | { type: 'binary_crossentropy'; from_logits?: boolean; label_smoothing?: number }
+  | { type: 'mean_squared_error' }
+  | { type: 'mean_absolute_error' }
+  | { type: 'huber'; delta?: number };
+/** Metric names as Keras logs them. */
+export type MetricName = 'accuracy' | 'binary_accuracy' | 'mse' | 'mae' | 'top_k_categorical_accuracy';
+/** A metric: its name, or an object with its arguments (top_k_categorical_accuracy's k). */
+export type MetricSpec = MetricName | { type: 'top_k_categorical_accuracy'; k?: number };
 /** Keras's learning-rate schedules (keras.optimizers.schedules), by optimizer step (src/runtime/optimizers/schedules.ts). */
 export interface ExponentialDecaySpec { type: 'exponential_decay'; initial_learning_rate: number; decay_steps: number; decay_rate: number; staircase: boolean }
 export interface CosineDecaySpec {
@@ -153,7 +163,7 @@ export interface ModelSpec {
   layers: LayerSpec[];
   loss: LossSpec;
   optimizer: OptimizerSpec;
-  metrics: Array<'accuracy'>;
+  metrics: MetricSpec[];
   training: TrainingSpec;
   dataset: DatasetSpec;
   /**

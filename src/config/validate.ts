@@ -11,10 +11,11 @@ import { kernelFileErrors, withRegistryKernels } from './kernels.js';
 import { SourceLocator, keyText, type SourceRef, type Target } from './locate.js';
 import { describeAjvErrors } from './schema-errors.js';
 import { bracketOf, missedAt, unclosedBrackets, unclosedMessage } from './unclosed.js';
-import { inferLayers, type LayerInfo, type ShapeIssue } from './shapes.js';
+import { describeData, inferLayers, type LayerInfo, type ShapeIssue } from './shapes.js';
+import { checkLossData, type LossData } from './loss-checks.js';
 import { checkTraining } from './training-checks.js';
 import { checkOptimizer } from './optimizer-checks.js';
-import { dataFactsOf, type ModelSpec } from './types.js';
+import { DATASET_FACTS, dataFactsOf, type ModelSpec } from './types.js';
 import { checkDataset } from './dataset-checks.js';
 import type { DataFacts } from '../data/types.js';
 
@@ -148,6 +149,8 @@ export function validateModelConfig(text: string, fileName = '<input>', options:
     spec.input_shape = inputShapeFromData(spec, facts);
   }
   const shapes = inferLayers(spec);
+  const lastLayer = shapes.layers[shapes.layers.length - 1];
+  if (shapes.errors.length === 0 && lastLayer) checkLossData(spec, lastLayer.outputShape.reduce((a, b) => a * b, 1), lossData(spec), shapes.errors);
   const fromShape = (i: ShapeIssue, severity: ConfigError['severity']) =>
     diag(loc.find(i.path, targetFor(i.path)), severity === 'error' ? 'shape' : 'lint', i.message, { path: i.path, hint: i.hint }, severity);
   errors.push(...shapes.errors.map((i) => fromShape(i, 'error')));
@@ -161,6 +164,14 @@ export function validateModelConfig(text: string, fileName = '<input>', options:
 export function inputShapeFromData(spec: Pick<ModelSpec, 'layers'>, facts: DataFacts): number[] {
   const first = spec.layers[0]?.type;
   return facts.inputShape.length === 2 && first === 'conv2d' ? [...facts.inputShape, 1] : [...facts.inputShape];
+}
+
+/** What the loss checks of the data before any file is read (src/config/loss-checks.ts). */
+function lossData(spec: ModelSpec): LossData {
+  const facts = dataFactsOf(spec);
+  if (!facts) return { name: 'the data', verb: 'has' };
+  const named = facts.source in DATASET_FACTS;
+  return { name: named ? facts.source : describeData(facts), verb: named ? 'has' : 'holds', classes: facts.classes, ...(facts.targetWidth ? { targetWidth: facts.targetWidth } : {}) };
 }
 
 function fail(errors: ConfigError[], warnings: ConfigError[]): ValidationFailure {

@@ -56,4 +56,6 @@ export interface DataFacts {
   /** Example counts, when known. */
   train?: number;
   test?: number;
+  /** Float targets per example (regression data, DatasetTensors.targets), when the data has them: the regression losses check it against the last layer. */
+  targetWidth?: number;
 }

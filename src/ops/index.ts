@@ -28,6 +28,7 @@ import { gatherTargetsOp } from './gather_targets.js';
 import { gatherF32Op } from './gather_f32.js';
 import { reluBackwardOp } from './relu_backward.js';
 import { softmaxXentOp } from './softmax_xent.js';
+import { REGRESSION_OPS } from './regression_loss.js';
 import { ACTIVATION_OPS } from './activations.js';
 import { POOL2D_OPS } from './pool2d.js';
 import { GLOBAL_POOL2D_OPS } from './global_pool2d.js';
@@ -64,6 +65,7 @@ export const OPS = [
   dropoutOp,
   dropoutBackwardOp,
   softmaxXentOp,
+  ...REGRESSION_OPS,
   adamOp,
   sgdOp,
   adamwOp,

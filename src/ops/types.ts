@@ -38,6 +38,8 @@ export interface RefEnv {
   optimizer: { learningRate: number; beta1: number; beta2: number; epsilon: number };
   /** Losses report their per-batch sums here. */
   addMetrics(lossSum: number, correct: number, rows: number): void;
+  /** Metric ops add their per-batch sum to their accumulator (0…). */
+  addMetric(accumulator: number, sum: number): void;
   /** The dataset rows of this batch (gather only). */
   data?: Dataset;
 }
@@ -111,8 +113,11 @@ export interface GpuEnv {
   span(names: readonly string[]): GPUBufferBinding | null;
   /** The batch's labels (u32 per row). */
   labels(): GPUBufferBinding;
-  /** The loss/correct accumulators of this mode. */
-  metrics(): GPUBufferBinding;
+  /**
+   * The accumulators of this mode: without an argument the loss op's
+   * (loss sum, correct count, rows); metric op k's own 16 bytes with k.
+   */
+  metrics(accumulator?: number): GPUBufferBinding;
   /**
    * The dataset gather reads (bytes packed 4 per u32) and the order it
    * reads it through (null: in sequence); null where none is bound (the

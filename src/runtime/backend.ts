@@ -16,10 +16,15 @@ import type { DatasetTensors } from '../data/types.js';
 /** Resident datasets, keyed by name in every backend: training, the test set, and the per-epoch validation set. */
 export type DatasetSlot = 'train' | 'test' | 'validation';
 
-/** Sums since the last readMetrics(): divide by `samples` for the mean loss and accuracy. */
-export interface TrainMetrics { lossSum: number; correct: number; samples: number }
+/**
+ * Sums since the last readMetrics(): divide by `samples` for the mean loss
+ * and accuracy. `sums` are the metric ops' accumulators (graph.metrics says
+ * which metric each is; src/runtime/losses metricValues turns them into values).
+ */
+export interface TrainMetrics { lossSum: number; correct: number; samples: number; sums: number[] }
 
-export interface EvalResult { loss: number; accuracy: number; correct: number; samples: number }
+/** Over a dataset: the loss, the fused correct count as accuracy, and every metric of graph.metrics by name. */
+export interface EvalResult { loss: number; accuracy: number; correct: number; samples: number; metrics: Record<string, number> }
 
 export interface Backend {
   readonly name: BackendName;
@@ -52,7 +57,7 @@ export interface Backend {
   readMetrics(): Promise<TrainMetrics>;
   /** Loss and accuracy over a whole resident dataset, dropout off. */
   evaluate(slot: DatasetSlot): Promise<EvalResult>;
-  /** Class probabilities [count × classes] for `count` images of uint8 pixels. */
+  /** Predictions [count × graph.outputs] for `count` images of uint8 pixels: class probabilities, or the outputs (graph.prediction). */
   predict(images: Uint8Array, count: number): Promise<Float32Array>;
   /** Current parameters, graph.params order (copies). */
   readParams(): Promise<Float32Array[]>;

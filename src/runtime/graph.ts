@@ -25,6 +25,8 @@ import type { Grad, GraphBuilder, LoweredLayer, Regularizer, Tensor } from '../l
 import { opBuffers, type Op } from '../ops/index.js';
 import type { OpRecordBase } from '../ops/types.js';
 import { LABELS_BUFFER } from '../ops/gather.js';
+import { TARGETS_BUFFER, type GatherTargetsOp } from '../ops/gather_targets.js';
+import { lowerLoss, type GraphMetric, type PredictionKind } from './losses/index.js';
 import { STREAM_DROPOUT_BASE } from './rng.js';
 import { graphOptimizer, optimizerState, optimizerUpdate, type GraphOptimizer } from './optimizers/index.js';
 import { gradientOps, penaltyOps } from './optimizers/gradients.js';
@@ -98,17 +100,27 @@ export interface Graph {
   trainableParams: number;
   buffers: BufferInfo[];
   slots: SlotInfo[];
-  /** Training step: gather, forward, loss. */
+  /** Training step: gather (and gather_targets), forward, loss, metrics. */
   forward: Op[];
   /** Training step: gradients, in execution order. */
   backward: Op[];
   /** Gradient regularization and clipping ops (src/runtime/optimizers/gradients.ts), then one optimizer update op per trainable parameter. */
   update: Op[];
-  /** Evaluation/prediction: gather + forward without dropout, ending in `logits`. */
+  /** Evaluation/prediction: gather + forward without dropout up to `logits`, then the loss and metric ops. */
   inference: Op[];
   logits: string;
+  /** Values per row of the last layer (`logits`): what predict returns per example. */
+  outputs: number;
   /** Float targets per example that the loss reads (gathered into TARGETS_BUFFER); 0 when it reads class labels. */
   targetWidth: number;
+  /** The last `lossOps` ops of `inference` are the loss and metric ops (predict leaves them out). */
+  lossOps: number;
+  /** The spec's metrics, in order, and where each accumulates (src/runtime/losses). */
+  metrics: GraphMetric[];
+  /** Accumulators of metric ops beyond the loss op's correct count. */
+  metricAccumulators: number;
+  /** What predict returns per row: softmax or sigmoid probabilities, or the outputs as they are. */
+  prediction: PredictionKind;
   optimizer: GraphOptimizer;
 }
 
@@ -196,11 +208,31 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
   const logits = cur.buffer;
   const dlogits = addBuffer(`grad:${logits}`, 'gradient', cur.features);
   takenGradients.add(dlogits);
-  // The loss: in training it writes dLoss/dlogits too; in inference it only accumulates.
-  const loss = (from: string, grad: string | null) => ({ kind: 'softmax_xent', layer: 'loss', logits: from, dlogits: grad, classes: cur.features }) as OpRecordBase;
   // Kernel regularizers' penalties join the reported loss (in inference too: it is built from forward).
   forward.push(...penaltyOps(params.filter((p) => p.trainable)));
-  forward.push(loss(logits, dlogits));
+
+  // Inference: train-only ops are left out and their outputs read their inputs instead.
+  const alias = new Map<string, string>();
+  const resolve = (name: string) => alias.get(name) ?? name;
+  const inference: OpRecordBase[] = [];
+  for (const op of forward) {
+    const skip = trainOnly.get(op);
+    if (skip) { alias.set(skip.output, resolve(skip.input)); continue; }
+    inference.push(renameReads(inferenceOp.get(op) ?? op, resolve));
+  }
+  const inferenceLogits = resolve(logits);
+
+  // The loss (src/runtime/losses): in training its op writes dLoss/dlogits
+  // too; in evaluation it only accumulates; metric ops follow it in both.
+  const loss = lowerLoss(spec, { train: logits, eval: inferenceLogits }, dlogits, cur.features);
+  if (loss.targetWidth > 0) {
+    // The targets are gathered right after the inputs, in training and evaluation.
+    const gatherTargets: GatherTargetsOp = { kind: 'gather_targets', layer: 'loss', targets: addBuffer(TARGETS_BUFFER, 'input', loss.targetWidth), width: loss.targetWidth };
+    forward.splice(1, 0, gatherTargets);
+    inference.splice(1, 0, gatherTargets);
+  }
+  forward.push(...loss.train);
+  inference.push(...loss.eval);
 
   // Backward: from the loss towards the input, in reverse topological order,
   // each layer turning the gradient of its output into those of its inputs.
@@ -228,18 +260,6 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
     ...trainable.map((p) => optimizerUpdate(spec.optimizer, { name: p.name, grad: p.grad, size: p.size, state: p.state })),
   ];
 
-  // Inference: train-only ops are left out and their outputs read their inputs instead.
-  const alias = new Map<string, string>();
-  const resolve = (name: string) => alias.get(name) ?? name;
-  const inference: OpRecordBase[] = [];
-  for (const op of forward.slice(0, -1)) {
-    const skip = trainOnly.get(op);
-    if (skip) { alias.set(skip.output, resolve(skip.input)); continue; }
-    inference.push(renameReads(inferenceOp.get(op) ?? op, resolve));
-  }
-  const inferenceLogits = resolve(logits);
-  inference.push(loss(inferenceLogits, null));
-
   const { placed, slots } = assignSlots(buffers, [...forward, ...backward, ...update]);
   return {
     name: spec.name,
@@ -260,7 +280,12 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
     update: update as Op[],
     inference: inference as Op[],
     logits: inferenceLogits,
-    targetWidth: 0,
+    outputs: cur.features,
+    targetWidth: loss.targetWidth,
+    lossOps: loss.eval.length,
+    metrics: loss.metrics,
+    metricAccumulators: loss.metricAccumulators,
+    prediction: loss.prediction,
     optimizer: graphOptimizer(spec.optimizer),
   };
 }

@@ -80,9 +80,10 @@ function panel(x0: number, y0: number, title: string, epochs: number[], series: 
 
 /** The chart of a history: a panel for the loss and one per metric, side by side. */
 export function historySvg(h: HistoryJson): string {
-  const quantities: { name: 'loss' | 'accuracy'; percent: boolean }[] = [{ name: 'loss', percent: false }, { name: 'accuracy', percent: true }];
+  const notPlotted = ['learning_rate', 'seconds'];
+  const quantities = Object.keys(h.history).filter((n) => !n.startsWith('val_') && !notPlotted.includes(n)).map((name) => ({ name, percent: name.endsWith('accuracy') }));
   const panels = quantities.map((q, i) => {
-    const series: Series[] = [{ label: `training ${q.name}`, color: COLORS.train, dashed: false, ys: h.history[q.name] }];
+    const series: Series[] = [{ label: `training ${q.name}`, color: COLORS.train, dashed: false, ys: h.history[q.name]! }];
     const val = h.history[`val_${q.name}`];
     if (val) series.push({ label: `validation ${q.name}`, color: COLORS.validation, dashed: true, ys: val });
     return panel(i * PANEL.width, 24, q.name, h.epoch, series, q.percent);

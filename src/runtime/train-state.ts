@@ -16,8 +16,8 @@ export interface TrainState {
   stepInEpoch: number;
   /** Optimizer steps run in total: dropout keys, Adam's t = globalStep + 1, and a schedule's position. */
   globalStep: number;
-  /** Sums over the steps of the unfinished epoch (all zero at a boundary), so that its loss and accuracy come out whole. */
-  partial: { lossSum: number; correct: number; samples: number };
+  /** Sums over the steps of the unfinished epoch (all zero at a boundary), so that its loss and metrics come out whole (sums: the metric ops' accumulators). */
+  partial: { lossSum: number; correct: number; samples: number; sums?: number[] };
   /** The learning rate now (a callback such as reduce_lr_on_plateau may have lowered it). */
   learningRate: number;
   /** The finished epochs' results. */

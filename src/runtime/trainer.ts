@@ -39,9 +39,9 @@
 // Validation and callbacks. With data.validation, every epoch ends with
 // backend.evaluate('validation') (a resident slot, so the pass runs on the
 // device like training); its loss and accuracy are in the epoch event and
-// result as valLoss / valAccuracy. Then each callback's onEpochEnd runs with
-// the epoch's logs (Keras's names: loss, accuracy, val_loss, val_accuracy,
-// learning_rate); a callback may stop training after the epoch, replace the
+// result as valLoss / valAccuracy (valMetrics: every metric). Then each
+// callback's onEpochEnd runs with the epoch's logs (Keras's names: loss, each
+// metric, val_loss, each val_ metric, learning_rate); a callback may stop training after the epoch, replace the
 // weights, or change graph.optimizer.learningRate, which every backend reads
 // afresh at each trainSteps call (see backend.ts). onTrainEnd runs after the
 // last epoch and before the test set is evaluated (so restored weights are
@@ -66,6 +66,7 @@ import type { Backend, DatasetSlot, DatasetTensors, EvalResult } from './backend
 import { featureBytes } from '../data/types.js';
 import type { Graph } from './graph.js';
 import type { Callback, EpochLogs, TrainControl } from './callbacks/types.js';
+import { metricValues } from './losses/index.js';
 import { epochOrder } from './rng.js';
 import { initialTrainState, type TrainState } from './train-state.js';
 import { TrainingDivergedError, TrainingFailedError, type RestorePoint } from './train-errors.js';
@@ -116,9 +117,11 @@ export type TrainEvent =
       steps: number;
       /** Examples of this epoch seen so far. */
       samples: number;
-      /** Running means over the epoch so far. */
+      /** Running means over the epoch so far (accuracy: the loss op's correct count). */
       loss: number;
       accuracy: number;
+      /** Every metric of the model by its Keras name, running means. */
+      metrics: Record<string, number>;
       samplesPerSec: number;
       /** Seconds left in this epoch at the current rate. */
       etaSeconds: number;
@@ -135,9 +138,12 @@ export interface EpochResult {
   seconds: number;
   /** The learning rate of the epoch's steps. */
   learningRate: number;
+  /** Every metric of the model by its Keras name (accuracy among them when it is one). */
+  metrics: Record<string, number>;
   /** Over the validation set after the epoch, when there is one. */
   valLoss?: number;
   valAccuracy?: number;
+  valMetrics?: Record<string, number>;
 }
 
 export interface FitResult {
@@ -296,9 +302,12 @@ export async function fit(backend: Backend, graph: Graph, data: FitData, options
     // With a schedule: the rate of the epoch's first step (before the resumed step, when resuming mid-epoch).
     const learningRate = learningRateAt(graph.optimizer, globalStep - first);
     let { lossSum, correct, samples } = first > 0 ? resume.partial : { lossSum: 0, correct: 0, samples: 0 };
+    const sums = new Array<number>(graph.metricAccumulators).fill(0);
+    if (first > 0) resume.partial.sums?.forEach((v, k) => { sums[k] = v; });
+    const means = () => metricValues(graph.metrics, { lossSum, correct, samples, sums });
     for (let s = first; s < steps; ) {
       stepInEpoch = s;
-      partial = { lossSum, correct, samples };
+      partial = { lossSum, correct, samples, sums: [...sums] };
       if (s > first && signal?.aborted) return stop({ epoch, step: s, steps });
       const n = Math.min(chunk, steps - s);
       const within = n === 1 ? `in epoch ${epoch} at step ${s + 1}` : `in epoch ${epoch} within steps ${s + 1}–${s + n}`;
@@ -315,6 +324,7 @@ export async function fit(backend: Backend, graph: Graph, data: FitData, options
       lossSum += m.lossSum;
       correct += m.correct;
       samples += m.samples;
+      m.sums.forEach((v, k) => { sums[k]! += v; });
 
       const t = now();
       if (s === steps || t - snapshotTime >= snapshotMs) {
@@ -334,22 +344,22 @@ export async function fit(backend: Backend, graph: Graph, data: FitData, options
       const rate = elapsed > 0 ? samples / elapsed : 0;
       emit({
         type: 'progress', epoch, epochs, step: s, steps, samples,
-        loss: lossSum / samples, accuracy: correct / samples,
+        loss: lossSum / samples, accuracy: correct / samples, metrics: means(),
         samplesPerSec: rate, etaSeconds: rate > 0 ? (count - samples) / rate : 0, globalStep,
       });
       await yieldToEventLoop();
     }
     const v = data.validation ? await onBackend(`while validating after epoch ${epoch}`, () => backend.evaluate('validation')) : undefined;
     const r: EpochResult = {
-      epoch, loss: lossSum / samples, accuracy: correct / samples, samples, seconds: (now() - te) / 1000, learningRate,
-      ...(v ? { valLoss: v.loss, valAccuracy: v.accuracy } : {}),
+      epoch, loss: lossSum / samples, accuracy: correct / samples, metrics: means(), samples, seconds: (now() - te) / 1000, learningRate,
+      ...(v ? { valLoss: v.loss, valAccuracy: v.accuracy, valMetrics: v.metrics } : {}),
     };
     results.push(r);
     emit({ type: 'epoch', epochs, ...r });
     epochNow = epoch;
     stepInEpoch = 0;
     partial = { lossSum: 0, correct: 0, samples: 0 };
-    const logs: EpochLogs = { loss: r.loss, accuracy: r.accuracy, learning_rate: learningRate, ...(v ? { val_loss: v.loss, val_accuracy: v.accuracy } : {}) };
+    const logs = epochLogs(r);
     for (const c of callbacks) await c.onEpochEnd(e, logs, control);
     for (const c of callbacks) await c.afterEpoch?.(e, logs, control);
     const stopped = early();
@@ -364,7 +374,17 @@ export async function fit(backend: Backend, graph: Graph, data: FitData, options
   return { epochs: results, steps: globalStep, seconds, aborted: false, ...(test ? { test } : {}), ...(early() ? { stoppedEarly: early() } : {}), state: control.state() };
 }
 
-/** Loss and accuracy over a resident dataset (dropout off). */
+/** An epoch's logs under Keras's names: loss, each metric, val_loss and each val_ metric, learning_rate. */
+export function epochLogs(r: EpochResult): EpochLogs {
+  const logs: EpochLogs = { loss: r.loss, ...r.metrics, learning_rate: r.learningRate };
+  if (r.valLoss !== undefined) {
+    logs.val_loss = r.valLoss;
+    for (const [name, value] of Object.entries(r.valMetrics ?? {})) logs[`val_${name}`] = value;
+  }
+  return logs;
+}
+
+/** Loss and metrics over a resident dataset (dropout off). */
 export function evaluate(backend: Backend, slot: DatasetSlot): Promise<EvalResult> {
   return backend.evaluate(slot);
 }

@@ -5,7 +5,8 @@
 import type { Backend, DatasetSlot, DatasetTensors, EvalResult, TrainMetrics } from '../backend.js';
 import type { Graph, Op } from '../graph.js';
 import { defOf } from '../../ops/index.js';
-import { softmaxRows } from '../../ops/softmax_xent.js';
+import { metricValues } from '../losses/index.js';
+import { predictRows } from '../losses/prediction.js';
 import { checkTargets, targetShape } from '../targets.js';
 import type { RefEnv } from '../../ops/types.js';
 import { learningRateAt } from '../optimizers/index.js';
@@ -19,7 +20,7 @@ export class JsBackend implements Backend {
   private labels = new Uint8Array(0);
   private datasets: Partial<Record<DatasetSlot, DatasetTensors>> = {};
   private order = new Uint32Array(0);
-  private metrics: TrainMetrics = { lossSum: 0, correct: 0, samples: 0 };
+  private metrics: TrainMetrics = { lossSum: 0, correct: 0, samples: 0, sums: [] };
   /** The optimizer as the current step's ops see it: the step's learning rate (its schedule's). */
   private stepOptimizer: RefEnv['optimizer'] = { learningRate: 0, beta1: 0, beta2: 0, epsilon: 0 };
 
@@ -31,6 +32,7 @@ export class JsBackend implements Backend {
       this.buffers.set(b.name, slot.subarray(0, b.perRow ? b.floats * graph.batchSize : b.floats));
     }
     this.labels = new Uint8Array(graph.batchSize);
+    this.metrics = this.zeroMetrics();
     await this.writeParams(params);
   }
 
@@ -60,7 +62,7 @@ export class JsBackend implements Backend {
 
   async readMetrics(): Promise<TrainMetrics> {
     const m = this.metrics;
-    this.metrics = { lossSum: 0, correct: 0, samples: 0 };
+    this.metrics = this.zeroMetrics();
     return m;
   }
 
@@ -69,26 +71,26 @@ export class JsBackend implements Backend {
     checkTargets(slot, targetShape(data), this.graph.targetWidth);
     const identity = Uint32Array.from({ length: data.count }, (_, i) => i);
     const saved = this.metrics;
-    this.metrics = { lossSum: 0, correct: 0, samples: 0 };
+    this.metrics = this.zeroMetrics();
     for (let start = 0; start < data.count; start += this.graph.batchSize) {
       const rows = Math.min(this.graph.batchSize, data.count - start);
       for (const op of this.graph.inference) this.run(op, rows, 0, data, identity, start);
     }
     const m = this.metrics;
     this.metrics = saved;
-    return { loss: m.lossSum / m.samples, accuracy: m.correct / m.samples, correct: m.correct, samples: m.samples };
+    return { loss: m.lossSum / m.samples, accuracy: m.correct / m.samples, correct: m.correct, samples: m.samples, metrics: metricValues(this.graph.metrics, m) };
   }
 
   async predict(images: Uint8Array, count: number): Promise<Float32Array> {
-    const { inputFeatures: F, classes: C, batchSize: B } = this.graph;
+    const { inputFeatures: F, outputs: C, batchSize: B, lossOps } = this.graph;
     const data: DatasetTensors = { images, labels: new Uint8Array(count), count, features: F, dtype: this.graph.inputDtype };
     const identity = Uint32Array.from({ length: count }, (_, i) => i);
     const out = new Float32Array(count * C);
     for (let start = 0; start < count; start += B) {
       const rows = Math.min(B, count - start);
       // Up to the logits: no targets, no loss.
-      for (const op of this.graph.inference.slice(0, -1)) if (op.kind !== 'gather_targets') this.run(op, rows, 0, data, identity, start);
-      softmaxRows(this.buf(this.graph.logits), out.subarray(start * C), rows, C);
+      for (const op of this.graph.inference.slice(0, -lossOps)) if (op.kind !== 'gather_targets') this.run(op, rows, 0, data, identity, start);
+      predictRows(this.graph.prediction, this.buf(this.graph.logits), out.subarray(start * C), rows, C);
     }
     return out;
   }
@@ -133,6 +135,10 @@ export class JsBackend implements Backend {
     this.datasets = {};
   }
 
+  private zeroMetrics(): TrainMetrics {
+    return { lossSum: 0, correct: 0, samples: 0, sums: new Array<number>(this.graph.metricAccumulators).fill(0) };
+  }
+
   private need(slot: DatasetSlot): DatasetTensors {
     const d = this.datasets[slot];
     if (!d) throw new Error(`no ${slot} dataset was uploaded to the js backend`);
@@ -154,6 +160,7 @@ export class JsBackend implements Backend {
       labels: this.labels,
       optimizer: this.stepOptimizer,
       addMetrics: (lossSum, correct, n) => { this.metrics.lossSum += lossSum; this.metrics.correct += correct; this.metrics.samples += n; },
+      addMetric: (k, sum) => { this.metrics.sums[k]! += sum; },
       data: { images: data.images, labels: data.labels, order, start, ...(data.targets ? { targets: data.targets, targetWidth: data.targetWidth } : {}) },
     });
   }

@@ -13,6 +13,7 @@ import type { Backend, DatasetSlot, DatasetTensors, EvalResult, TrainMetrics } f
 import { bytesPerFeature, featureBytes } from '../../data/types.js';
 import type { Graph, Op } from '../graph.js';
 import { chooseVariant, Heap, instantiateKernelsWith, threadsUnsupported, type CustomWasmKernel, type CustomWasmOp, type KernelExports, type WasmVariant } from '../wasm/module.js';
+import { metricValues } from '../losses/index.js';
 import { checkTargets, type TargetShape } from '../targets.js';
 import { encodeInferencePlan, encodeRecord, encodeTrainPlan, layoutFor, OP_WORDS, packRecords, transposedKernels } from '../wasm/plan.js';
 import { learningRateAt } from '../optimizers/index.js';
@@ -63,7 +64,8 @@ interface ResidentData {
   targets: number; targetWidth: number; targetCapacity: number;
 }
 
-const METRIC_BYTES = 24; // f64 lossSum, correct, samples
+/** f64 lossSum, correct, samples, then one f64 per metric op's accumulator (kernels add theirs at metrics + 24 + 8·k). */
+const metricWords = (g: Graph) => 3 + g.metricAccumulators;
 
 export class WasmBackend implements Backend {
   readonly name = 'wasm' as const;
@@ -147,9 +149,9 @@ export class WasmBackend implements Backend {
     }
     for (const [w, { k, n }] of transposedKernels(graph)) this.transposed.set(w, { ptr: this.heap.alloc(k * n * 4), k, n });
     this.labelsPtr = this.heap.alloc(B * 4);
-    this.trainMetrics = this.heap.alloc(METRIC_BYTES);
-    this.evalMetrics = this.heap.alloc(METRIC_BYTES);
-    this.heap.f64(this.trainMetrics, 3).fill(0);
+    this.trainMetrics = this.heap.alloc(8 * metricWords(graph));
+    this.evalMetrics = this.heap.alloc(8 * metricWords(graph));
+    this.heap.f64(this.trainMetrics, metricWords(graph)).fill(0);
 
     const layout = { ptr: (name: string) => this.ptr(name), transposed: (name: string) => this.transposed.get(name)!.ptr, labels: this.labelsPtr };
     const train = encodeTrainPlan(graph, layout, this.customOps);
@@ -227,25 +229,27 @@ export class WasmBackend implements Backend {
 
   async readMetrics(): Promise<TrainMetrics> {
     this.live();
-    const m = this.heap.f64(this.trainMetrics, 3);
-    const out = { lossSum: m[0], correct: m[1], samples: m[2] };
+    const m = this.heap.f64(this.trainMetrics, metricWords(this.graph));
+    const out = { lossSum: m[0], correct: m[1], samples: m[2], sums: [...m.subarray(3)] };
     m.fill(0);
     return out;
   }
 
   async evaluate(slot: DatasetSlot): Promise<EvalResult> {
     const d = this.need(slot);
-    const m = this.heap.f64(this.evalMetrics, 3);
-    m.fill(0);
+    const words = metricWords(this.graph);
+    this.heap.f64(this.evalMetrics, words).fill(0);
     checkTargets(slot, this.targetsOf(d), this.graph.targetWidth);
     await this.infer(d.images, d.labels, d.count, 0, d.targets);
-    const [lossSum, correct, samples] = this.heap.f64(this.evalMetrics, 3);
-    return { loss: lossSum / samples, accuracy: correct / samples, correct, samples };
+    const m = this.heap.f64(this.evalMetrics, words);
+    const [lossSum, correct, samples] = m;
+    const sums = { lossSum, correct, samples, sums: [...m.subarray(3)] };
+    return { loss: lossSum / samples, accuracy: correct / samples, correct, samples, metrics: metricValues(this.graph.metrics, sums) };
   }
 
   async predict(images: Uint8Array, count: number): Promise<Float32Array> {
     this.live();
-    const { inputFeatures: F, classes: C } = this.graph;
+    const { inputFeatures: F, outputs: C } = this.graph;
     const inBytes = count * F * bytesPerFeature(this.graph.inputDtype);
     if (images.length < inBytes) throw new Error(`predict: ${count} examples of ${F} features need ${inBytes} bytes, got ${images.length}`);
     const imgBytes = Math.ceil((inBytes + 16) / 64) * 64;

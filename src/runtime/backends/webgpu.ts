@@ -26,6 +26,7 @@ import { defOf } from '../../ops/index.js';
 import { adamStepSize } from '../../ops/adam.js';
 import { learningRateAt } from '../optimizers/index.js';
 import type { GpuDispatch, GpuEnv } from '../../ops/types.js';
+import { metricValues, type PredictionKind } from '../losses/index.js';
 import { checkTargets, type TargetShape } from '../targets.js';
 import { ResidentSets, type Resident } from '../webgpu/datasets.js';
 import { GpuSession } from '../webgpu/device.js';
@@ -43,6 +44,9 @@ export type { WebGpuBackendOptions, CustomKernelOp } from '../webgpu/options.js'
 export type { CustomKernel } from '../webgpu/op-env.js';
 
 type Dispatch = GpuDispatch;
+
+/** softmax.wgsl's OUTPUT override for each kind of prediction. */
+const PREDICT_OUTPUT: Record<PredictionKind, number> = { softmax: 0, sigmoid: 1, identity: 2 };
 
 /** Ops split into runs of consecutive records of the same kind (candidates for fusing). */
 function runsOfKind(ops: Op[]): Op[][] {
@@ -72,7 +76,7 @@ export class WebGpuBackend implements Backend {
   /** Inference up to the logits, and the loss op's dispatches after it (evaluate runs both, predict a softmax instead). */
   private inferBody: Dispatch[] = [];
   private lossBody: Dispatch[] = [];
-  private predictSoftmax: GPUComputePipeline | null = null;
+  private predictOutput: GPUComputePipeline | null = null;
   private sets: ResidentSets;
   private samples = 0;
 
@@ -109,12 +113,14 @@ export class WebGpuBackend implements Backend {
     await withErrorScopes(this.device, 'prepare', async () => {
       this.trainBody = [];
       for (const group of runsOfKind([...graph.forward, ...graph.backward, ...graph.update])) this.trainBody.push(...(await this.dispatchesOf(group, 'train')));
-      // The graph's inference ends with its loss op.
+      // The graph's inference ends with its loss and metric ops (graph.lossOps).
       const inference = graph.inference;
+      const logitsEnd = inference.length - graph.lossOps;
       this.inferBody = [];
-      for (const op of inference.slice(0, -1)) this.inferBody.push(...(await this.dispatchesFor(op, 'eval')));
-      this.lossBody = await this.dispatchesFor(inference[inference.length - 1]!, 'eval');
-      this.predictSoftmax = await this.kernels.pipeline('softmax', { C: graph.classes });
+      for (const op of inference.slice(0, logitsEnd)) this.inferBody.push(...(await this.dispatchesFor(op, 'eval')));
+      this.lossBody = [];
+      for (const op of inference.slice(logitsEnd)) this.lossBody.push(...(await this.dispatchesFor(op, 'eval')));
+      this.predictOutput = await this.kernels.pipeline('softmax', { C: graph.outputs, OUTPUT: PREDICT_OUTPUT[graph.prediction] });
     });
     await this.writeParams(params);
     await this.resetOptimizer();
@@ -146,7 +152,7 @@ export class WebGpuBackend implements Backend {
       range: (name) => mem.range(name),
       scratch: () => mem.scratch(),
       labels: () => ({ buffer: mem.labels }),
-      metrics: () => ({ buffer: mode === 'train' ? mem.trainMetrics : mem.evalMetrics }),
+      metrics: (k) => mem.metricRange(mode === 'train' ? mem.trainMetrics : mem.evalMetrics, k),
       keySlot: (stream) => this.keySlots.slot(stream),
       optimizer: this.graph.optimizer,
       prefer: { denseForward: this.denseForward },
@@ -226,9 +232,7 @@ export class WebGpuBackend implements Backend {
   async readMetrics(): Promise<TrainMetrics> {
     this.live();
     const mem = this.mem!;
-    const m = await this.session.readU32(mem.trainMetrics, 0, 4, 'readMetrics');
-    this.device.queue.writeBuffer(mem.trainMetrics, 0, new Uint32Array(4));
-    const out = { lossSum: m[0]! + m[1]! / 16777216, correct: m[2]!, samples: this.samples };
+    const out = { ...(await mem.takeMetrics(this.session, mem.trainMetrics, 'readMetrics')), samples: this.samples };
     this.samples = 0;
     return out;
   }
@@ -240,11 +244,10 @@ export class WebGpuBackend implements Backend {
     const mem = this.mem!;
     if (d.features !== this.graph.inputFeatures) throw new Error(`${slot} dataset has ${d.features} features per example, the model takes ${this.graph.inputFeatures}`);
     checkTargets(slot, this.targetsOf(d), this.graph.targetWidth);
-    this.device.queue.writeBuffer(mem.evalMetrics, 0, new Uint32Array(4));
+    this.device.queue.writeBuffer(mem.evalMetrics, 0, new Uint32Array(mem.evalMetrics.size / 4));
     await this.runBatches(d.count, [...(await this.gatherDispatches(slot, false)), ...this.inferBody, ...this.lossBody], 'evaluate');
-    const m = await this.session.readU32(mem.evalMetrics, 0, 4, 'evaluate');
-    const lossSum = m[0]! + m[1]! / 16777216;
-    return { loss: lossSum / d.count, accuracy: m[2]! / d.count, correct: m[2]!, samples: d.count };
+    const m = { ...(await mem.takeMetrics(this.session, mem.evalMetrics, 'evaluate')), samples: d.count };
+    return { loss: m.lossSum / d.count, accuracy: m.correct / d.count, correct: m.correct, samples: d.count, metrics: metricValues(this.graph.metrics, m) };
   }
 
   /** Run `body` once per batch of `count` rows in sequence (record: offset = first row, rows). */
@@ -256,7 +259,7 @@ export class WebGpuBackend implements Backend {
 
   async predict(images: Uint8Array, count: number): Promise<Float32Array> {
     this.live();
-    const { inputFeatures: F, classes: C } = this.graph;
+    const { inputFeatures: F, outputs: C } = this.graph;
     const mem = this.mem!;
     const inBytes = count * F * bytesPerFeature(this.graph.inputDtype);
     if (images.length < inBytes) throw new Error(`predict: ${count} examples of ${F} features need ${inBytes} bytes, got ${images.length}`);
@@ -266,11 +269,11 @@ export class WebGpuBackend implements Backend {
     const probs = this.device.createBuffer({ label: 'tessera predict probs', size: Math.ceil(outBytes / 4) * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
     try {
       this.sets.set('predict', { images, labels: new Uint8Array(count), count, features: F, dtype: this.graph.inputDtype });
-      const softmax: Dispatch = {
-        pipeline: this.predictSoftmax!, kernel: 'softmax', x: Math.ceil(this.graph.batchSize / 64), y: 1,
+      const output: Dispatch = {
+        pipeline: this.predictOutput!, kernel: 'softmax', x: Math.ceil(this.graph.batchSize / 64), y: 1,
         group: this.kernels.bindGroup('softmax', 'predict', mem.ctx, [mem.range(this.graph.logits), { buffer: probs }]),
       };
-      const body = [...(await this.gatherDispatches('predict', false)), ...this.inferBody, softmax];
+      const body = [...(await this.gatherDispatches('predict', false)), ...this.inferBody, output];
       await this.runBatches(count, body, 'predict');
       return await this.session.readF32(probs, 0, count * C, 'predict');
     } finally {

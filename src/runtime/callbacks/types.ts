@@ -6,14 +6,13 @@
 
 import type { TrainState } from '../train-state.js';
 
-/** An epoch's logs under Keras's names; val_ entries only with validation data. */
+/** An epoch's logs under Keras's names (loss, each metric: accuracy, mse, …); val_ entries only with validation data. */
 export interface EpochLogs {
   loss: number;
-  accuracy: number;
   val_loss?: number;
-  val_accuracy?: number;
   /** The learning rate the epoch's steps used. */
   learning_rate: number;
+  [metric: string]: number | undefined;
 }
 
 /** The monitored quantity of a log, or undefined when the logs do not hold it. */

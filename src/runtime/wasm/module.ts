@@ -26,6 +26,8 @@ export interface KernelExports {
   transpose(w: number, wt: number, K: number, N: number): void;
   softmaxXent(logits: number, labels: number, dl: number, M: number, C: number, gradScale: number, metrics: number): void;
   softmax(logits: number, out: number, M: number, C: number): void;
+  regressionLoss(kind: number, y: number, t: number, dy: number, M: number, W: number, delta: number, gradScale: number, metrics: number, accumulator: number): void;
+  copyOutputs(y: number, out: number, M: number, W: number, accumulator: number): void;
   adam(p: number, g: number, m: number, v: number, n: number, alpha: number, beta1: number, beta2: number, epsilon: number): void;
   adamStepSize(lr: number, beta1: number, beta2: number, t: number): number;
   sgd(p: number, g: number, m: number, n: number, lr: number, momentum: number, nesterov: number): void;

@@ -17,7 +17,14 @@ import { CTX_STRIDE } from './kernels.js';
 /** Context records per upload (a chunk of steps or evaluation batches). */
 export const CTX_RECORDS = 512;
 const PARAM_ALIGN_FLOATS = 64; // 256 bytes: the default minStorageBufferOffsetAlignment
-const METRIC_BYTES = 16;
+/**
+ * The metrics buffers: the loss op's 16 bytes (loss sum in fixed point,
+ * correct count, rows) at 0, then metric op k's 16 bytes (its sum in fixed
+ * point) at (k + 1) strides, a stride being the storage offset alignment.
+ */
+export function metricOffset(device: GPUDevice, accumulator: number | undefined): number {
+  return accumulator === undefined ? 0 : (accumulator + 1) * device.limits.minStorageBufferOffsetAlignment;
+}
 
 interface Range { buffer: GPUBuffer; offset: number; size: number }
 
@@ -77,8 +84,23 @@ export class GraphMemory {
     }
     this.labels = this.buffer('labels', Math.max(16, B * 4), usage);
     this.ctx = this.buffer('step context', CTX_RECORDS * CTX_STRIDE, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-    this.trainMetrics = this.buffer('train metrics', METRIC_BYTES, usage);
-    this.evalMetrics = this.buffer('eval metrics', METRIC_BYTES, usage);
+    const metricBytes = metricOffset(device, graph.metricAccumulators - 1) + 16;
+    this.trainMetrics = this.buffer('train metrics', metricBytes, usage);
+    this.evalMetrics = this.buffer('eval metrics', metricBytes, usage);
+  }
+
+  /** The binding of an accumulator (none: the loss op's) of a metrics buffer. */
+  metricRange(buffer: GPUBuffer, accumulator?: number): GPUBufferBinding {
+    return { buffer, offset: metricOffset(this.device, accumulator), size: 16 };
+  }
+
+  /** Reads, then zeroes, a metrics buffer: the loss op's sums and each metric op's sum (fixed point, 2^-24). */
+  async takeMetrics(session: GpuSession, buffer: GPUBuffer, what: string): Promise<{ lossSum: number; correct: number; sums: number[] }> {
+    const words = await session.readU32(buffer, 0, buffer.size / 4, what);
+    this.device.queue.writeBuffer(buffer, 0, new Uint32Array(buffer.size / 4));
+    const fixed = (at: number) => words[at]! + words[at + 1]! / 16777216;
+    const sums = Array.from({ length: this.graph.metricAccumulators }, (_, k) => fixed(metricOffset(this.device, k) / 4));
+    return { lossSum: fixed(0), correct: words[2]!, sums };
   }
 
   buffer(label: string, size: number, usage: number): GPUBuffer {

@@ -1,0 +1,94 @@
+// The losses: lowering of the spec's `loss:` into its fused op (one file per
+// loss), and of `metrics:` into the accumulators the backends keep on the
+// device next to the loss sum. Browser-safe.
+//
+// Accumulators: every backend sums, per batch, the loss (accumulator
+// 'loss'), the loss op's correct count ('correct': the metrics its op fuses,
+// such as accuracy with a softmax cross-entropy), and one sum per metric op
+// (numbered 0…, in the order of the spec's metrics). A metric's value is its
+// sum over the examples seen divided by their count.
+
+import type { LossSpec, ModelSpec } from '../../config/types.js';
+import type { OpRecordBase } from '../../ops/types.js';
+import { regressionLoss, regressionRecord } from './regression.js';
+import { sparseCategoricalCrossentropy } from './sparse-categorical-crossentropy.js';
+import type { LossLowering, PredictionKind } from './types.js';
+
+export type { LossLowering, PredictionKind } from './types.js';
+
+const LOWERINGS: Partial<Record<LossSpec['type'], LossLowering>> = {
+  sparse_categorical_crossentropy: sparseCategoricalCrossentropy as LossLowering,
+  mean_squared_error: regressionLoss as LossLowering,
+  mean_absolute_error: regressionLoss as LossLowering,
+  huber: regressionLoss as LossLowering,
+};
+
+/** Metrics computed by a regression op of their own in metric mode (outputs against the float targets). */
+const ERROR_METRICS: Record<string, 'mean_squared_error' | 'mean_absolute_error'> = { mse: 'mean_squared_error', mae: 'mean_absolute_error' };
+
+export function lossLowering(spec: LossSpec): LossLowering {
+  const l = LOWERINGS[spec.type];
+  if (!l) throw new Error(`unknown loss '${spec.type}'; known: ${Object.keys(LOWERINGS).join(', ')}`);
+  return l;
+}
+
+/** A metric of the graph and where its sum accumulates: the loss op's correct count, or its own accumulator. */
+export interface GraphMetric { name: string; accumulator: 'correct' | number }
+
+/** The log name of a metric entry of the spec. */
+export function metricName(m: ModelSpec['metrics'][number]): string {
+  return typeof m === 'string' ? m : m.type;
+}
+
+export interface LoweredLoss {
+  targetWidth: number;
+  /** The loss op (training: with dOutputs) and the metric ops after it (the same in training and evaluation). */
+  train: OpRecordBase[];
+  eval: OpRecordBase[];
+  metrics: GraphMetric[];
+  /** How many accumulators the metric ops use (numbered from 0). */
+  metricAccumulators: number;
+  prediction: PredictionKind;
+}
+
+/** The loss and metric ops over the last layer's `outputs` (`units` per row). */
+export function lowerLoss(spec: Pick<ModelSpec, 'loss' | 'metrics'>, outputs: { train: string; eval: string }, dOutputs: string, units: number): LoweredLoss {
+  const l = lossLowering(spec.loss);
+  const fused = l.fused(spec.loss, units);
+  const targetWidth = l.targetWidth(spec.loss, units);
+  const metrics: GraphMetric[] = [];
+  // Metric ops: one record each, the same in training and evaluation but for the outputs they read.
+  const metricOps: ((from: string) => OpRecordBase)[] = [];
+  for (const m of spec.metrics) {
+    const name = metricName(m);
+    const error = ERROR_METRICS[name];
+    if (fused.includes(name)) {
+      metrics.push({ name, accumulator: 'correct' });
+    } else if (error && targetWidth === units) {
+      const k = metricOps.length;
+      metrics.push({ name, accumulator: k });
+      metricOps.push((from) => regressionRecord(error, from, null, units, 1, k));
+    } else {
+      // Config checks (src/config/loss-checks.ts) report this at the metric's line first.
+      throw new Error(`metric '${name}' cannot be computed with the loss ${spec.loss.type}`);
+    }
+  }
+  return {
+    targetWidth,
+    train: [l.op(spec.loss, outputs.train, dOutputs, units), ...metricOps.map((op) => op(outputs.train))],
+    eval: [l.op(spec.loss, outputs.eval, null, units), ...metricOps.map((op) => op(outputs.eval))],
+    metrics,
+    metricAccumulators: metricOps.length,
+    prediction: l.prediction(spec.loss),
+  };
+}
+
+/** Sums since the last read, as backends return them (TrainMetrics). */
+export interface MetricSums { lossSum: number; correct: number; samples: number; sums: readonly number[] }
+
+/** Each metric's mean over the examples summed, by name (Keras's log names). */
+export function metricValues(metrics: readonly GraphMetric[], m: MetricSums): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const g of metrics) out[g.name] = (g.accumulator === 'correct' ? m.correct : m.sums[g.accumulator] ?? NaN) / m.samples;
+  return out;
+}

@@ -1,0 +1,15 @@
+// sparse_categorical_crossentropy: class ids against softmax of the logits,
+// the fused softmax_xent op (which also counts argmax == label: accuracy).
+
+import type { LossSpec } from '../../config/types.js';
+import type { SoftmaxXentOp } from '../../ops/softmax_xent.js';
+import type { LossLowering } from './types.js';
+
+type Spec = Extract<LossSpec, { type: 'sparse_categorical_crossentropy' }>;
+
+export const sparseCategoricalCrossentropy: LossLowering<Spec> = {
+  targetWidth: () => 0,
+  op: (_spec, outputs, dOutputs, units): SoftmaxXentOp => ({ kind: 'softmax_xent', layer: 'loss', logits: outputs, dlogits: dOutputs, classes: units }),
+  fused: () => ['accuracy'],
+  prediction: () => 'softmax',
+};
