@@ -95,7 +95,7 @@ if (!r.gpu) {
     const [ma, mb] = [await gpu.readMetrics(), await js.readMetrics()];
     assert.equal([ma.samples, ma.correct], [mb.samples, mb.correct]);
     assert.ok(Math.abs(ma.lossSum - mb.lossSum) < 1e-4 * mb.lossSum);
-    assert.equal(await gpu.readMetrics(), { lossSum: 0, correct: 0, samples: 0 }, 'readMetrics resets');
+    assert.equal(await gpu.readMetrics(), { lossSum: 0, correct: 0, sums: [], samples: 0 }, 'readMetrics resets');
   });
 
   test('a deeper model (ReLU fused into dX, a layer without bias, awkward widths) matches the js backend', async () => {

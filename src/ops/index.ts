@@ -53,7 +53,6 @@ import type { OpDef, OpRecordBase } from './types.js';
 /** Every registered op, in the order docs and benches list them. */
 export const OPS = [
   gatherOp,
-  gatherTargetsOp,
   gatherF32Op,
   denseForwardOp,
   denseBackwardWeightsOp,
@@ -66,6 +65,7 @@ export const OPS = [
   dropoutBackwardOp,
   softmaxXentOp,
   ...REGRESSION_OPS,
+  gatherTargetsOp,
   adamOp,
   sgdOp,
   adamwOp,
