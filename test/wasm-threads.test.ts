@@ -110,6 +110,16 @@ test('tessera train --threads 2 with a worker that crashes: exit 1 naming it, no
   assert.ok(Number(file.metadata.steps) >= 50 && Number(file.metadata.steps) <= 60, file.metadata.steps);
 });
 
+test('tessera train --threads 2 prints the losses and accuracy of --threads 1', async () => {
+  const run = (threads: string) => tesseraWithEnv({}, 'train', 'models/mnist.yaml', '--backend', 'wasm', '--threads', threads, '--epochs', '1', '--limit', '960', '--quiet');
+  const [one, two] = [await run('1'), await run('2')];
+  assert.is(one.code, 0, one.stderr);
+  assert.is(two.code, 0, two.stderr);
+  const numbers = (out: string) => out.split('\n').filter((l) => /^(epoch|test) /.test(l)).map((l) => l.replace(/\s+[\d.]+ s$/, ''));
+  assert.ok(numbers(one.stdout).length === 2, one.stdout);
+  assert.equal(numbers(two.stdout), numbers(one.stdout));
+});
+
 test('tessera train: a worker that fails to start is a one-line error naming it', async () => {
   const r = await tesseraWithEnv({ TESSERA_TEST_WORKER_FAIL_START: '1' }, 'train', 'models/mnist.yaml', '--backend', 'wasm', '--threads', '2', '--epochs', '1', '--limit', '64', '--quiet');
   assert.is(r.code, 1, r.stdout + r.stderr);
