@@ -13,7 +13,7 @@
 // - the file: opset 17, input/output names and shapes, metadata;
 // - a layer with no export is refused at its line in the YAML.
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import onnxProto, { type onnx as OnnxTypes } from 'onnx-proto';
@@ -21,13 +21,13 @@ import * as ort from 'onnxruntime-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadMnist } from '../src/data/node.js';
-import { loadWeights } from '../src/data/weights-node.js';
+import { loadWeights, saveWeights } from '../src/data/weights-node.js';
 import { EXPORTERS, encodeOnnx, exportSteps, UnsupportedLayer, unsupportedLayerError } from '../src/export/index.js';
 import { compileGraph } from '../src/runtime/graph.js';
 import { initParams } from '../src/runtime/params.js';
 import { tessera } from './support/cli.js';
 import { relErr } from './support/compare.js';
-import { argmaxRows, LAYER_MODELS, specOf, tesseraLogits, trainSmall, withRandomWeights } from './support/export.js';
+import { argmaxRows, HEADER, LAYER_MODELS, specOf, tesseraLogits, trainSmall, withRandomWeights } from './support/export.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-onnx-'));
 const { test: testSet } = await loadMnist({ name: 'mnist' }, process.cwd());
@@ -115,24 +115,40 @@ test('the file: opset 17, a dynamic batch axis, the input and output, metadata',
   assert.equal(graph.initializer.map((t) => t.name).sort(), ['const/0.003921568859368563', 'dense_1/bias', 'dense_1/kernel', 'dense_2/bias', 'dense_2/kernel']);
 });
 
-test('a layer type with no export is refused with its line in the YAML', async () => {
-  const file = join(dir, 'refused.yaml');
-  const text = readFileSync('models/mnist.yaml', 'utf8');
+test('a layer type with no export (multi_head_attention) is refused with its line in the YAML', async () => {
+  const file = join(dir, 'attention.yaml');
+  const text = `${HEADER}input_shape: [28, 28]
+layers:
+  - {type: dense, units: 8}
+  - type: multi_head_attention
+    num_heads: 2
+    key_dim: 4
+  - {type: flatten}
+  - {type: dense, units: 10}
+`;
   writeFileSync(file, text);
   const spec = specOf(file, text);
   const g = compileGraph(spec);
+  await saveWeights(join(dir, 'attention.safetensors'), g, initParams(g));
+  const r = await tessera('export', file, '--weights', join(dir, 'attention.safetensors'), '--onnx', join(dir, 'attention.onnx'));
+  assert.is(r.code, 1, r.stderr);
+  const at = text.split('\n').findIndex((l) => l.includes('type: multi_head_attention')) + 1;
+  assert.match(r.stderr, `${file}:${at}:11: error: export: layer 'multi_head_attention_1' (multi_head_attention) has no ONNX or PyTorch form`);
+  assert.match(r.stderr, '- type: multi_head_attention');
+  assert.not.match(r.stderr, 'internal error');
+  assert.not.ok(existsSync(join(dir, 'attention.onnx')), 'no file is written');
+  // Any exporter table works the same way: without dropout's, the MLP is refused at its dropout.
+  const mlp = readFileSync('models/mnist.yaml', 'utf8'), mlpSpec = specOf('models/mnist.yaml', mlp), mg = compileGraph(mlpSpec);
   const { dropout: _dropout, ...withoutDropout } = EXPORTERS;
   let error: unknown;
   try {
-    exportSteps(spec, g, initParams(g), withoutDropout);
+    exportSteps(mlpSpec, mg, initParams(mg), withoutDropout);
   } catch (e) {
     error = e;
   }
   assert.ok(error instanceof UnsupportedLayer, String(error));
-  const message = unsupportedLayerError(error, text, file).message;
-  const line = text.split('\n').findIndex((l) => l.includes('type: dropout')) + 1;
-  assert.match(message, `${file}:${line}:11: error: export: layer 'dropout_1' (dropout) has no ONNX or PyTorch form`);
-  assert.match(message, '- type: dropout');
+  const line = mlp.split('\n').findIndex((l) => l.includes('type: dropout')) + 1;
+  assert.match(unsupportedLayerError(error, mlp, 'models/mnist.yaml').message, `models/mnist.yaml:${line}:11: error: export: layer 'dropout_1' (dropout)`);
 });
 
 test('tessera export: usage errors exit 2 and a bad weights file exits 1', async () => {

@@ -65,9 +65,10 @@ async function tesseraSgdStep(spec: ModelSpec, params: Float32Array[]): Promise<
 }
 
 /** A Tessera parameter in PyTorch's name and layout. */
-function asTorch(name: string, shape: number[], data: Float32Array): [string, Float32Array] {
+function asTorch(name: string, shape: number[], data: Float32Array, layerType = ''): [string, Float32Array] {
   const [layer, what] = name.split('/') as [string, string];
-  const key = `${pythonName(layer)}.${({ kernel: 'weight', gamma: 'weight', beta: 'bias' } as Record<string, string>)[what] ?? what}`;
+  const renamed: Record<string, string> = { kernel: 'weight', gamma: 'weight', beta: 'bias', ...(layerType === 'embedding' ? { embeddings: 'weight' } : {}) };
+  const key = `${pythonName(layer)}.${renamed[what] ?? what}`;
   if (what !== 'kernel') return [key, data];
   if (shape.length === 4) return [key, hwioToOihw(data, shape[0]!, shape[1]!, shape[2]!, shape[3]!)];
   const [k, n] = shape as [number, number];
@@ -126,8 +127,9 @@ test('PyTorch export: logits, and one SGD step, agree with Tessera (MLP, convnet
     for (const [j, p] of graph.params.entries()) {
       if (!p.trainable) continue; // moving statistics: buffers in PyTorch, not SGD's business
       const before = c.params[j]!, want = after[j]!;
-      const [key, wantT] = asTorch(p.name, p.shape, want);
-      const [, beforeT] = asTorch(p.name, p.shape, before);
+      const type = graph.layers.find((l) => l.name === p.name.split('/')[0])?.type;
+      const [key, wantT] = asTorch(p.name, p.shape, want, type);
+      const [, beforeT] = asTorch(p.name, p.shape, before, type);
       const got = torch.updated[key];
       assert.ok(got, `${c.model}: PyTorch has no parameter ${key}`);
       const wErr = relErr(got!, wantT);

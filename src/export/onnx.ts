@@ -200,6 +200,21 @@ function writeStep(w: GraphWriter, step: ExportStep): void {
       return;
     }
     case 'activation': activation(w, step); return;
+    case 'layer_norm': {
+      const p = (n: string, d: Float32Array) => w.weight(`${step.layer}/${n}`, [step.dim], d);
+      w.node('LayerNormalization', step.layer, [p('gamma', step.gamma), p('beta', step.beta)], [attrInt('axis', -1), attrFloat('epsilon', step.epsilon)]);
+      return;
+    }
+    case 'embedding': {
+      w.node('Clip', step.layer, [w.scalar(0), w.scalar(step.vocab - 1)]);
+      w.node('Cast', step.layer, [], [attrInt('to', INT64)]); // truncates, as Tessera's op
+      w.node('Gather', step.layer, [w.current], [attrInt('axis', 0)], w.weight(`${step.layer}/embeddings`, [step.vocab, step.dim], step.table));
+      return;
+    }
+    case 'position_embedding':
+      // Only the first T rows are ever used.
+      w.node('Add', step.layer, [w.weight(`${step.layer}/embeddings`, [step.positions, step.dim], step.table.subarray(0, step.positions * step.dim))]);
+      return;
   }
 }
 

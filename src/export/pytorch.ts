@@ -51,7 +51,7 @@ const symmetric = (p: Pads) => p[0] === p[2] && p[1] === p[3];
 /** F.pad's order: (left, right, top, bottom). */
 const fpad = (p: Pads) => `(${p[1]}, ${p[3]}, ${p[0]}, ${p[2]})`;
 
-interface PyModule { init: string[]; forward: string[]; tensors: NamedTensor[]; usesAvgPoolSame: boolean; output: string }
+interface PyModule { init: string[]; forward: string[]; tensors: NamedTensor[]; usesAvgPoolSame: boolean; usesPositionEmbedding: boolean; output: string }
 
 /** The expression of an activation of `x`. */
 function activationExpr(step: Extract<ExportStep, { kind: 'activation' }>, x: string): string {
@@ -96,7 +96,7 @@ function variableNames(plan: ExportPlan): (value: string) => string {
 }
 
 function moduleOf(plan: ExportPlan): PyModule {
-  const m: PyModule = { init: [], forward: [], tensors: [], usesAvgPoolSame: false, output: 'x' };
+  const m: PyModule = { init: [], forward: [], tensors: [], usesAvgPoolSame: false, usesPositionEmbedding: false, output: 'x' };
   const used = new Set<string>();
   const attr = (layer: string) => {
     let id = pythonName(layer), n = 2;
@@ -181,6 +181,31 @@ function moduleOf(plan: ExportPlan): PyModule {
         break;
       }
       case 'concatenate': out(`torch.cat([${step.inputs.map(v).join(', ')}], dim=${step.axis})`); break;
+      case 'layer_norm': {
+        const id = attr(step.layer);
+        m.init.push(`self.${id} = nn.LayerNorm(${step.dim}, eps=${pyFloat(step.epsilon)})`);
+        param(`${id}.weight`, [step.dim], step.gamma);
+        param(`${id}.bias`, [step.dim], step.beta);
+        if (!step.trainableGamma) m.init.push(`self.${id}.weight.requires_grad_(False)  # no scale in Tessera: fixed at 1`);
+        if (!step.trainableBeta) m.init.push(`self.${id}.bias.requires_grad_(False)  # no center in Tessera: fixed at 0`);
+        out(`self.${id}(${x})`);
+        break;
+      }
+      case 'embedding': {
+        const id = attr(step.layer);
+        m.init.push(`self.${id} = nn.Embedding(${step.vocab}, ${step.dim})`);
+        param(`${id}.weight`, [step.vocab, step.dim], step.table);
+        out(`self.${id}(${x}.clamp(0, ${step.vocab - 1}).long())`, 'float token ids, clamped and truncated as Tessera');
+        break;
+      }
+      case 'position_embedding': {
+        const id = attr(step.layer);
+        m.usesPositionEmbedding = true;
+        m.init.push(`self.${id} = PositionEmbedding(${step.length}, ${step.dim})`);
+        param(`${id}.embeddings`, [step.length, step.dim], step.table);
+        out(`self.${id}(${x})`);
+        break;
+      }
     }
   }
   m.output = v(plan.output);
@@ -192,6 +217,19 @@ const className = (name: string) => {
   const id = words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('') || 'Model';
   return /^[0-9]/.test(id) ? `Model${id}` : id;
 };
+
+const POSITION_EMBEDDING_HELPER = `
+
+class PositionEmbedding(nn.Module):
+    """A learned vector per position, added to the input [batch, T, D] (Tessera's position_embedding)."""
+
+    def __init__(self, length, dim):
+        super().__init__()
+        self.embeddings = nn.Parameter(torch.zeros(length, dim))
+
+    def forward(self, x):
+        return x + self.embeddings[: x.shape[1]]
+`;
 
 const AVG_POOL_HELPER = `
 
@@ -220,7 +258,7 @@ CLASS_NAMES = ${JSON.stringify(plan.classNames)}
 # Tessera's training settings, for continuing training the same way.
 OPTIMIZER = json.loads(${JSON.stringify(JSON.stringify(spec.optimizer))})
 BATCH_SIZE = ${spec.training.batch_size}
-${m.usesAvgPoolSame ? AVG_POOL_HELPER : ''}
+${m.usesAvgPoolSame ? AVG_POOL_HELPER : ''}${m.usesPositionEmbedding ? POSITION_EMBEDDING_HELPER : ''}
 
 class ${cls}(nn.Module):
     """Input: raw pixel values 0..255, float32 [batch, ${plan.inputShape.join(', ')}] (channels_last, as tessera predict). Output: logits [batch, ${plan.classes}]."""

@@ -5,7 +5,7 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigErrors, type ConfigError } from '../config/errors.js';
 import { SourceLocator } from '../config/locate.js';
-import { UnsupportedLayer } from './steps.js';
+import { EXPORTERS, UnsupportedLayer } from './steps.js';
 
 /** The error for `e`, positioned in the model file's text. */
 export function unsupportedLayerError(e: UnsupportedLayer, text: string, file: string): ConfigErrors {
@@ -16,7 +16,7 @@ export function unsupportedLayerError(e: UnsupportedLayer, text: string, file: s
   const error: ConfigError = {
     file, line: ref.line, column: ref.column, ...(ref.endColumn !== undefined ? { endColumn: ref.endColumn } : {}),
     message: `export: ${e.message}`, code: 'shape', severity: 'error', path, sourceLine: ref.sourceLine,
-    hint: 'export supports dense, conv2d, pooling, batch_normalization, activation, dropout, flatten and reshape layers',
+    hint: `export supports these layer types: ${Object.keys(EXPORTERS).join(', ')}`,
   };
   return new ConfigErrors([error]);
 }

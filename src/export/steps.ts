@@ -67,6 +67,12 @@ export type ExportStep = Io & (
    */
   | { kind: 'activation'; layer: string; activation: ResolvedActivation; shape: number[] }
   | { kind: 'dropout'; layer: string; rate: number }
+  /** Over the last axis of any shape (in channels_last). */
+  | { kind: 'layer_norm'; layer: string; dim: number; gamma: Float32Array; beta: Float32Array; trainableGamma: boolean; trainableBeta: boolean; epsilon: number }
+  /** Token ids [T] (floats, clamped to 0…vocab−1 and truncated, as Tessera's op) -> rows of `table` [vocab, dim]. */
+  | { kind: 'embedding'; layer: string; table: Float32Array; vocab: number; dim: number }
+  /** x [T, D] + the first T rows of `table` [length, D]. */
+  | { kind: 'position_embedding'; layer: string; table: Float32Array; length: number; positions: number; dim: number }
   /** Left to right over `inputs` (Tessera's order): a + b + c, a − b, a·b·c, (a + b + c)·(1/n). */
   | { kind: 'merge'; layer: string; op: 'add' | 'subtract' | 'multiply' | 'average'; inputs: string[] }
   /** `axis` counts the batch axis, in the inputs' layout (channels_first for spatial values held so). */
@@ -216,6 +222,22 @@ export const EXPORTERS: Record<string, LayerExporter> = {
       mean: ctx.weight(`${name}/moving_mean`), variance: ctx.weight(`${name}/moving_variance`),
       epsilon: spec.epsilon ?? 0.001, momentum: spec.momentum ?? 0.99,
     }, { input: ctx.input(0, spatial ? 'first' : undefined), channelsFirst: spatial });
+  },
+  layer_normalization: (spec: { epsilon: number; center?: boolean; scale?: boolean }, ctx) => {
+    const name = ctx.info.name, dim = ctx.info.inputShape[ctx.info.inputShape.length - 1]!;
+    ctx.step({
+      kind: 'layer_norm', layer: name, dim, epsilon: spec.epsilon, trainableGamma: spec.scale !== false, trainableBeta: spec.center !== false,
+      gamma: spec.scale === false ? new Float32Array(dim).fill(1) : ctx.weight(`${name}/gamma`),
+      beta: spec.center === false ? new Float32Array(dim) : ctx.weight(`${name}/beta`),
+    }, { input: ctx.input(0, 'last') });
+  },
+  embedding: (spec: { input_dim: number; output_dim: number }, ctx) => {
+    const name = ctx.info.name;
+    ctx.step({ kind: 'embedding', layer: name, table: ctx.weight(`${name}/embeddings`), vocab: spec.input_dim, dim: spec.output_dim }, { input: ctx.input(0, 'last') });
+  },
+  position_embedding: (spec: { sequence_length: number }, ctx) => {
+    const name = ctx.info.name, [T, D] = ctx.info.inputShape as [number, number];
+    ctx.step({ kind: 'position_embedding', layer: name, table: ctx.weight(`${name}/embeddings`), length: spec.sequence_length, positions: T, dim: D }, { input: ctx.input(0) });
   },
   add: (_spec, ctx) => mergeStep('add', ctx),
   subtract: (_spec, ctx) => mergeStep('subtract', ctx),

@@ -66,7 +66,7 @@ export function withRandomWeights(g: Graph): Float32Array[] {
 }
 
 /** Small models that use every layer type and activation (random weights: withRandomWeights), by what they cover. */
-const HEADER = 'name: every-layer\nseed: 3\nloss: {type: sparse_categorical_crossentropy, from_logits: true}\noptimizer: {type: adam}\ntraining: {epochs: 1, batch_size: 32}\ndataset: {name: mnist}\n';
+export const HEADER = 'name: every-layer\nseed: 3\nloss: {type: sparse_categorical_crossentropy, from_logits: true}\noptimizer: {type: adam}\ntraining: {epochs: 1, batch_size: 32}\ndataset: {name: mnist}\n';
 export const LAYER_MODELS: Record<string, string> = {
   'conv strides/dilation/same, pools, global average, softmax over 3-D': `${HEADER}input_shape: [28, 28]
 layers:
@@ -125,6 +125,18 @@ layers:
   - {type: subtract, name: diff, inputs: [forward, b]}
   - {type: average, name: mean, inputs: [forward, b, diff]}
   - {type: concatenate, name: both, inputs: [mean, forward]}
+  - {type: dense, units: 10}
+`,
+  'sequence layers: layer normalization, position embedding, embedding of float ids': `${HEADER}input_shape: [28, 28]
+layers:
+  - {type: layer_normalization}
+  - {type: position_embedding, sequence_length: 30}
+  - {type: dense, units: 8, activation: relu}
+  - {type: layer_normalization, center: false, epsilon: 0.01}
+  - {type: flatten}
+  - {type: embedding, input_dim: 5, output_dim: 3}
+  - {type: layer_normalization, scale: false}
+  - {type: flatten}
   - {type: dense, units: 10}
 `,
 };
