@@ -21,7 +21,9 @@ import * as ort from 'onnxruntime-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadMnist } from '../src/data/node.js';
-import { loadWeights, saveWeights } from '../src/data/weights-node.js';
+import { loadWeights, readWeightsDataMetadata, saveWeights } from '../src/data/weights-node.js';
+import { applyNormalize } from '../src/data/preprocess.js';
+import { loadModelWithData } from '../src/cli/model-file.js';
 import { EXPORTERS, encodeOnnx, exportSteps, UnsupportedLayer, unsupportedLayerError } from '../src/export/index.js';
 import { compileGraph } from '../src/runtime/graph.js';
 import { initParams } from '../src/runtime/params.js';
@@ -142,13 +144,39 @@ layers:
   const { dropout: _dropout, ...withoutDropout } = EXPORTERS;
   let error: unknown;
   try {
-    exportSteps(mlpSpec, mg, initParams(mg), withoutDropout);
+    exportSteps(mlpSpec, mg, initParams(mg), { exporters: withoutDropout });
   } catch (e) {
     error = e;
   }
   assert.ok(error instanceof UnsupportedLayer, String(error));
   const line = mlp.split('\n').findIndex((l) => l.includes('type: dropout')) + 1;
   assert.match(unsupportedLayerError(error, mlp, 'models/mnist.yaml').message, `models/mnist.yaml:${line}:11: error: export: layer 'dropout_1' (dropout)`);
+});
+
+test('a CSV model (models/iris.yaml): the ONNX model takes the raw CSV values, normalises them with the saved statistics, names the classes', async () => {
+  const weights = join(dir, 'iris.safetensors');
+  const t = await tessera('train', 'models/iris.yaml', '--epochs', '3', '--backend', 'js', '--save', weights, '--quiet');
+  assert.is(t.code, 0, t.stderr);
+  const onnxFile = join(dir, 'iris.onnx');
+  const r = await tessera('export', 'models/iris.yaml', '--weights', weights, '--onnx', onnxFile);
+  assert.is(r.code, 0, r.stderr);
+  const saved = await readWeightsDataMetadata(weights);
+  assert.ok(saved.normalize && saved.classNames, 'iris weights carry their normalisation and class names');
+  const { spec } = await loadModelWithData('models/iris.yaml', { saved });
+  const { params } = await loadWeights(weights, compileGraph(spec));
+  // Every row of the CSV as it is in the file.
+  const rows = readFileSync('models/data/iris.csv', 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').slice(0, 4).map(Number));
+  const raw = Float32Array.from(rows.flat());
+  const data = { images: new Uint8Array(raw.buffer), labels: new Uint8Array(rows.length), count: rows.length, features: 4, dtype: 'float32' as const };
+  const want = await tesseraLogits(spec, params, applyNormalize(data, saved.normalize!, 'iris').images, rows.length);
+  const session = await ort.InferenceSession.create(onnxFile);
+  const out = await session.run({ input: new ort.Tensor('float32', raw, [rows.length, 4]) });
+  const err = relErr(out.logits!.data as Float32Array, want);
+  assert.ok(err < 1e-4, `logits: relative error ${err}`);
+  const m = onnxProto.onnx.ModelProto.decode(readFileSync(onnxFile));
+  const meta = Object.fromEntries(m.metadataProps.map((p) => [p.key, p.value]));
+  assert.equal(JSON.parse(meta.class_names!), saved.classNames);
+  assert.match(meta.input_normalization!, 'standardize');
 });
 
 test('tessera export: usage errors exit 2 and a bad weights file exits 1', async () => {

@@ -142,6 +142,10 @@ function activation(w: GraphWriter, step: Extract<ExportStep, { kind: 'activatio
 function writeStep(w: GraphWriter, step: ExportStep): void {
   switch (step.kind) {
     case 'scale': w.node('Mul', 'normalize', [w.scalar(step.factor)]); return;
+    case 'normalize':
+      w.node('Sub', 'normalize', [w.weight('input/shift', step.shape, step.shift)]);
+      w.node('Div', 'normalize', [w.weight('input/scale', step.shape, step.scale)]);
+      return;
     case 'merge': {
       const [first, ...rest] = step.inputs;
       const op = step.op === 'subtract' ? 'Sub' : step.op === 'multiply' ? 'Mul' : 'Add';
@@ -253,7 +257,7 @@ export function encodeOnnx(plan: ExportPlan, options: OnnxExportOptions = {}): U
     ],
     graph: {
       name: plan.name,
-      input: [{ name: 'input', type: tensorType(['batch', ...plan.inputShape]), docString: 'raw pixel values 0..255 as float32' }],
+      input: [{ name: 'input', type: tensorType(['batch', ...plan.inputShape]), docString: plan.normalization }],
       output: [{ name: output, type: tensorType(['batch', ...plan.outputShape]) }],
       initializer: w.initializers,
       node: w.nodes,

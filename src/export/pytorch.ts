@@ -111,6 +111,12 @@ function moduleOf(plan: ExportPlan): PyModule {
     const out = (expr: string, comment = '') => m.forward.push(`${v(step.output)} = ${expr}${comment ? `  # ${comment}` : ''}`);
     switch (step.kind) {
       case 'scale': out(`${x} * ${pyFloat(step.factor)}`, 'pixels 0..255 -> [0, 1], float32(1/255) as Tessera'); break;
+      case 'normalize':
+        m.init.push(`self.register_buffer('input_shift', torch.zeros(${step.shape.join(', ')}))`, `self.register_buffer('input_scale', torch.ones(${step.shape.join(', ')}))`);
+        param('input_shift', step.shape, step.shift);
+        param('input_scale', step.shape, step.scale);
+        out(`(${x} - self.input_shift) / self.input_scale`, 'the training split\'s statistics, as Tessera normalises the data');
+        break;
       case 'to_channels_first': out(`${x}.permute(0, 3, 1, 2)`, 'channels_last -> channels_first'); break;
       case 'to_channels_last': out(`${x}.permute(0, 2, 3, 1)`, "back to channels_last, Tessera's element order"); break;
       case 'flatten': out(`torch.flatten(${x}, 1)`); break;
@@ -261,7 +267,7 @@ BATCH_SIZE = ${spec.training.batch_size}
 ${m.usesAvgPoolSame ? AVG_POOL_HELPER : ''}${m.usesPositionEmbedding ? POSITION_EMBEDDING_HELPER : ''}
 
 class ${cls}(nn.Module):
-    """Input: raw pixel values 0..255, float32 [batch, ${plan.inputShape.join(', ')}] (channels_last, as tessera predict). Output: logits [batch, ${plan.classes}]."""
+    """Input: float32 [batch, ${plan.inputShape.join(', ')}] (channels_last), the data as stored; preprocessing inside: ${plan.normalization}. Output: logits [batch, ${plan.classes}]."""
 
     def __init__(self):
         super().__init__()
@@ -312,9 +318,9 @@ function readme(plan: ExportPlan, spec: ModelSpec): string {
 - \`state_dict.safetensors\`: the trained weights under PyTorch names and layouts
   (\`Linear\` weights \`[out, in]\`, conv weights OIHW, BatchNorm running statistics).
 
-The model takes what \`tessera predict\` takes: raw pixel values 0..255 as float32,
-shape \`[batch, ${plan.inputShape.join(', ')}]\` (channels_last); the ×1/255 is inside
-\`forward\`. It returns logits over ${plan.classes} classes (\`CLASS_NAMES\`).
+The model takes the data as Tessera stores it (pixel bytes 0..255, or a CSV's values), as float32 of
+shape \`[batch, ${plan.inputShape.join(', ')}]\` (channels_last); its preprocessing is inside \`forward\`:
+${plan.normalization}. It returns logits over ${plan.classes} classes (\`CLASS_NAMES\`).
 
 ## Run it
 
@@ -324,7 +330,7 @@ from model import Model, load_tessera_weights
 
 model = load_tessera_weights(Model()).eval()
 with torch.no_grad():
-    logits = model(images.float())        # images: [batch, ${plan.inputShape.join(', ')}], 0..255
+    logits = model(x.float())        # x: [batch, ${plan.inputShape.join(', ')}], the data as stored
     classes = logits.argmax(dim=1)
 \`\`\`
 

@@ -41,6 +41,8 @@ interface Io { input: string; output: string }
 
 export type ExportStep = Io & (
   | { kind: 'scale'; factor: number }
+  /** (x − shift) / scale per feature (a CSV's saved statistics), shaped as the input. */
+  | { kind: 'normalize'; shift: Float32Array; scale: Float32Array; shape: number[] }
   | { kind: 'to_channels_first' }
   | { kind: 'to_channels_last' }
   | { kind: 'flatten' }
@@ -253,11 +255,21 @@ export const EXPORTERS: Record<string, LayerExporter> = {
   },
 };
 
+export interface ExportOptions {
+  /** The data's saved normalisation (weights metadata): (x − shift) / scale per feature. */
+  normalize?: { method: string; shift: number[]; scale: number[] };
+  /** The class names saved with the weights (default: "0", "1", …). */
+  classNames?: string[];
+  /** Default: EXPORTERS. */
+  exporters?: Record<string, LayerExporter>;
+}
+
 /**
  * The steps of a compiled model with its weights (graph.params order).
  * Throws UnsupportedLayer for a layer type with no exporter.
  */
-export function exportSteps(spec: ModelSpec, graph: Graph, params: Float32Array[], exporters: Record<string, LayerExporter> = EXPORTERS): ExportPlan {
+export function exportSteps(spec: ModelSpec, graph: Graph, params: Float32Array[], options: ExportOptions = {}): ExportPlan {
+  const exporters = options.exporters ?? EXPORTERS;
   const byName = new Map(graph.params.map((p, i) => [p.name, params[i]!]));
   const weight = (name: string) => {
     const w = byName.get(name);
@@ -285,7 +297,20 @@ export function exportSteps(spec: ModelSpec, graph: Graph, params: Float32Array[
     }
     return t;
   };
-  const normalized = push({ kind: 'scale', factor: PIXEL_SCALE, input: INPUT, output: 'normalized' }, [...graph.inputShape], false);
+  // What the backends' first op does to the data, so the exported model takes the data as it is stored.
+  const shape = [...graph.inputShape];
+  const norm = options.normalize;
+  let normalization: string;
+  let normalized = INPUT;
+  if (graph.inputDtype !== 'float32') {
+    normalized = push({ kind: 'scale', factor: PIXEL_SCALE, input: INPUT, output: 'normalized' }, shape, false);
+    normalization = `x * (1/255) (float32 ${PIXEL_SCALE}): raw pixel bytes 0..255 in, as tessera predict takes them`;
+  } else if (norm) {
+    normalized = push({ kind: 'normalize', shift: Float32Array.from(norm.shift), scale: Float32Array.from(norm.scale), shape, input: INPUT, output: 'normalized' }, shape, false);
+    normalization = `(x - shift) / scale per feature (${norm.method} statistics of the training split, saved with the weights): raw feature values in`;
+  } else {
+    normalization = 'none: float32 features as the dataset holds them';
+  }
   const outputs = new Map<number, string>([[MODEL_INPUT, normalized]]);
   for (const i of topology.order) {
     const info = layers[i]!;
@@ -315,8 +340,8 @@ export function exportSteps(spec: ModelSpec, graph: Graph, params: Float32Array[
     name: graph.name,
     inputShape: [...graph.inputShape],
     classes: graph.classes,
-    classNames: Array.from({ length: graph.classes }, (_, i) => String(i)),
-    normalization: `x * (1/255) (float32 ${PIXEL_SCALE}): raw pixel bytes 0..255 in, as tessera predict takes them`,
+    classNames: options.classNames ?? Array.from({ length: graph.classes }, (_, i) => String(i)),
+    normalization,
     steps,
     output,
     outputShape: [...layers[spec.layers.length - 1]!.outputShape],

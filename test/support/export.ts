@@ -31,7 +31,7 @@ export async function tesseraLogits(spec: ModelSpec, params: Float32Array[], ima
   const g = compileGraph(spec, count);
   const be = new JsBackend();
   await be.prepare(g, params);
-  await be.predict(images.subarray(0, count * g.inputFeatures), count);
+  await be.predict(images.subarray(0, count * g.inputFeatures * (g.inputDtype === 'float32' ? 4 : 1)), count);
   const logits = be.readBuffer(g.logits);
   be.dispose();
   return logits;

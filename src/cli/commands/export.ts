@@ -6,11 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadWeights } from '../../data/weights-node.js';
+import { loadWeights, readWeightsDataMetadata } from '../../data/weights-node.js';
 import { Model } from '../../runtime/model.js';
 import { parseCommandArgs, type Command } from '../command.js';
 import { modelFile } from '../flags.js';
-import { loadModelSpec } from '../model-file.js';
+import { loadModelWithData } from '../model-file.js';
 import { UsageError, UserError } from '../user-error.js';
 
 async function writeOut(path: string, data: Uint8Array | string): Promise<void> {
@@ -28,8 +28,9 @@ export const exportCommand: Command = {
   usage: `Usage: tessera export <model.yaml> --weights <file.safetensors> [--onnx <file.onnx> [--softmax]] [--pytorch <dir>]
 
 Writes the model with its weights for other runtimes. The exported models
-take the same raw input as tessera predict (pixel values 0..255; the ×1/255
-normalisation is part of the model) and give the same numbers.
+take the data as Tessera stores it (pixel values 0..255, or a CSV's values)
+with its preprocessing inside (×1/255, or the statistics saved with the
+weights), and give the same numbers.
 
 Options:
   --weights FILE   weights saved by tessera train --save, or a checkpoint (required)
@@ -52,14 +53,17 @@ Options:
     if (values.onnx === undefined && values.pytorch === undefined) throw new UsageError('give --onnx <file>, --pytorch <dir>, or both');
     if (values.softmax && values.onnx === undefined) throw new UsageError('--softmax goes with --onnx');
 
-    const spec = await loadModelSpec(file);
+    // As eval does: the data's saved normalisation and class names, and the data's shape when the file leaves input_shape out.
+    const weightsFile = String(values.weights);
+    const saved = await readWeightsDataMetadata(weightsFile);
+    const { spec } = await loadModelWithData(file, { saved });
     const plan = Model.plan(spec);
-    const { params } = await loadWeights(String(values.weights), plan.graph);
+    const { params } = await loadWeights(weightsFile, plan.graph);
     // Loaded here, not at the top: only this command needs the ONNX messages.
     const { exportSteps, encodeOnnx, UnsupportedLayer, unsupportedLayerError } = await import('../../export/index.js');
     let steps;
     try {
-      steps = exportSteps(spec, plan.graph, params);
+      steps = exportSteps(spec, plan.graph, params, { ...(saved.normalize ? { normalize: saved.normalize } : {}), ...(saved.classNames ? { classNames: saved.classNames } : {}) });
     } catch (e) {
       if (e instanceof UnsupportedLayer) throw unsupportedLayerError(e, await readFile(file, 'utf8'), file);
       throw e;
@@ -81,7 +85,7 @@ Options:
       for (const [name, data] of Object.entries(pytorchFiles(steps, spec))) await writeOut(join(dir, name), data);
       written.push(`${dir}/ (model.py, state_dict.safetensors, README.md)`);
     }
-    process.stdout.write(`exported ${plan.graph.name} with ${String(values.weights)}:\n${written.map((w) => `  ${w}`).join('\n')}\n`);
+    process.stdout.write(`exported ${plan.graph.name} with ${weightsFile}:\n${written.map((w) => `  ${w}`).join('\n')}\n`);
     return 0;
   },
 };
