@@ -32,7 +32,7 @@ import { compileGraph, type Graph } from '../../runtime/graph.js';
 import { parseCommandArgs, type Command } from '../command.js';
 import { intFlag } from '../flags.js';
 import { renderTable } from '../format.js';
-import { loadModelSpec } from '../model-file.js';
+import { loadModelSpec, loadModelWithData } from '../model-file.js';
 import { UsageError, UserError } from '../user-error.js';
 
 const FLAGSHIP = fileURLToPath(new URL('../../../models/mnist.yaml', import.meta.url));
@@ -100,6 +100,8 @@ named by --op that the model does not run is benched at ${DEFAULT_MKN.join(',')}
       cases = shapes.flatMap((s) => (ops ?? benchOps()).map((op) => caseFromMKN(op, s)));
     } else {
       spec = await loadModelSpec(modelPath ?? FLAGSHIP);
+      // A model without input_shape takes it from its data: read the data to know it.
+      if (spec.input_shape === undefined) spec = (await loadModelWithData(modelPath ?? FLAGSHIP)).spec;
       graph = compileGraph(spec);
       cases = casesOfGraph(graph).filter((c) => !ops || ops.includes(c.op));
       const absent = (ops ?? []).filter((op) => !cases.some((c) => c.op === op));
