@@ -160,6 +160,17 @@ test('fashion_mnist: the Debian package files load (60,000 and 10,000 28×28 ima
   assert.is(d.train.labels[0], 9); // the first training image is an ankle boot
 });
 
+test('models/fashion-mnist*.yaml: input_shape from the named dataset, with a channel axis for the convnet', async () => {
+  const { readFileSync } = await import('node:fs');
+  const mlp = validateModelConfig(readFileSync('models/fashion-mnist.yaml', 'utf8'), 'models/fashion-mnist.yaml');
+  const cnn = validateModelConfig(readFileSync('models/fashion-mnist-cnn.yaml', 'utf8'), 'models/fashion-mnist-cnn.yaml');
+  assert.ok(mlp.ok && cnn.ok);
+  if (!mlp.ok || !cnn.ok) return;
+  assert.equal(mlp.spec.input_shape, [28, 28]);
+  assert.equal(cnn.spec.input_shape, [28, 28, 1]);
+  assert.is(cnn.layers.at(-1)!.outputShape[0], 10);
+});
+
 test('tessera train: an IDX set of any shape with input_shape left out trains', async () => {
   writeFileSync(join(dir, 'any.yaml'), modelText(FILES, null, 3));
   const r = await tessera('train', join(dir, 'any.yaml'), '--quiet');
