@@ -289,12 +289,26 @@ function runShare(op: usize, how: i32, rows: i32, start: i32, step: i32): void {
 // Whether the op before the current one ran split (then a barrier must follow it).
 let gPrevSplit = false;
 
+/**
+ * The matrix rows a dense record works on: rows · seq for a dense layer on a
+ * sequence (its `seq` word: the last field of each dense record), else rows.
+ */
+function matrixRows(op: usize, rows: i32): i32 {
+  switch (w(op, 0)) {
+    case OP_DENSE_FORWARD: return rows * w(op, 9);
+    case OP_DENSE_BACKWARD_WEIGHTS: return rows * w(op, 8);
+    case OP_DENSE_BACKWARD_INPUT: return rows * w(op, 7);
+  }
+  return rows;
+}
+
 function runOpsShared(plan: usize, nOps: i32, start: i32, rows: i32, step: i32): void {
   for (let o = 0; o < nOps; o++) {
     const op = plan + <usize>(o * RECORD_BYTES);
-    const how = splitOf(op, rows);
+    const shareRows = matrixRows(op, rows);
+    const how = splitOf(op, shareRows);
     if (how != SINGLE || gPrevSplit) barrier();
-    if (how != SINGLE) runShare(op, how, rows, start, step);
+    if (how != SINGLE) runShare(op, how, shareRows, start, step);
     else if (gTid == 0) dispatch(op, rows, start, step);
     gPrevSplit = how != SINGLE;
   }

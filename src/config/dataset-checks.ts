@@ -18,6 +18,7 @@ const KEYS: Record<DatasetFormat, readonly string[]> = {
   csv: ['path', 'train_path', 'test_path', 'test_split', ...CSV_KEYS],
   npz: ['path', 'test_split'],
   image_folder: ['path', 'test_path', 'test_split', 'image_size', 'color_mode'],
+  text: ['path', 'paths', 'sequence_length', 'test_split'],
 };
 /** Keys with schema defaults: present in every validated spec, so only a non-default value is the user's. */
 const DEFAULTS: Record<string, unknown> = { header: true, delimiter: ',', task: 'classification', normalize: 'none', test_split: 0.2, color_mode: 'grayscale' };
@@ -64,6 +65,11 @@ export function checkDataset(spec: ModelSpec, at: At, written?: (key: string) =>
       at(['dataset'], 'key', 'missing-key', `format csv needs path, or train_path and test_path`, 'add path: <file.csv> (relative to the model file)');
     }
     if (has('test_split') && ds.path === undefined) at(['dataset', 'test_split'], 'key', 'schema', 'dataset.test_split applies only with path (train_path and test_path are already split)');
+    return;
+  }
+  if (format === 'text') {
+    if ((ds.path === undefined) === (ds.paths === undefined)) at(['dataset'], 'key', 'missing-key', 'format text needs path or paths (one of them)', 'add path: <file or folder of text> (relative to the model file)');
+    if (ds.sequence_length === undefined) at(['dataset'], 'key', 'missing-key', 'format text needs sequence_length, the characters per window', 'add sequence_length: 64');
     return;
   }
   if (ds.path === undefined) at(['dataset'], 'key', 'missing-key', `format ${format} needs path`, `add path: <${format === 'npz' ? 'file.npz' : 'folder of class subfolders'}> (relative to the model file)`);

@@ -122,7 +122,23 @@ export function inferLayers(spec: ModelSpec): ShapeReport {
  */
 function checkOneRowPerExample(spec: ModelSpec, layers: LayerInfo[], errors: ShapeIssue[]): void {
   const out = layers[layers.length - 1];
-  if (!out || out.outputShape.length < 2 || errors.length) return;
+  if (!out || errors.length) return;
+  if (spec.dataset.format === 'text') {
+    // A character model predicts the next character at every position: [T, vocabulary].
+    if (out.outputShape.length !== 2) {
+      errors.push({ path: ['layers', out.index], message: `a text model predicts at every position, so its output needs shape [sequence_length, characters], but '${out.name}' gives ${fmt(out.outputShape)}`, hint: 'end with a dense layer on the sequence (no flatten)' });
+    }
+    // An id at or past input_dim would read a clamped row: the table must hold every character.
+    const characters = dataFactsOf(spec)?.classes;
+    for (const l of layers) {
+      const layer = spec.layers[l.index]!;
+      if (characters !== undefined && layer.type === 'embedding' && layer.input_dim < characters) {
+        errors.push({ path: ['layers', l.index, 'input_dim'], message: `embedding '${l.name}' has input_dim ${layer.input_dim}, but the text holds ${characters} distinct characters`, hint: `use input_dim: ${characters}` });
+      }
+    }
+    return;
+  }
+  if (out.outputShape.length < 2) return;
   const first = layers.find((l) => l.type === 'dense' && l.inputShape.length === 2) ?? out;
   errors.push({
     path: ['layers', first.index],

@@ -115,7 +115,7 @@ export interface TrainingSpec {
 }
 
 export type DatasetName = 'mnist' | 'fashion_mnist';
-export type DatasetFormat = 'idx' | 'csv' | 'npz' | 'image_folder';
+export type DatasetFormat = 'idx' | 'csv' | 'npz' | 'image_folder' | 'text';
 
 export interface DatasetSpec {
   /** A named dataset (its files are known); without it, `format` and the file keys say where the data is. */
@@ -154,6 +154,10 @@ export interface DatasetSpec {
   image_size?: [number, number];
   /** image_folder: 1 channel or 3. */
   color_mode?: 'grayscale' | 'rgb';
+  /** text: several files or folders instead of path. */
+  paths?: string[];
+  /** text: characters per window. */
+  sequence_length?: number;
 }
 
 export interface ModelSpec {

@@ -14,6 +14,7 @@ import { factsOf } from './facts.js';
 import { loadIdx, readBytes, type LoadedData } from './node.js';
 import { applyNormalize, normalizeStats, splitTest, type DataMetadata } from './preprocess.js';
 import type { DatasetTensors } from './types.js';
+import { loadText } from './text-node.js';
 
 export type { LoadedData } from './node.js';
 
@@ -30,6 +31,7 @@ export async function loadDataset(spec: ModelSpec, baseDir: string, options: Loa
     case 'csv': return loadCsv(spec, baseDir, options);
     case 'npz': return loadNpz(spec, baseDir);
     case 'image_folder': return loadImageFolder(spec, baseDir);
+    case 'text': return loadText(spec, baseDir, options);
   }
 }
 

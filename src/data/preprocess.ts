@@ -13,16 +13,19 @@ export type NormalizeMethod = 'none' | 'standardize' | 'minmax';
 export interface NormalizeStats { method: Exclude<NormalizeMethod, 'none'>; shift: number[]; scale: number[] }
 
 /** What a model's weights carry about its data, as safetensors metadata (string values). */
-export interface DataMetadata { normalize?: NormalizeStats; classNames?: string[] }
+/** What is saved with the weights so eval, predict and generate see the data as training did; vocabulary: a text model's characters by id. */
+export interface DataMetadata { normalize?: NormalizeStats; classNames?: string[]; vocabulary?: string[] }
 
 /** The metadata keys (JSON values). */
 export const META_NORMALIZE = 'tessera_normalize';
 export const META_CLASS_NAMES = 'tessera_class_names';
+export const META_VOCABULARY = 'tessera_vocabulary';
 
 export function encodeDataMetadata(m: DataMetadata): Record<string, string> {
   return {
     ...(m.normalize ? { [META_NORMALIZE]: JSON.stringify(m.normalize) } : {}),
     ...(m.classNames ? { [META_CLASS_NAMES]: JSON.stringify(m.classNames) } : {}),
+    ...(m.vocabulary ? { [META_VOCABULARY]: JSON.stringify(m.vocabulary) } : {}),
   };
 }
 
@@ -32,8 +35,9 @@ export function decodeDataMetadata(meta: Record<string, string>, source: string)
   try {
     if (meta[META_NORMALIZE] !== undefined) out.normalize = JSON.parse(meta[META_NORMALIZE]) as NormalizeStats;
     if (meta[META_CLASS_NAMES] !== undefined) out.classNames = JSON.parse(meta[META_CLASS_NAMES]) as string[];
+    if (meta[META_VOCABULARY] !== undefined) out.vocabulary = JSON.parse(meta[META_VOCABULARY]) as string[];
   } catch {
-    throw new DataError(source, `${source}: the ${META_NORMALIZE} / ${META_CLASS_NAMES} metadata is not valid JSON`);
+    throw new DataError(source, `${source}: the ${META_NORMALIZE} / ${META_CLASS_NAMES} / ${META_VOCABULARY} metadata is not valid JSON`);
   }
   return out;
 }

@@ -111,6 +111,8 @@ export interface Graph {
   logits: string;
   /** Values per row of the last layer (`logits`): what predict returns per example. */
   outputs: number;
+  /** Predictions scored per example: 1, or T for a loss at every position of a sequence (accuracy = correct / (examples · scoredPositions)). */
+  scoredPositions: number;
   /** Float targets per example that the loss reads (gathered into TARGETS_BUFFER); 0 when it reads class labels. */
   targetWidth: number;
   /** The last `lossOps` ops of `inference` are the loss and metric ops (predict leaves them out). */
@@ -186,6 +188,10 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
   };
 
   forward.push({ kind: inputDtype === 'float32' ? 'gather_f32' : 'gather', layer: 'input', x: addBuffer('input', 'input', inputFeatures), features: inputFeatures } as OpRecordBase);
+  // A model whose output is a sequence [T, C] (a character model) is scored at
+  // every position (the loss reads the next ids as float targets of width T).
+  const outputShape = report.layers[spec.layers.length - 1]!.outputShape;
+  const positions = outputShape.length === 2 ? outputShape[0]! : 1;
   const modelInput: Tensor = { buffer: 'input', shape: [...spec.input_shape], features: inputFeatures, needsGrad: false, reluOutput: false };
   const { topology } = report;
   const outputs = new Map<number, Tensor>([[MODEL_INPUT, modelInput]]);
@@ -224,7 +230,7 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
 
   // The loss (src/runtime/losses): in training its op writes dLoss/dlogits
   // too; in evaluation it only accumulates; metric ops follow it in both.
-  const loss = lowerLoss(spec, { train: logits, eval: inferenceLogits }, dlogits, cur.features);
+  const loss = lowerLoss(spec, { train: logits, eval: inferenceLogits }, dlogits, cur.features / positions, positions);
   if (loss.targetWidth > 0) {
     // The targets are gathered right after the inputs, in training and evaluation.
     const gatherTargets: GatherTargetsOp = { kind: 'gather_targets', layer: 'loss', targets: addBuffer(TARGETS_BUFFER, 'input', loss.targetWidth), width: loss.targetWidth };
@@ -268,7 +274,7 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
     inputShape: [...spec.input_shape],
     inputFeatures,
     inputDtype,
-    classes: cur.features,
+    classes: cur.features / positions,
     layers: report.layers,
     params,
     totalParams: params.reduce((a, p) => a + p.size, 0),
@@ -282,6 +288,7 @@ export function compileGraph(spec: ModelSpec, batchSize = spec.training.batch_si
     logits: inferenceLogits,
     outputs: cur.features,
     targetWidth: loss.targetWidth,
+    scoredPositions: positions,
     lossOps: loss.eval.length,
     metrics: loss.metrics,
     metricAccumulators: loss.metricAccumulators,

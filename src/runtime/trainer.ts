@@ -344,14 +344,14 @@ export async function fit(backend: Backend, graph: Graph, data: FitData, options
       const rate = elapsed > 0 ? samples / elapsed : 0;
       emit({
         type: 'progress', epoch, epochs, step: s, steps, samples,
-        loss: lossSum / samples, accuracy: correct / samples, metrics: means(),
+        loss: lossSum / samples, accuracy: correct / (samples * graph.scoredPositions), metrics: means(),
         samplesPerSec: rate, etaSeconds: rate > 0 ? (count - samples) / rate : 0, globalStep,
       });
       await yieldToEventLoop();
     }
     const v = data.validation ? await onBackend(`while validating after epoch ${epoch}`, () => backend.evaluate('validation')) : undefined;
     const r: EpochResult = {
-      epoch, loss: lossSum / samples, accuracy: correct / samples, metrics: means(), samples, seconds: (now() - te) / 1000, learningRate,
+      epoch, loss: lossSum / samples, accuracy: correct / (samples * graph.scoredPositions), metrics: means(), samples, seconds: (now() - te) / 1000, learningRate,
       ...(v ? { valLoss: v.loss, valAccuracy: v.accuracy, valMetrics: v.metrics } : {}),
     };
     results.push(r);

@@ -9,6 +9,7 @@ import { evalCommand } from './eval.js';
 import { predictCommand } from './predict.js';
 import { benchCommand } from './bench.js';
 import { exportCommand } from './export.js';
+import { generateCommand } from './generate.js';
 
 export const COMMANDS: readonly Command[] = [
   validate,
@@ -16,5 +17,6 @@ export const COMMANDS: readonly Command[] = [
   evalCommand,
   predictCommand,
   exportCommand,
+  generateCommand,
   benchCommand,
 ];

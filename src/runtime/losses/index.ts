@@ -51,11 +51,17 @@ export interface LoweredLoss {
   prediction: PredictionKind;
 }
 
-/** The loss and metric ops over the last layer's `outputs` (`units` per row). */
-export function lowerLoss(spec: Pick<ModelSpec, 'loss' | 'metrics'>, outputs: { train: string; eval: string }, dOutputs: string, units: number): LoweredLoss {
+/**
+ * The loss and metric ops over the last layer's `outputs`: `units` per
+ * position, `positions` positions per row (1, or T for a sequence model
+ * scored at every position).
+ */
+export function lowerLoss(spec: Pick<ModelSpec, 'loss' | 'metrics'>, outputs: { train: string; eval: string }, dOutputs: string, units: number, positions = 1): LoweredLoss {
   const l = lossLowering(spec.loss);
+  if (positions > 1 && !l.sequenceOp) throw new Error(`the loss ${spec.loss.type} is not computed at every position of a sequence`);
   const fused = l.fused(spec.loss, units);
-  const targetWidth = l.targetWidth(spec.loss, units);
+  const targetWidth = positions > 1 ? positions : l.targetWidth(spec.loss, units);
+  const op = (from: string, d: string | null) => (positions > 1 ? l.sequenceOp!(from, d, positions, units) : l.op(spec.loss, from, d, units));
   const metrics: GraphMetric[] = [];
   // Metric ops: one record each, the same in training and evaluation but for the outputs they read.
   const metricOps: ((from: string) => OpRecordBase)[] = [];
@@ -75,8 +81,8 @@ export function lowerLoss(spec: Pick<ModelSpec, 'loss' | 'metrics'>, outputs: { 
   }
   return {
     targetWidth,
-    train: [l.op(spec.loss, outputs.train, dOutputs, units), ...metricOps.map((op) => op(outputs.train))],
-    eval: [l.op(spec.loss, outputs.eval, null, units), ...metricOps.map((op) => op(outputs.eval))],
+    train: [op(outputs.train, dOutputs), ...metricOps.map((m) => m(outputs.train))],
+    eval: [op(outputs.eval, null), ...metricOps.map((m) => m(outputs.eval))],
     metrics,
     metricAccumulators: metricOps.length,
     prediction: l.prediction(spec.loss),

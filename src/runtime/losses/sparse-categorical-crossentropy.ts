@@ -2,6 +2,7 @@
 // the fused softmax_xent op (which also counts argmax == label: accuracy).
 
 import type { LossSpec } from '../../config/types.js';
+import type { SequenceXentOp } from '../../ops/sequence_xent.js';
 import type { SoftmaxXentOp } from '../../ops/softmax_xent.js';
 import type { LossLowering } from './types.js';
 
@@ -12,4 +13,6 @@ export const sparseCategoricalCrossentropy: LossLowering<Spec> = {
   op: (_spec, outputs, dOutputs, units): SoftmaxXentOp => ({ kind: 'softmax_xent', layer: 'loss', logits: outputs, dlogits: dOutputs, classes: units }),
   fused: () => ['accuracy'],
   prediction: () => 'softmax',
+  // A character model: the next character at every position (class ids in the float targets).
+  sequenceOp: (outputs, dOutputs, positions, units): SequenceXentOp => ({ kind: 'sequence_xent', layer: 'loss', logits: outputs, dlogits: dOutputs, positions, classes: units }),
 };

@@ -18,4 +18,6 @@ export interface LossLowering<S extends LossSpec = LossSpec> {
   /** Metrics whose count its op accumulates itself (its correct count), by name. */
   fused(spec: S, units: number): readonly string[];
   prediction(spec: S): PredictionKind;
+  /** The op scoring every position of a [T, units] output against the float targets (class ids) of width T, where the loss has one. */
+  sequenceOp?(outputs: string, dOutputs: string | null, positions: number, units: number): OpRecordBase;
 }

@@ -31,17 +31,22 @@ const TRANSPOSE = WASM_HELPERS.find((h) => h.name === 'transpose')!.code;
  */
 export function transposedKernels(graph: Graph): Map<string, { k: number; n: number }> {
   const out = new Map<string, { k: number; n: number }>();
-  const shapes = new Map(graph.params.map((p) => [p.name, p.shape]));
+  const sizes = new Map(graph.params.map((p) => [p.name, p.size]));
+  // The matrix view is the asking record's [k, n] (an attention kernel [F, heads, key_dim] is the matrix [F, heads·key_dim]).
+  let asking: { k?: number; n?: number } = {};
   const noting: WasmLayout = {
     ptr: () => 0, labels: 0, sparse: () => false,
     transposed(name) {
-      const shape = shapes.get(name);
-      if (!shape || shape.length !== 2) throw new Error(`wasm plan: a transposed copy of '${name}' was asked for, which is not a matrix parameter`);
-      out.set(name, { k: shape[0]!, n: shape[1]! });
+      const { k, n } = asking;
+      if (k === undefined || n === undefined || sizes.get(name) !== k * n) throw new Error(`wasm plan: a transposed copy of '${name}' was asked for, which is not a [k, n] matrix parameter of its record`);
+      out.set(name, { k, n });
       return 0;
     },
   };
-  for (const op of [...graph.forward, ...graph.backward, ...graph.update, ...graph.inference]) defOf(op).wasm.encode(op, noting);
+  for (const op of [...graph.forward, ...graph.backward, ...graph.update, ...graph.inference]) {
+    asking = op as { k?: number; n?: number };
+    defOf(op).wasm.encode(op, noting);
+  }
   return out;
 }
 
