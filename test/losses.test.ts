@@ -12,7 +12,10 @@ import { loadModelConfig, validateModelConfig } from '../src/config/index.js';
 import type { LossSpec, MetricSpec, ModelSpec } from '../src/config/types.js';
 import type { DatasetTensors } from '../src/data/types.js';
 import { requestNodeGpu } from '../src/node/webgpu.js';
+import { binaryCrossentropy } from '../src/ops/binary_crossentropy.js';
+import { categoricalCrossentropy } from '../src/ops/categorical_crossentropy.js';
 import { regressionLoss } from '../src/ops/regression_loss.js';
+import { topKCount } from '../src/ops/top_k_accuracy.js';
 import type { Backend } from '../src/runtime/backend.js';
 import { JsBackend } from '../src/runtime/backends/js.js';
 import { WasmBackend } from '../src/runtime/backends/wasm.js';
@@ -42,6 +45,49 @@ test('mean_squared_error, mean_absolute_error, huber: Keras values and gradients
   const y2 = Float32Array.of(1, -2, 0, 0), t2 = Float32Array.of(0.5, 1, 0, 2), d2 = new Float32Array(4);
   assert.is(regressionLoss('mean_squared_error', y2, t2, d2, 2, 2, 1, 2), 4.625 + 2);
   assert.equal([...d2], [0.25, -1.5, 0, -1]);
+});
+
+test('categorical_crossentropy with label_smoothing: Keras values and gradients, by hand', () => {
+  // Logits [0, ln 3]: softmax [1/4, 3/4]; label 1.
+  const z = Float32Array.of(0, Math.log(3)), d = new Float32Array(2);
+  let r = categoricalCrossentropy(z, [1], d, 1, 2, 0, 1);
+  assert.ok(close(r.lossSum, -Math.log(0.75), 1e-6));
+  assert.is(r.correct, 1);
+  assert.ok(close(d[0]!, 0.25, 1e-6) && close(d[1]!, -0.25, 1e-6));
+  // ε = 0.2: y′ = [0.1, 0.9].
+  r = categoricalCrossentropy(z, [1], d, 1, 2, 0.2, 1);
+  assert.ok(close(r.lossSum, -0.1 * Math.log(0.25) - 0.9 * Math.log(0.75), 1e-6));
+  assert.ok(close(d[0]!, 0.15, 1e-6) && close(d[1]!, -0.15, 1e-6));
+  // Label 0 is not the argmax.
+  assert.is(categoricalCrossentropy(z, [0], null, 1, 2, 0, 1).correct, 0);
+});
+
+test('binary_crossentropy: from logits stable at ±1000, from probabilities clipped as Keras', () => {
+  const d = new Float32Array(3);
+  // z = 2, label 1: log(1 + e^−2), gradient σ(2) − 1; z = −1000, label 1: 1000; z = 1000, label 0: 1000.
+  let r = binaryCrossentropy(Float32Array.of(2, -1000, 1000), [1, 1, 0], d, 3, true, 0, 1);
+  assert.ok(close(r.lossSum, Math.log1p(Math.exp(-2)) + 2000, 1e-9));
+  assert.ok(close(d[0]!, 1 / (1 + Math.exp(-2)) - 1, 1e-6));
+  assert.equal([d[1], d[2]], [-1, 1]);
+  assert.is(r.correct, 1);
+  // p = 0.8, label 1: −log 0.8; p = 0 (clipped to 1e-7), label 1: −log 1e-7 with no gradient; ε = 0.1 smooths label 0 to 0.05.
+  r = binaryCrossentropy(Float32Array.of(0.8, 0), [1, 1], d, 2, false, 0, 1);
+  assert.ok(close(r.lossSum, -Math.log(Math.fround(0.8)) - Math.log(1e-7), 1e-9));
+  assert.ok(close(d[0]!, (0.8 - 1) / (0.8 * 0.2), 1e-6));
+  assert.is(d[1], 0);
+  assert.is(r.correct, 1);
+  r = binaryCrossentropy(Float32Array.of(0.5), [0], d, 1, false, 0.1, 1);
+  assert.ok(close(r.lossSum, -(0.05 * Math.log(0.5) + 0.95 * Math.log(0.5)), 1e-9));
+  assert.is(r.correct, 1); // 0.5 is not above the threshold: predicted 0
+});
+
+test('top_k_categorical_accuracy: the label among the k highest, ties counted in', () => {
+  const z = Float32Array.of(3, 1, 2, 2);
+  assert.is(topKCount(z, [2], 1, 4, 1), 0); // one logit (3) above 2
+  assert.is(topKCount(z, [2], 1, 4, 2), 1);
+  assert.is(topKCount(z, [3], 1, 4, 2), 1); // the tie at 2 counts as in
+  assert.is(topKCount(z, [1], 1, 4, 3), 0);
+  assert.is(topKCount(z, [0], 1, 4, 1), 1);
 });
 
 // ---------------------------------------------------------------- training on synthetic data
@@ -128,6 +174,51 @@ for (const { loss, width } of REGRESSION) {
   });
 }
 
+/** Labels from the first pixel: class floor(p / 64) (0…3) of 10, or p > 127 for two classes. */
+function classData(binary: boolean, seed: number): DatasetTensors {
+  const d = regressionData(1, seed);
+  const labels = Uint8Array.from({ length: COUNT }, (_, e) => (binary ? (d.images[e * 784]! > 127 ? 1 : 0) : d.images[e * 784]! >> 6));
+  return { images: d.images, labels, count: COUNT, features: 784 };
+}
+
+const CLASSIFICATION: { loss: LossSpec; units: number; activation: 'linear' | 'sigmoid'; metrics: MetricSpec[] }[] = [
+  { loss: { type: 'categorical_crossentropy', from_logits: true, label_smoothing: 0.1 }, units: 10, activation: 'linear', metrics: ['accuracy', { type: 'top_k_categorical_accuracy', k: 2 }] },
+  { loss: { type: 'binary_crossentropy', from_logits: true }, units: 1, activation: 'linear', metrics: ['accuracy', 'binary_accuracy'] },
+  { loss: { type: 'binary_crossentropy', from_logits: false }, units: 1, activation: 'sigmoid', metrics: ['binary_accuracy'] },
+];
+
+for (const { loss, units, activation, metrics } of CLASSIFICATION) {
+  const what = `${loss.type}${'from_logits' in loss && loss.type === 'binary_crossentropy' ? ` (from_logits: ${loss.from_logits})` : ''}`;
+  test(`${what}: trains on class ids (the loss falls, accuracy rises), the same on ${backends.map(([n]) => n).join(', ')}`, async () => {
+    const data = classData(true, 3); // labels 0/1 from the first pixel: learnable by a linear layer
+    const s = spec(loss, units, metrics);
+    s.layers[1] = { type: 'dense', units, activation, use_bias: true };
+    const runs: Record<string, Awaited<ReturnType<typeof train>>> = {};
+    for (const [name, make] of backends) runs[name] = await train(await make(), s, data);
+    const js = runs.js!;
+    const [first, , last] = js.epochs;
+    const names = metrics.map((m) => (typeof m === 'string' ? m : m.type));
+    assert.equal(Object.keys(last!.metrics), names);
+    assert.ok(last!.loss < 0.9 * first!.loss, `${what}: loss ${first!.loss} → ${last!.loss}`);
+    const acc = names[0]!;
+    assert.ok(last!.metrics[acc]! > first!.metrics[acc]! && last!.metrics[acc]! > 0.6, `${what}: ${acc} ${first!.metrics[acc]} → ${last!.metrics[acc]}`);
+    if (names.includes('binary_accuracy') && names.includes('accuracy')) assert.is(last!.metrics.accuracy, last!.metrics.binary_accuracy);
+    if (names.includes('top_k_categorical_accuracy')) assert.ok(last!.metrics.top_k_categorical_accuracy! >= last!.metrics.accuracy!);
+    // predict: probabilities (softmax rows sum to 1; a sigmoid or a sigmoid unit's output in (0, 1)).
+    assert.is(js.predictions.length, 5 * units);
+    assert.ok(js.predictions.every((p) => p > 0 && p < 1));
+    for (const [name] of backends.slice(1)) {
+      const r = runs[name]!;
+      r.epochs.forEach((e, i) => {
+        const want = js.epochs[i]!;
+        assert.ok(close(e.loss, want.loss, 2e-3), `${name} epoch ${i + 1}: loss ${e.loss} vs js ${want.loss}`);
+        for (const m of names) assert.ok(Math.abs(e.metrics[m]! - want.metrics[m]!) <= 2 / COUNT, `${name} epoch ${i + 1}: ${m} ${e.metrics[m]} vs js ${want.metrics[m]}`);
+      });
+      r.predictions.forEach((v, i) => assert.ok(Math.abs(v - js.predictions[i]!) < 2e-3, `${name} prediction ${i}: ${v} vs js ${js.predictions[i]}`));
+    }
+  });
+}
+
 test('validation: val_ metrics of a regression model, and the history names', async () => {
   const s = spec({ type: 'mean_squared_error' }, 2, ['mae']);
   s.training.epochs = 1;
@@ -163,6 +254,15 @@ function errorsOf(text: string): string[] {
 test('a regression loss on class ids is an error at the loss line, with the shapes', () => {
   assert.equal(errorsOf(yaml('{type: mean_squared_error}', 10, '[mse]')), [
     '7:14 mean_squared_error compares the outputs with float targets, but mnist gives class ids (10 classes) and no targets; the last layer has 10 units',
+  ]);
+});
+
+test('binary_crossentropy needs one unit and two classes, at the loss line', () => {
+  assert.equal(errorsOf(yaml('{type: binary_crossentropy, from_logits: true}', 10)), [
+    '7:14 binary_crossentropy needs 1 output unit (the probability of label 1), but the last layer has 10 units',
+  ]);
+  assert.equal(errorsOf(yaml('{type: binary_crossentropy, from_logits: true}', 1)), [
+    '7:14 binary_crossentropy reads labels 0/1, but mnist has 10 classes; the last layer has 1 unit',
   ]);
 });
 

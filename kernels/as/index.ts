@@ -11,6 +11,7 @@ export { conv2dBackwardInput, conv2dBackwardWeights } from './conv_backward';
 export { relu, reluBackward, dropout, dropoutMask, transpose } from './elementwise';
 export { softmaxXent, softmax } from './loss';
 export { regressionLoss, copyOutputs } from './regression';
+export { categoricalCrossentropy, binaryCrossentropy, binaryOutputs, topKCount } from './classification';
 // Every activation kernel (a new function's exports need no edit here).
 export * from './activation';
 export { adam, adamStepSize } from './adam';

@@ -45,6 +45,8 @@ export function checkLossData(spec: ModelSpec, units: number, data: LossData, er
     } else if (data.targetWidth !== units) {
       errors.push({ path: at, message: `${loss.type} compares the outputs with the targets element by element, but the last layer has ${units} units and ${data.name} gives ${data.targetWidth} targets per example`, hint: `use units: ${data.targetWidth} on the last layer` });
     }
+  } else if (loss.type === 'binary_crossentropy' && data.classes !== undefined && data.classes !== 2) {
+    errors.push({ path: at, message: `binary_crossentropy reads labels 0/1, but ${data.name} has ${data.classes} classes; the last layer has ${units} unit${units === 1 ? '' : 's'}`, hint: 'use sparse_categorical_crossentropy for more than two classes' });
   } else if (data.classes === undefined && data.targetWidth !== undefined) {
     errors.push({ path: at, message: `${loss.type} is a classification loss, but ${data.name} gives regression targets (${data.targetWidth} floats per example) and no class ids; the last layer has ${units} units`, hint: 'use a regression loss: mean_squared_error, mean_absolute_error or huber' });
   }
@@ -54,6 +56,7 @@ export function checkLossData(spec: ModelSpec, units: number, data: LossData, er
 export function checkLoss(spec: ModelSpec, last: { index: number; units: number; activation: string }, data: LossData, errors: ShapeIssue[], warnings: ShapeIssue[]): void {
   const loss = spec.loss;
   const at = ['loss', 'type'];
+  // With binary_crossentropy the dataset's class count is checked with the data (checkLossData): two classes, labels 0/1.
   const units = last.units;
   const lastAt = (key: string) => ['layers', last.index, key];
   if (SOFTMAX_LOSSES.includes(loss.type)) {
@@ -64,9 +67,6 @@ export function checkLoss(spec: ModelSpec, last: { index: number; units: number;
       warnings.push({ path: lastAt('activation'), message: `the last layer has activation '${last.activation}', but the loss expects raw logits (from_logits: true)`, hint: 'use activation: linear on the last layer' });
     }
   } else if (loss.type === 'binary_crossentropy') {
-    if (data.classes !== undefined && data.classes !== 2) {
-      errors.push({ path: at, message: `binary_crossentropy reads labels 0/1, but ${data.name} has ${data.classes} classes`, hint: 'use sparse_categorical_crossentropy for more than two classes' });
-    }
     if (units !== 1) {
       errors.push({ path: at, message: `binary_crossentropy needs 1 output unit (the probability of label 1), but the last layer has ${units} units`, hint: 'end the model with a dense layer with units: 1' });
     }

@@ -29,6 +29,9 @@ import { gatherF32Op } from './gather_f32.js';
 import { reluBackwardOp } from './relu_backward.js';
 import { softmaxXentOp } from './softmax_xent.js';
 import { REGRESSION_OPS } from './regression_loss.js';
+import { categoricalCrossentropyOp } from './categorical_crossentropy.js';
+import { binaryCrossentropyOp } from './binary_crossentropy.js';
+import { topKAccuracyOp } from './top_k_accuracy.js';
 import { ACTIVATION_OPS } from './activations.js';
 import { POOL2D_OPS } from './pool2d.js';
 import { GLOBAL_POOL2D_OPS } from './global_pool2d.js';
@@ -65,6 +68,9 @@ export const OPS = [
   dropoutBackwardOp,
   softmaxXentOp,
   ...REGRESSION_OPS,
+  categoricalCrossentropyOp,
+  binaryCrossentropyOp,
+  topKAccuracyOp,
   gatherTargetsOp,
   adamOp,
   sgdOp,

@@ -10,18 +10,26 @@
 
 import type { LossSpec, ModelSpec } from '../../config/types.js';
 import type { OpRecordBase } from '../../ops/types.js';
+import type { TopKAccuracyOp } from '../../ops/top_k_accuracy.js';
+import { binaryCrossentropy } from './binary-crossentropy.js';
+import { categoricalCrossentropy } from './categorical-crossentropy.js';
 import { regressionLoss, regressionRecord } from './regression.js';
 import { sparseCategoricalCrossentropy } from './sparse-categorical-crossentropy.js';
 import type { LossLowering, PredictionKind } from './types.js';
 
 export type { LossLowering, PredictionKind } from './types.js';
 
-const LOWERINGS: Partial<Record<LossSpec['type'], LossLowering>> = {
+const LOWERINGS: Record<LossSpec['type'], LossLowering> = {
   sparse_categorical_crossentropy: sparseCategoricalCrossentropy as LossLowering,
+  categorical_crossentropy: categoricalCrossentropy as LossLowering,
+  binary_crossentropy: binaryCrossentropy as LossLowering,
   mean_squared_error: regressionLoss as LossLowering,
   mean_absolute_error: regressionLoss as LossLowering,
   huber: regressionLoss as LossLowering,
 };
+
+/** Keras's default k of top_k_categorical_accuracy. */
+export const TOP_K_DEFAULT = 5;
 
 /** Metrics computed by a regression op of their own in metric mode (outputs against the float targets). */
 const ERROR_METRICS: Record<string, 'mean_squared_error' | 'mean_absolute_error'> = { mse: 'mean_squared_error', mae: 'mean_absolute_error' };
@@ -74,6 +82,10 @@ export function lowerLoss(spec: Pick<ModelSpec, 'loss' | 'metrics'>, outputs: { 
       const k = metricOps.length;
       metrics.push({ name, accumulator: k });
       metricOps.push((from) => regressionRecord(error, from, null, units, 1, k));
+    } else if (name === 'top_k_categorical_accuracy' && targetWidth === 0 && l.prediction(spec.loss) === 'softmax') {
+      const k = metricOps.length, topK = typeof m === 'string' ? TOP_K_DEFAULT : m.k ?? TOP_K_DEFAULT;
+      metrics.push({ name, accumulator: k });
+      metricOps.push((from): TopKAccuracyOp => ({ kind: 'top_k_categorical_accuracy', layer: 'metrics', logits: from, classes: units, k: topK, accumulator: k }));
     } else {
       // Config checks (src/config/loss-checks.ts) report this at the metric's line first.
       throw new Error(`metric '${name}' cannot be computed with the loss ${spec.loss.type}`);

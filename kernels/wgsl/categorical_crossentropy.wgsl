@@ -1,0 +1,94 @@
+// categorical_crossentropy.wgsl — softmax cross-entropy against one-hot
+// labels built from class ids, with label smoothing, fused with its gradient;
+// the loss sum and correct count accumulated on the device.
+//
+// Bindings (group 0):
+//   0 ctx      uniform Ctx (prelude): rows = M, inv_rows = f32(1/M)
+//   1 logits   storage read  array<f32>  [M × C]
+//   2 labels   storage read  array<u32>  [M] class indices
+//   3 dlogits  storage rw    array<f32>  [M × C] (softmax − y′) · inv_rows
+//                                        (not written unless HAS_GRAD)
+//   4 metrics  storage rw    array<u32, 4> accumulators, added to:
+//                [0] loss sum, integer part; [1] loss sum, fraction in units
+//                of 2^-24 (kept < 2^24, carries into [0]); [2] correct count;
+//                [3] rows seen.
+// Overrides: C (classes), SMOOTHING (Keras label_smoothing ε), HAS_GRAD.
+// Per row (max-subtracted): y′_c = (1 − ε)·[c = label] + ε/C,
+// loss = Σ_c y′_c (log Σ exp(z − max) + max − z_c); correct iff the first
+// argmax equals the label. Reduction and fixed-point accumulation as
+// softmax_xent.wgsl.
+// Dispatch: exactly one workgroup of 64 (rows are strided over it).
+override C: u32;
+override SMOOTHING: f32 = 0.0;
+override HAS_GRAD: bool = true;
+
+@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(2) var<storage, read> labels: array<u32>;
+@group(0) @binding(3) var<storage, read_write> dlogits: array<f32>;
+@group(0) @binding(4) var<storage, read_write> metrics: array<u32, 4>;
+
+var<workgroup> loss_part: array<f32, 64>;
+var<workgroup> correct_part: array<u32, 64>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(local_invocation_index) li: u32) {
+  let M = ctx.rows;
+  let off = SMOOTHING / f32(C);
+  let on = 1.0 - SMOOTHING + off;
+  var loss = 0.0;
+  var correct = 0u;
+  for (var r = li; r < M; r += 64u) {
+    let o = r * C;
+    var mx = logits[o];
+    var arg = 0u;
+    for (var c = 1u; c < C; c++) {
+      let z = logits[o + c];
+      if (z > mx) {
+        mx = z;
+        arg = c;
+      }
+    }
+    var sum = 0.0;
+    for (var c = 0u; c < C; c++) {
+      sum += exp(logits[o + c] - mx);
+    }
+    let lse = log(sum) + mx;
+    let label = labels[r];
+    let inv = 1.0 / sum;
+    for (var c = 0u; c < C; c++) {
+      let y = select(off, on, c == label);
+      loss += y * (lse - logits[o + c]);
+      if (HAS_GRAD) {
+        dlogits[o + c] = (exp(logits[o + c] - mx) * inv - y) * ctx.inv_rows;
+      }
+    }
+    if (arg == label) {
+      correct += 1u;
+    }
+  }
+  loss_part[li] = loss;
+  correct_part[li] = correct;
+  workgroupBarrier();
+  for (var s = 32u; s > 0u; s >>= 1u) {
+    if (li < s) {
+      loss_part[li] += loss_part[li + s];
+      correct_part[li] += correct_part[li + s];
+    }
+    workgroupBarrier();
+  }
+  if (li == 0u) {
+    let total = max(loss_part[0], 0.0);
+    let whole = floor(total);
+    let frac = u32((total - whole) * 16777216.0);
+    var lo = metrics[1] + frac;
+    var hi = metrics[0] + u32(whole);
+    if (lo >= 16777216u) {
+      lo -= 16777216u;
+      hi += 1u;
+    }
+    metrics[0] = hi;
+    metrics[1] = lo;
+    metrics[2] += correct_part[0];
+    metrics[3] += M;
+  }
+}
