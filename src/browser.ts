@@ -51,4 +51,6 @@ import { registerBuiltinBackends } from './runtime/backends/register.js';
 // The browser build carries all three backends: createBackend('auto', { gpu: navigator.gpu })
 // takes WebGPU on a hardware adapter, else WASM (then js).
 registerBuiltinBackends();
-export { MNIST_FILES, fetchBytes, loadMnistFromUrl, type LoadMnistOptions } from './data/browser.js';
+export { MNIST_FILES, fetchBytes, loadMnistFromUrl, loadTextFromUrl, type LoadMnistOptions, type LoadTextOptions } from './data/browser.js';
+export { buildVocabulary, decodeIds, encodeText, textDataset, textWindows, type TextDataset } from './data/text.js';
+export { generateIds, sampleId, type GenerateOptions } from './runtime/sampling.js';

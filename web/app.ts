@@ -9,6 +9,7 @@
 //   plots.ts           the loss and accuracy plots
 //   drawing-pad.ts     the drawing pad and the model's guess
 //   weights.ts         weights file in, download out
+//   text.ts            a character model's corpus and the text it samples after each epoch
 //   state.ts           the URL's options and the state tests read; ui.ts the elements
 //
 // Bundled by scripts/build-browser.mjs into dist/web/app.js, which imports
@@ -27,6 +28,7 @@ import { ensureModel, probeBackend } from './model.js';
 import { drawPlots } from './plots.js';
 import { options, session, state } from './state.js';
 import { installTrainingPanel, setStatus, stopTraining, train } from './training-panel.js';
+import { loadTextData, sampleText } from './text.js';
 import { errorText, ui } from './ui.js';
 import { installWeights, loadWeightsBytes } from './weights.js';
 
@@ -56,6 +58,11 @@ const api = {
   /** The 28×28 image the drawing pad currently gives the model. */
   drawing: () => Array.from(drawingToMnist() ?? []),
   backendOf: (): Backend | null => session.model?.backend ?? null,
+  /** A character model's text after `prompt` from the current weights (what tessera generate prints after it). */
+  generate: async (prompt: string, length: number, temperature: number, seed: number): Promise<string> => {
+    const m = await ensureModel();
+    return sampleText(m, (await loadTextData(m.spec)).vocabulary, { prompt, length, temperature, seed });
+  },
 };
 window.__app = api;
 window.tessera = tessera;

@@ -122,6 +122,7 @@ export async function predictDrawing(): Promise<void> {
   const busy = isTraining();
   const pixels = drawingToMnist();
   const model = session.model;
+  if (model?.spec.dataset.format === 'text') return; // a character model takes no images
   if (!pixels || !model || busy) {
     if (!model && pixels) ui.guessConf.textContent = 'train or load weights first';
     return;

@@ -7,6 +7,7 @@ import * as tessera from '../src/browser.js';
 import type { BackendKind, Model } from '../src/browser.js';
 import { lastResult, validate } from './editor.js';
 import { options, session, state } from './state.js';
+import { loadTextData } from './text.js';
 import { errorText, ui } from './ui.js';
 
 /** The backend the page will use: the URL's ?backend, else the YAML's. */
@@ -41,7 +42,15 @@ export async function ensureModel(): Promise<Model> {
   if (session.model && session.yaml === text) return session.model;
   session.model?.dispose();
   session.model = null;
-  const m = await tessera.createModel(result.spec, { backend: backendKind() });
+  let spec = result.spec;
+  if (spec.dataset.format === 'text') {
+    // The corpus decides the vocabulary: the embedding's input_dim and the last layer are checked against it.
+    const data = await loadTextData(spec);
+    const checked = tessera.validateModelConfig(text, `${options.model}.yaml`, { data: data.facts });
+    if (!checked.ok) throw new Error(tessera.formatConfigErrors(checked.errors));
+    spec = checked.spec;
+  }
+  const m = await tessera.createModel(spec, { backend: backendKind() });
   session.model = m;
   session.yaml = text;
   setBackendLine(m.backendChoice);

@@ -45,6 +45,8 @@ export const state = {
   prediction: null as null | { digit: number; probs: number[] },
   weights: null as null | { source: string },
   trainings: 0,
+  /** Text sampled from a character model (format: text) after each epoch, or after weights were loaded (epoch 0). */
+  samples: [] as { epoch: number; prompt: string; text: string }[],
 };
 
 /** Training or getting ready to: the model must not be used for anything else meanwhile. */

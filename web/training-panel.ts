@@ -10,6 +10,7 @@ import { predictDrawing } from './drawing-pad.js';
 import { ensureModel } from './model.js';
 import { drawPlots } from './plots.js';
 import { isTraining, options, state } from './state.js';
+import { loadTextData, showSample } from './text.js';
 import { errorText, fmtPct, fmtTime, ui } from './ui.js';
 
 let abort: AbortController | null = null;
@@ -33,6 +34,7 @@ export async function train(): Promise<void> {
   state.chunks = [];
   state.epochs = [];
   state.test = null;
+  state.samples = [];
   state.trainings++;
   ui.final.hidden = true;
   setProgress(0);
@@ -42,7 +44,8 @@ export async function train(): Promise<void> {
   try {
     setStatus('Preparing…');
     const m = await ensureModel();
-    const d = await loadData();
+    const text = m.spec.dataset.format === 'text' ? await loadTextData(m.spec) : null;
+    const d = text ?? (await loadData());
     const epochs = Number(ui.epochs.value) || m.spec.training.epochs;
     // Start from the seed's initial weights every time Train is pressed, so a run is reproducible.
     await m.reset();
@@ -76,7 +79,9 @@ export async function train(): Promise<void> {
         if (lastEpoch) { lastEpoch.testLoss = e.test.loss; lastEpoch.testAccuracy = e.test.accuracy; }
       }
     };
-    const result = await m.fit(d.train, { epochs, test: d.test, onEvent, signal: abort.signal, progressEvery: options.every });
+    // A character model samples text from the current weights after every epoch (training waits for it).
+    const onEpochEnd = text ? (epoch: number) => showSample(m, text, epoch) : undefined;
+    const result = await m.fit(d.train, { epochs, test: d.test, onEvent, signal: abort.signal, progressEvery: options.every, ...(onEpochEnd ? { onEpochEnd } : {}) });
     drawPlots(totalSteps);
     if (result.aborted) {
       state.status = 'stopped';
@@ -90,7 +95,7 @@ export async function train(): Promise<void> {
       setProgress(1);
       const secs = (performance.now() - t0) / 1000;
       setStatus(`Done: ${epochs} epoch${epochs === 1 ? '' : 's'} in ${fmtTime(secs)} (${secs.toFixed(1)} s) on ${m.backend.name}.`);
-      ui.final.textContent = `Test accuracy ${fmtPct(ev.accuracy)} (loss ${ev.loss.toFixed(4)}) on ${d.test.count.toLocaleString('en-US')} images.`;
+      ui.final.textContent = `Test accuracy ${fmtPct(ev.accuracy)} (loss ${ev.loss.toFixed(4)}) on ${d.test.count.toLocaleString('en-US')} ${text ? 'windows' : 'images'}.`;
       ui.final.hidden = false;
     }
     state.weights = { source: 'trained in this page' };

@@ -7,6 +7,7 @@ import { encodeOnnx, exportSteps } from '../src/browser.js';
 import { updateButtons } from './buttons.js';
 import { predictDrawing } from './drawing-pad.js';
 import { ensureModel } from './model.js';
+import { loadTextData, showSample } from './text.js';
 import { session, state } from './state.js';
 import { errorText, ui } from './ui.js';
 
@@ -19,6 +20,7 @@ export async function loadWeightsBytes(bytes: Uint8Array, source: string): Promi
   ui.weightsStatus.textContent = `Weights: ${source}${trained}, ${m.graph.totalParams.toLocaleString('en-US')} parameters.`;
   ui.weightsStatus.classList.remove('bad');
   updateButtons();
+  if (m.spec.dataset.format === 'text') await showSample(m, await loadTextData(m.spec), 0);
   await predictDrawing();
 }
 

@@ -6,6 +6,7 @@ import type { DatasetTensors } from './types.js';
 import { DATASET_FACTS } from '../config/types.js';
 import { DataError, formatCount } from './errors.js';
 import { parseIdx, takeExamples, toDataset } from './idx.js';
+import { textDataset, type TextDataset } from './text.js';
 
 /** The four raw (not gzipped) MNIST IDX files, as `npm run web` serves them under /data/. */
 export const MNIST_FILES = {
@@ -93,4 +94,28 @@ export async function loadMnistFromUrl(baseUrl: string, options: LoadMnistOption
   if (options.trainLimit !== undefined) train = takeExamples(train, options.trainLimit);
   if (options.testLimit !== undefined) test = takeExamples(test, options.testLimit);
   return { train, test };
+}
+
+export interface LoadTextOptions {
+  /** Characters per window (the dataset's sequence_length). */
+  sequenceLength: number;
+  /** The last fraction of the windows held out as the test set (default 0.1, as in Node). */
+  testSplit?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * dataset format: text from a URL: the file's characters as the
+ * vocabulary and its windows split into training and test sets, exactly as
+ * the Node loader cuts the same file (src/data/text.ts textDataset).
+ */
+export async function loadTextFromUrl(url: string, options: LoadTextOptions): Promise<TextDataset> {
+  const bytes = await fetchBytes(url, options.signal ? { signal: options.signal } : {});
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new DataError(url, `${url}: not UTF-8 text`);
+  }
+  return textDataset(text, options.sequenceLength, options.testSplit ?? 0.1, url);
 }

@@ -9,9 +9,7 @@ import type { ModelSpec } from '../config/types.js';
 import { DataError } from './errors.js';
 import type { LoadedData } from './node.js';
 import type { DataMetadata } from './preprocess.js';
-import { sliceExamples } from './split.js';
-import { buildVocabulary, encodeText, textWindows } from './text.js';
-import type { DataFacts } from './types.js';
+import { textDataset } from './text.js';
 
 /** Where Debian's `fortunes` package puts its plain-text fortune files. */
 export const FORTUNES_DIR = '/usr/share/games/fortunes';
@@ -51,17 +49,11 @@ export async function loadText(spec: ModelSpec, baseDir: string, options: { save
   const ds = spec.dataset;
   const { text, files } = readTextCorpus(ds.paths ?? [ds.path!], baseDir);
   const source = files.length === 1 ? files[0]! : `${files.length} files in ${ds.paths?.join(', ') ?? ds.path}`;
-  const vocabulary = options.saved?.vocabulary ?? buildVocabulary(text);
-  const T = ds.sequence_length!;
-  const all = textWindows(encodeText(text, vocabulary, source), T, source);
-  const testCount = Math.ceil(all.count * (ds.test_split ?? 0.1));
-  if (testCount >= all.count) throw new DataError(source, `${source}: ${all.count} windows of ${T} characters are too few to hold out test_split ${ds.test_split ?? 0.1}`);
-  const train = sliceExamples(all, 0, all.count - testCount), test = sliceExamples(all, all.count - testCount, all.count);
-  const facts: DataFacts = { source, inputShape: [T], classes: vocabulary.length, dtype: 'float32', train: train.count, test: test.count, classNames: vocabulary };
+  const { train, test, vocabulary, facts, summary } = textDataset(text, ds.sequence_length!, ds.test_split ?? 0.1, source, options.saved?.vocabulary);
   return {
     train,
     test,
-    source: `${source} (${text.length.toLocaleString('en-US')} characters, ${vocabulary.length} distinct: ${train.count} training and ${test.count} test windows of ${T})`,
+    source: `${source} (${summary})`,
     facts,
     metadata: { vocabulary },
   };

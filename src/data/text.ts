@@ -10,7 +10,8 @@
 // sets carry them with no text-specific code on any backend.
 
 import { DataError } from './errors.js';
-import type { DatasetTensors } from './types.js';
+import { sliceExamples } from './split.js';
+import type { DataFacts, DatasetTensors } from './types.js';
 
 /** The characters of `text` (whole code points), sorted by code point: id i is vocabulary[i]. */
 export function buildVocabulary(text: string): string[] {
@@ -59,4 +60,30 @@ export function decodeIds(ids: ArrayLike<number>, vocabulary: readonly string[])
   let out = '';
   for (let i = 0; i < ids.length; i++) out += vocabulary[ids[i]!] ?? '\uFFFD';
   return out;
+}
+
+/** A corpus as training and test windows: what format: text loads, in Node (text-node.ts) and in a page (browser.ts). */
+export interface TextDataset {
+  train: DatasetTensors;
+  test: DatasetTensors;
+  vocabulary: string[];
+  facts: DataFacts;
+  /** For people: characters, vocabulary size and window counts. */
+  summary: string;
+}
+
+/**
+ * `text` cut into windows of T ids; the last `testSplit` of the windows
+ * (the end of the corpus, unshuffled, so no test window overlaps a training
+ * one) is the test set. The vocabulary is the text's unless given (the one
+ * saved with the weights).
+ */
+export function textDataset(text: string, T: number, testSplit: number, source: string, vocabulary = buildVocabulary(text)): TextDataset {
+  const all = textWindows(encodeText(text, vocabulary, source), T, source);
+  const testCount = Math.ceil(all.count * testSplit);
+  if (testCount >= all.count) throw new DataError(source, `${source}: ${all.count} windows of ${T} characters are too few to hold out test_split ${testSplit}`);
+  const train = sliceExamples(all, 0, all.count - testCount), test = sliceExamples(all, all.count - testCount, all.count);
+  const facts: DataFacts = { source, inputShape: [T], classes: vocabulary.length, dtype: 'float32', train: train.count, test: test.count, classNames: vocabulary };
+  const summary = `${text.length.toLocaleString('en-US')} characters, ${vocabulary.length} distinct: ${train.count} training and ${test.count} test windows of ${T}`;
+  return { train, test, vocabulary, facts, summary };
 }

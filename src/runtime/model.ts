@@ -102,6 +102,12 @@ export interface ModelFitOptions {
   onEvent?: (event: ModelEvent) => void;
   /** Stops after the current chunk of steps; the weights so far are kept (result.aborted). */
   signal?: AbortSignal;
+  /**
+   * Awaited after every epoch, after the spec's callbacks (epoch counts from
+   * 1): training waits for it, so it may use the model (the page samples text
+   * from the current weights here).
+   */
+  onEpochEnd?: (epoch: number) => void | Promise<void>;
   /** Training steps per progress event (default: about 20 per epoch). */
   progressEvery?: number;
   /** Continue a run: the position restoreCheckpoint returned (its weights and optimizer state are already in place). */
@@ -229,7 +235,10 @@ export class Model {
       ? async (path: string, weightsOnly: boolean, state: TrainState) => writeFile(path, weightsOnly ? await this.saveWeights(meta) : await this.checkpoint(state, meta))
       : undefined;
     return fit(this.backend, this.graph, { ...sets, ...(options.test ? { test: options.test } : {}) }, {
-      callbacks: callbacksFromSpec(this.spec.training.callbacks, { ...(save ? { save } : {}) }),
+      callbacks: [
+        ...callbacksFromSpec(this.spec.training.callbacks, { ...(save ? { save } : {}) }),
+        ...(options.onEpochEnd ? [{ type: 'onEpochEnd', onEpochEnd: (e: number) => options.onEpochEnd!(e + 1) }] : []),
+      ],
       ...(options.resume ? { resume: options.resume } : {}),
       epochs: options.epochs ?? this.spec.training.epochs,
       shuffle: options.shuffle ?? this.spec.training.shuffle,
