@@ -127,7 +127,7 @@ count = train_x.shape[0]
 steps_per_epoch = math.ceil(count / B)
 for step in range(cfg["steps"]):
     epoch, b = divmod(step, steps_per_epoch)
-    rows = orders[epoch][b * B: (b + 1) * B]
+    rows = torch.from_numpy(orders[epoch][b * B: (b + 1) * B].astype(np.int64))
     loss = loss_of(train_x[rows], train_y[rows])
     for p in params:
         p.grad = None
