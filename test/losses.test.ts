@@ -271,4 +271,12 @@ test('metrics that the loss cannot give are errors at the metric', () => {
     '9:21 mse compares the outputs with float targets, which sparse_categorical_crossentropy does not read',
   ]);
 });
+test('a callback may monitor any metric and its val_ form; a misspelt one gets a did-you-mean', () => {
+  const withMonitor = (monitor: string) => yaml('{type: sparse_categorical_crossentropy}', 10, '[accuracy, {type: top_k_categorical_accuracy, k: 3}]')
+    .replace('training: {epochs: 1, batch_size: 32}', `training: {epochs: 1, batch_size: 32, validation_split: 0.1, callbacks: [{type: early_stopping, monitor: ${monitor}}]}`);
+  assert.equal(errorsOf(withMonitor('val_top_k_categorical_accuracy')), []);
+  const [error] = errorsOf(withMonitor('val_top_k_categorical_acuracy'));
+  assert.match(error!, "did you mean 'val_top_k_categorical_accuracy'?");
+});
+
 test.run();
