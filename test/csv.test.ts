@@ -115,6 +115,13 @@ test('tessera train models/iris.yaml: >= 93% test accuracy; the weights keep the
   assert.match(t.stdout, /3 of 3 correct/);
 });
 
+test('tessera train models/iris-regression.yaml: petal width from a CSV by mean_squared_error, MAE reported', async () => {
+  const r = await tessera('train', 'models/iris-regression.yaml', '--quiet');
+  assert.is(r.code, 0, r.stderr);
+  const mae = Number(r.stdout.match(/test\s+loss \S+\s+mae (\d+\.\d+)/)![1]);
+  assert.ok(mae < 0.3, `petal width within 0.3 cm on average: ${mae}`);
+});
+
 test('a bad CSV through tessera train: one line naming the file and row, exit 1', async () => {
   writeFileSync(join(dir, 'bad.csv'), 'a,b,l\n1,2,x\n3,4\n');
   writeFileSync(join(dir, 'bad.yaml'), ['name: b', 'seed: 1', 'layers:', '  - {type: dense, units: 2, activation: linear}',

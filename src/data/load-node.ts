@@ -87,7 +87,7 @@ async function loadCsv(spec: ModelSpec, baseDir: string, options: LoadOptions): 
   }
   const regression = o.task === 'regression';
   const facts = regression
-    ? { source: names.train, inputShape: [train.features], classes: 1, dtype: 'float32' as const, train: train.count, test: test.count }
+    ? { source: names.train, inputShape: [train.features], classes: 1, targetWidth: 1, dtype: 'float32' as const, train: train.count, test: test.count }
     : factsOf({ train, test }, { source: names.train, names: { ...names, validation: '' }, ...(ds.classes !== undefined || classNames ? { classes: ds.classes ?? classNames!.length } : {}), ...(classNames ? { classNames } : {}) });
   if (!regression && ds.classes !== undefined && classNames && classNames.length > ds.classes) {
     throw new DataError(names.train, `${names.train}: ${classNames.length} classes, more than the ${ds.classes} declared`);
