@@ -74,5 +74,18 @@ test('tessera train on an .npz written by numpy: input_shape from the file, trai
   assert.match(f.stdout, /examples: 48 training, 12 test/);
 });
 
+test('one-hot labels (to_categorical) are the class ids of the integer labels, and train with categorical_crossentropy; soft labels are refused', async () => {
+  const hot = npzDatasets(read('onehot.npz'), 'onehot.npz');
+  const ids = npzDatasets(read('images.npz'), 'images.npz');
+  assert.equal(Array.from(hot.train.labels), Array.from(ids.train.labels));
+  assert.equal(Array.from(hot.test!.labels), Array.from(ids.test!.labels));
+  throwsData(() => npzDatasets(read('soft.npz'), 'soft.npz'), /soft\.npz: y_train: row 0 is not one-hot \(0\.3333/);
+  writeFileSync(join(dir, 'c.yaml'), readFileSync(join(dir, 'm.yaml'), 'utf8').replace('images.npz', 'onehot.npz').replace('sparse_categorical_crossentropy', 'categorical_crossentropy'));
+  const r = await tessera('train', join(dir, 'c.yaml'));
+  assert.is(r.code, 0, r.stderr);
+  const acc = Number(r.stdout.match(/accuracy (\d+\.\d+)%/)![1]);
+  assert.ok(acc >= 90, `learns the three patterns from one-hot labels: ${acc}%`);
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();

@@ -2,7 +2,8 @@
 // x_test and y_test (both or neither), as keras.datasets' load_data returns
 // them and numpy.savez stores them. Features uint8 (pixels, scaled by 1/255
 // when gathered) or float32 (float64 is narrowed to float32); labels of any
-// integer type, shape (n,) or (n, 1), 0..255. Browser-safe.
+// integer type, shape (n,) or (n, 1), 0..255, or one-hot rows (n, classes)
+// (Keras's to_categorical), which become the same class ids. Browser-safe.
 
 import { DataError } from './errors.js';
 import { parseNpz, type NpyArray } from './npz.js';
@@ -18,9 +19,33 @@ function features(a: NpyArray, where: string): Pick<DatasetTensors, 'images' | '
   throw new DataError(where, `${where}: features of dtype ${a.dtype}; use uint8 (pixels) or float32`);
 }
 
+/**
+ * One-hot rows (count, classes), as Keras's to_categorical writes them for
+ * categorical_crossentropy, as class ids: each row must hold a single 1 and
+ * zeros (soft or multi-hot labels are refused, naming the row).
+ */
+function oneHotIds(a: NpyArray, where: string, count: number): Uint8Array {
+  const C = a.shape[1]!;
+  if (a.shape[0] !== count) throw new DataError(where, `${where}: ${a.shape[0]} labels for ${count} examples`);
+  if (C > 256) throw new DataError(where, `${where}: one-hot labels of ${C} classes; at most 256 are supported`);
+  const out = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    let hot = -1;
+    for (let c = 0; c < C; c++) {
+      const v = Number(a.data[i * C + c]!);
+      if (v === 1 && hot < 0) hot = c;
+      else if (v !== 0 || (v === 1 && hot >= 0)) throw new DataError(where, `${where}: row ${i} is not one-hot (${Array.from({ length: C }, (_, k) => Number(a.data[i * C + k]!)).join(', ')}); labels of shape (count, classes) must hold a single 1 per row`);
+    }
+    if (hot < 0) throw new DataError(where, `${where}: row ${i} has no 1; labels of shape (count, classes) must hold a single 1 per row`);
+    out[i] = hot;
+  }
+  return out;
+}
+
 function labels(a: NpyArray, where: string, count: number): Uint8Array {
+  if (a.shape.length === 2 && a.shape[1]! > 1) return oneHotIds(a, where, count);
   if (!(a.shape.length === 1 || (a.shape.length === 2 && a.shape[1] === 1))) {
-    throw new DataError(where, `${where}: labels of shape (${a.shape.join(', ')}); expected (count,) or (count, 1) class ids`);
+    throw new DataError(where, `${where}: labels of shape (${a.shape.join(', ')}); expected (count,) or (count, 1) class ids, or (count, classes) one-hot rows`);
   }
   if (a.shape[0] !== count) throw new DataError(where, `${where}: ${a.shape[0]} labels for ${count} examples`);
   if (a.data instanceof Float32Array || a.data instanceof Float64Array) throw new DataError(where, `${where}: labels of dtype ${a.dtype}; class ids must be integers`);
