@@ -5,7 +5,7 @@
 // to at least 93% test accuracy.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { csvExamples, parseCsv, type CsvOptions } from '../src/data/csv.js';
@@ -131,6 +131,21 @@ test('a bad CSV through tessera train: one line naming the file and row, exit 1'
   assert.is(r.code, 1);
   assert.match(r.stderr, /bad\.csv: row 3 has 2 fields, the header has 3/);
   assert.not.match(r.stderr, /\n\s+at /);
+});
+
+test('a classification loss on regression targets is an error at the loss line, naming the data and the shapes', async () => {
+  const yaml = readFileSync('models/iris-regression.yaml', 'utf8').replace(/type: mean_squared_error/, 'type: sparse_categorical_crossentropy').replace('metrics: [mae]', 'metrics: [accuracy]');
+  const lines = yaml.split('\n');
+  const at = lines.findIndex((l) => l.includes('sparse_categorical_crossentropy')) + 1;
+  const file = join(process.cwd(), 'models', `tmp-regression-${process.pid}.yaml`); // beside the model, so its data path resolves
+  writeFileSync(file, yaml);
+  try {
+    const r = await tessera('validate', '--data', file);
+    assert.is(r.code, 1, r.stdout);
+    assert.match(r.stderr, new RegExp(`:${at}:9: error: sparse_categorical_crossentropy is a classification loss, but the data in .*iris\\.csv gives regression targets \\(1 floats per example\\) and no class ids; the last layer has 1 units`));
+  } finally {
+    rmSync(file, { force: true });
+  }
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

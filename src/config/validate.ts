@@ -171,7 +171,9 @@ function lossData(spec: ModelSpec): LossData {
   const facts = dataFactsOf(spec);
   if (!facts) return { name: 'the data', verb: 'has' };
   const named = facts.source in DATASET_FACTS;
-  return { name: named ? facts.source : describeData(facts), verb: named ? 'has' : 'holds', classes: facts.classes, ...(facts.targetWidth ? { targetWidth: facts.targetWidth } : {}) };
+  // Data with float targets (a CSV with task: regression) gives no class ids, whatever its facts' placeholder class count says.
+  const gives = facts.targetWidth ? { targetWidth: facts.targetWidth } : { classes: facts.classes };
+  return { name: named ? facts.source : describeData(facts), verb: named ? 'has' : 'holds', ...gives };
 }
 
 function fail(errors: ConfigError[], warnings: ConfigError[]): ValidationFailure {
