@@ -34,7 +34,7 @@ function oneHotIds(a: NpyArray, where: string, count: number): Uint8Array {
     for (let c = 0; c < C; c++) {
       const v = Number(a.data[i * C + c]!);
       if (v === 1 && hot < 0) hot = c;
-      else if (v !== 0 || (v === 1 && hot >= 0)) throw new DataError(where, `${where}: row ${i} is not one-hot (${Array.from({ length: C }, (_, k) => Number(a.data[i * C + k]!)).join(', ')}); labels of shape (count, classes) must hold a single 1 per row`);
+      else if (v !== 0) throw new DataError(where, `${where}: row ${i} is not one-hot (${Array.from({ length: C }, (_, k) => Number(a.data[i * C + k]!)).join(', ')}); labels of shape (count, classes) must hold a single 1 per row`);
     }
     if (hot < 0) throw new DataError(where, `${where}: row ${i} has no 1; labels of shape (count, classes) must hold a single 1 per row`);
     out[i] = hot;
