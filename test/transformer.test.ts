@@ -149,6 +149,9 @@ test('it learns the corpus: training cuts the loss, and greedy generation contin
   assert.is(run.code, 0, `${run.stdout}\n${run.stderr}`);
   const losses = [...run.stdout.matchAll(/epoch\s+\d+\/\d+\s+loss ([\d.]+)/g)].map((m) => Number(m[1]));
   assert.ok(losses.length >= 2 && losses.at(-1)! < 0.5 * losses[0]!, `losses ${losses.join(', ')}`);
+  // Accuracy counts every position of a window: the printed percentages are fractions of samples × T.
+  const accs = [...run.stdout.matchAll(/\bacc ([\d.]+)%/g)].map((m) => Number(m[1]));
+  assert.ok(accs.length >= 2 && accs.every((x) => x > 0 && x <= 100), `printed accuracies ${accs.join(', ')}`);
   const g = await tessera('generate', modelFile, '--weights', save, '--prompt', 'the cat sat', '--length', '18', '--temperature', '0');
   assert.is(g.code, 0, g.stderr);
   assert.is(g.stdout.trim(), 'the cat sat on the mat. a dog', `${g.stdout}\n${run.stdout.slice(-600)}`);

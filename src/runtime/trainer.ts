@@ -304,7 +304,7 @@ export async function fit(backend: Backend, graph: Graph, data: FitData, options
     let { lossSum, correct, samples } = first > 0 ? resume.partial : { lossSum: 0, correct: 0, samples: 0 };
     const sums = new Array<number>(graph.metricAccumulators).fill(0);
     if (first > 0) resume.partial.sums?.forEach((v, k) => { sums[k] = v; });
-    const means = () => metricValues(graph.metrics, { lossSum, correct, samples, sums });
+    const means = () => metricValues(graph.metrics, { lossSum, correct, samples, sums }, graph.scoredPositions);
     for (let s = first; s < steps; ) {
       stepInEpoch = s;
       partial = { lossSum, correct, samples, sums: [...sums] };

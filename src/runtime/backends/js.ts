@@ -78,7 +78,7 @@ export class JsBackend implements Backend {
     }
     const m = this.metrics;
     this.metrics = saved;
-    return { loss: m.lossSum / m.samples, accuracy: m.correct / (m.samples * this.graph.scoredPositions), correct: m.correct, samples: m.samples, metrics: metricValues(this.graph.metrics, m) };
+    return { loss: m.lossSum / m.samples, accuracy: m.correct / (m.samples * this.graph.scoredPositions), correct: m.correct, samples: m.samples, metrics: metricValues(this.graph.metrics, m, this.graph.scoredPositions) };
   }
 
   async predict(images: Uint8Array, count: number): Promise<Float32Array> {

@@ -244,7 +244,7 @@ export class WasmBackend implements Backend {
     const m = this.heap.f64(this.evalMetrics, words);
     const [lossSum, correct, samples] = m;
     const sums = { lossSum, correct, samples, sums: [...m.subarray(3)] };
-    return { loss: lossSum / samples, accuracy: correct / (samples * this.graph.scoredPositions), correct, samples, metrics: metricValues(this.graph.metrics, sums) };
+    return { loss: lossSum / samples, accuracy: correct / (samples * this.graph.scoredPositions), correct, samples, metrics: metricValues(this.graph.metrics, sums, this.graph.scoredPositions) };
   }
 
   async predict(images: Uint8Array, count: number): Promise<Float32Array> {

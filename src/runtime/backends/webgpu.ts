@@ -247,7 +247,7 @@ export class WebGpuBackend implements Backend {
     this.device.queue.writeBuffer(mem.evalMetrics, 0, new Uint32Array(mem.evalMetrics.size / 4));
     await this.runBatches(d.count, [...(await this.gatherDispatches(slot, false)), ...this.inferBody, ...this.lossBody], 'evaluate');
     const m = { ...(await mem.takeMetrics(this.session, mem.evalMetrics, 'evaluate')), samples: d.count };
-    return { loss: m.lossSum / d.count, accuracy: m.correct / (d.count * this.graph.scoredPositions), correct: m.correct, samples: d.count, metrics: metricValues(this.graph.metrics, m) };
+    return { loss: m.lossSum / d.count, accuracy: m.correct / (d.count * this.graph.scoredPositions), correct: m.correct, samples: d.count, metrics: metricValues(this.graph.metrics, m, this.graph.scoredPositions) };
   }
 
   /** Run `body` once per batch of `count` rows in sequence (record: offset = first row, rows). */

@@ -104,9 +104,13 @@ export function lowerLoss(spec: Pick<ModelSpec, 'loss' | 'metrics'>, outputs: { 
 /** Sums since the last read, as backends return them (TrainMetrics). */
 export interface MetricSums { lossSum: number; correct: number; samples: number; sums: readonly number[] }
 
-/** Each metric's mean over the examples summed, by name (Keras's log names). */
-export function metricValues(metrics: readonly GraphMetric[], m: MetricSums): Record<string, number> {
+/**
+ * Each metric's mean over the examples summed, by name (Keras's log names).
+ * The correct count covers every scored position (graph.scoredPositions: T
+ * for a sequence output), so accuracy divides by samples × positions.
+ */
+export function metricValues(metrics: readonly GraphMetric[], m: MetricSums, positions = 1): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const g of metrics) out[g.name] = (g.accumulator === 'correct' ? m.correct : m.sums[g.accumulator] ?? NaN) / m.samples;
+  for (const g of metrics) out[g.name] = g.accumulator === 'correct' ? m.correct / (m.samples * positions) : (m.sums[g.accumulator] ?? NaN) / m.samples;
   return out;
 }
