@@ -51,7 +51,7 @@ const MODELS = [['models/mnist.yaml', 2000], ['models/mnist-cnn.yaml', 1500]] as
 async function tesseraSgdStep(spec: ModelSpec, params: Float32Array[]): Promise<{ graph: Graph; after: Float32Array[] }> {
   const noDropout = {
     ...spec, optimizer: { type: 'sgd', learning_rate: LR, momentum: 0, nesterov: false },
-    layers: spec.layers.map((l) => (l.type === 'dropout' ? { ...l, rate: 0 } : l)),
+    layers: spec.layers.map((l) => (l.type === 'dropout' ? { ...l, rate: 0 } : l.type === 'multi_head_attention' ? { ...l, dropout: 0 } : l)),
   } as unknown as ModelSpec;
   const graph = compileGraph(noDropout, B);
   const be = new JsBackend();
@@ -66,12 +66,16 @@ async function tesseraSgdStep(spec: ModelSpec, params: Float32Array[]): Promise<
 
 /** A Tessera parameter in PyTorch's name and layout. */
 function asTorch(name: string, shape: number[], data: Float32Array, layerType = ''): [string, Float32Array] {
-  const [layer, what] = name.split('/') as [string, string];
+  // multi_head_attention's weights are <layer>/<projection>/kernel: Linear layers inside its module.
+  const [layer, ...rest] = name.split('/') as [string, ...string[]];
+  const what = rest.pop()!;
   const renamed: Record<string, string> = { kernel: 'weight', gamma: 'weight', beta: 'bias', ...(layerType === 'embedding' ? { embeddings: 'weight' } : {}) };
-  const key = `${pythonName(layer)}.${renamed[what] ?? what}`;
+  const key = [pythonName(layer), ...rest, renamed[what] ?? what].join('.');
   if (what !== 'kernel') return [key, data];
   if (shape.length === 4) return [key, hwioToOihw(data, shape[0]!, shape[1]!, shape[2]!, shape[3]!)];
-  const [k, n] = shape as [number, number];
+  // Dense [k, n]; attention's query/key/value [F, H, d] are [F, H·d], its output [H, dv, F] is [H·dv, F].
+  const n = shape.at(-1)! * (rest[0] === 'attention_output' ? 1 : shape.length === 3 ? shape[1]! : 1);
+  const k = data.length / n;
   const t = new Float32Array(data.length);
   for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) t[j * k + i] = data[i * n + j]!;
   return [key, t];

@@ -8,7 +8,7 @@
 // The batch axis is the symbolic dimension "batch". Weights are
 // initializers named after Tessera's parameters (dense_1/kernel, …); the
 // model's name, class names, input normalisation and producer are metadata.
-// Dropout is left out (ONNX models are for inference). GELU is written out
+// Dropout is left out (ONNX models are for inference), attention's too. GELU is written out
 // with Erf (or Tanh for the approximation): Gelu itself is opset 20.
 // Browser-safe: the page's "Download ONNX" uses it too.
 
@@ -139,6 +139,36 @@ function activation(w: GraphWriter, step: Extract<ExportStep, { kind: 'activatio
   }
 }
 
+/** Self-attention on [B, T, F]: projections, heads as [B, H, T, d], masked softmax, values, output projection. */
+function attention(w: GraphWriter, step: Extract<ExportStep, { kind: 'attention' }>): void {
+  const { layer, T, F, heads: H, keyDim: dk, valueDim: dv } = step;
+  const x = w.current;
+  // [B, T, H·d] -> [B, H, T, d] (`perm`), from x's projection by `kernel`.
+  const heads = (name: string, kernel: Float32Array, bias: Float32Array | null, d: number, perm: number[]) => {
+    w.node('MatMul', layer, [w.weight(`${layer}/${name}/kernel`, [F, H * d], kernel)], [], x);
+    if (bias) w.node('Add', layer, [w.weight(`${layer}/${name}/bias`, [H * d], bias)]);
+    w.node('Reshape', layer, [w.shape(layer, [0, 0, H, d])]); // 0: the batch and T as they are
+    return w.node('Transpose', layer, [], [attrInts('perm', perm)]);
+  };
+  const q = heads('query', step.query, step.queryBias, dk, [0, 2, 1, 3]);
+  const kT = heads('key', step.key, step.keyBias, dk, [0, 2, 3, 1]);
+  const v = heads('value', step.value, step.valueBias, dv, [0, 2, 1, 3]);
+  w.node('MatMul', layer, [kT], [], q);
+  w.node('Mul', layer, [w.scalar(step.scale)]);
+  if (step.causal) {
+    // Later positions get a large negative score: exp() of it is exactly 0, as Tessera skips them.
+    const mask = new Float32Array(T * T);
+    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -1e9;
+    w.node('Add', layer, [w.weight(`${layer}/causal_mask`, [T, T], mask)]);
+  }
+  w.node('Softmax', layer, [], [attrInt('axis', -1)]);
+  w.node('MatMul', layer, [v]);
+  w.node('Transpose', layer, [], [attrInts('perm', [0, 2, 1, 3])]);
+  w.node('Reshape', layer, [w.shape(layer, [0, 0, H * dv])]);
+  w.node('MatMul', layer, [w.weight(`${layer}/attention_output/kernel`, [H * dv, F], step.outputKernel)]);
+  if (step.outputBias) w.node('Add', layer, [w.weight(`${layer}/attention_output/bias`, [F], step.outputBias)]);
+}
+
 function writeStep(w: GraphWriter, step: ExportStep): void {
   switch (step.kind) {
     case 'scale': w.node('Mul', 'normalize', [w.scalar(step.factor)]); return;
@@ -204,6 +234,7 @@ function writeStep(w: GraphWriter, step: ExportStep): void {
       return;
     }
     case 'activation': activation(w, step); return;
+    case 'attention': attention(w, step); return;
     case 'layer_norm': {
       const p = (n: string, d: Float32Array) => w.weight(`${step.layer}/${n}`, [step.dim], d);
       w.node('LayerNormalization', step.layer, [p('gamma', step.gamma), p('beta', step.beta)], [attrInt('axis', -1), attrFloat('epsilon', step.epsilon)]);

@@ -15,6 +15,7 @@
 
 import type { ModelSpec } from '../config/types.js';
 import { encodeSafetensors, type NamedTensor } from '../runtime/safetensors.js';
+import { ATTENTION_HELPER, AVG_POOL_HELPER, POSITION_EMBEDDING_HELPER } from './pytorch-helpers.js';
 import { INPUT, type ExportPlan, type ExportStep, type Pads } from './steps.js';
 
 /** Python's keywords, the builtins and modules model.py uses, and nn.Module's attributes: not usable as (or shadowed by) a name. */
@@ -51,7 +52,7 @@ const symmetric = (p: Pads) => p[0] === p[2] && p[1] === p[3];
 /** F.pad's order: (left, right, top, bottom). */
 const fpad = (p: Pads) => `(${p[1]}, ${p[3]}, ${p[0]}, ${p[2]})`;
 
-interface PyModule { init: string[]; forward: string[]; tensors: NamedTensor[]; usesAvgPoolSame: boolean; usesPositionEmbedding: boolean; output: string }
+interface PyModule { init: string[]; forward: string[]; tensors: NamedTensor[]; usesAvgPoolSame: boolean; usesPositionEmbedding: boolean; usesAttention: boolean; output: string }
 
 /** The expression of an activation of `x`. */
 function activationExpr(step: Extract<ExportStep, { kind: 'activation' }>, x: string): string {
@@ -96,7 +97,7 @@ function variableNames(plan: ExportPlan): (value: string) => string {
 }
 
 function moduleOf(plan: ExportPlan): PyModule {
-  const m: PyModule = { init: [], forward: [], tensors: [], usesAvgPoolSame: false, usesPositionEmbedding: false, output: 'x' };
+  const m: PyModule = { init: [], forward: [], tensors: [], usesAvgPoolSame: false, usesPositionEmbedding: false, usesAttention: false, output: 'x' };
   const used = new Set<string>();
   const attr = (layer: string) => {
     let id = pythonName(layer), n = 2;
@@ -204,6 +205,21 @@ function moduleOf(plan: ExportPlan): PyModule {
         out(`self.${id}(${x}.clamp(0, ${step.vocab - 1}).long())`, 'float token ids, clamped and truncated as Tessera');
         break;
       }
+      case 'attention': {
+        const id = attr(step.layer), { F, heads: H, keyDim: dk, valueDim: dv } = step;
+        m.usesAttention = true;
+        m.init.push(`self.${id} = MultiHeadAttention(${F}, ${H}, ${dk}, ${dv}, causal=${step.causal ? 'True' : 'False'}, bias=${step.queryBias ? 'True' : 'False'}, dropout=${pyFloat(step.dropout)})`);
+        const linear = (name: string, kernel: Float32Array, bias: Float32Array | null, k: number, n: number) => {
+          param(`${id}.${name}.weight`, [n, k], transpose(kernel, k, n));
+          if (bias) param(`${id}.${name}.bias`, [n], bias);
+        };
+        linear('query', step.query, step.queryBias, F, H * dk);
+        linear('key', step.key, step.keyBias, F, H * dk);
+        linear('value', step.value, step.valueBias, F, H * dv);
+        linear('attention_output', step.outputKernel, step.outputBias, H * dv, F);
+        out(`self.${id}(${x})`);
+        break;
+      }
       case 'position_embedding': {
         const id = attr(step.layer);
         m.usesPositionEmbedding = true;
@@ -224,28 +240,6 @@ const className = (name: string) => {
   return /^[0-9]/.test(id) ? `Model${id}` : id;
 };
 
-const POSITION_EMBEDDING_HELPER = `
-
-class PositionEmbedding(nn.Module):
-    """A learned vector per position, added to the input [batch, T, D] (Tessera's position_embedding)."""
-
-    def __init__(self, length, dim):
-        super().__init__()
-        self.embeddings = nn.Parameter(torch.zeros(length, dim))
-
-    def forward(self, x):
-        return x + self.embeddings[: x.shape[1]]
-`;
-
-const AVG_POOL_HELPER = `
-
-def avg_pool2d_excluding_padding(x, kernel_size, stride, pad):
-    """Average pooling whose windows average only their valid elements (Keras's 'same' padding)."""
-    total = F.avg_pool2d(F.pad(x, pad), kernel_size, stride)
-    valid = F.avg_pool2d(F.pad(torch.ones_like(x[:1, :1]), pad), kernel_size, stride)
-    return total / valid
-`;
-
 function modelPy(plan: ExportPlan, spec: ModelSpec, m: PyModule): string {
   const cls = className(plan.name);
   const ind = (lines: string[], n: number) => lines.map((l) => `${' '.repeat(n)}${l}`).join('\n');
@@ -264,7 +258,7 @@ CLASS_NAMES = ${JSON.stringify(plan.classNames)}
 # Tessera's training settings, for continuing training the same way.
 OPTIMIZER = json.loads(${JSON.stringify(JSON.stringify(spec.optimizer))})
 BATCH_SIZE = ${spec.training.batch_size}
-${m.usesAvgPoolSame ? AVG_POOL_HELPER : ''}${m.usesPositionEmbedding ? POSITION_EMBEDDING_HELPER : ''}
+${m.usesAvgPoolSame ? AVG_POOL_HELPER : ''}${m.usesPositionEmbedding ? POSITION_EMBEDDING_HELPER : ''}${m.usesAttention ? ATTENTION_HELPER : ''}
 
 class ${cls}(nn.Module):
     """Input: float32 [batch, ${plan.inputShape.join(', ')}] (channels_last), the data as stored; preprocessing inside: ${plan.normalization}. Output: logits [batch, ${plan.classes}]."""

@@ -77,6 +77,18 @@ export type ExportStep = Io & (
   | { kind: 'position_embedding'; layer: string; table: Float32Array; length: number; positions: number; dim: number }
   /** Left to right over `inputs` (Tessera's order): a + b + c, a − b, a·b·c, (a + b + c)·(1/n). */
   | { kind: 'merge'; layer: string; op: 'add' | 'subtract' | 'multiply' | 'average'; inputs: string[] }
+  /**
+   * Self-attention on [T, F] (multi_head_attention): projections as dense
+   * kernels [F, H·dk] / [F, H·dv] (Keras's [F, H, d], the same memory),
+   * biases [H·d], output kernel [H·dv, F]; softmax(scale·q·kᵀ) per head,
+   * positions j > i masked when `causal`; `dropout` on the probabilities
+   * (PyTorch's train() only; ONNX leaves it out).
+   */
+  | {
+      kind: 'attention'; layer: string; T: number; F: number; heads: number; keyDim: number; valueDim: number; causal: boolean; scale: number; dropout: number;
+      query: Float32Array; queryBias: Float32Array | null; key: Float32Array; keyBias: Float32Array | null;
+      value: Float32Array; valueBias: Float32Array | null; outputKernel: Float32Array; outputBias: Float32Array | null;
+    }
   /** `axis` counts the batch axis, in the inputs' layout (channels_first for spatial values held so). */
   | { kind: 'concatenate'; layer: string; axis: number; inputs: string[] }
 );
@@ -240,6 +252,16 @@ export const EXPORTERS: Record<string, LayerExporter> = {
   position_embedding: (spec: { sequence_length: number }, ctx) => {
     const name = ctx.info.name, [T, D] = ctx.info.inputShape as [number, number];
     ctx.step({ kind: 'position_embedding', layer: name, table: ctx.weight(`${name}/embeddings`), length: spec.sequence_length, positions: T, dim: D }, { input: ctx.input(0) });
+  },
+  multi_head_attention: (spec: { num_heads: number; key_dim: number; value_dim?: number; use_bias: boolean; use_causal_mask: boolean; dropout: number }, ctx) => {
+    const name = ctx.info.name, [T, F] = ctx.info.inputShape as [number, number];
+    const bias = (w: string) => (spec.use_bias ? ctx.weight(`${name}/${w}/bias`) : null);
+    ctx.step({
+      kind: 'attention', layer: name, T, F, heads: spec.num_heads, keyDim: spec.key_dim, valueDim: spec.value_dim ?? spec.key_dim,
+      causal: spec.use_causal_mask, dropout: spec.dropout, scale: Math.fround(1 / Math.sqrt(spec.key_dim)),
+      query: ctx.weight(`${name}/query/kernel`), queryBias: bias('query'), key: ctx.weight(`${name}/key/kernel`), keyBias: bias('key'),
+      value: ctx.weight(`${name}/value/kernel`), valueBias: bias('value'), outputKernel: ctx.weight(`${name}/attention_output/kernel`), outputBias: bias('attention_output'),
+    }, { input: ctx.input(0, 'last') });
   },
   add: (_spec, ctx) => mergeStep('add', ctx),
   subtract: (_spec, ctx) => mergeStep('subtract', ctx),

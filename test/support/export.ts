@@ -139,4 +139,17 @@ layers:
   - {type: flatten}
   - {type: dense, units: 10}
 `,
+  'multi_head_attention: causal with biases on a residual stream, then not causal without biases (value_dim apart, dropout)': `${HEADER}input_shape: [28, 28]
+layers:
+  - {type: layer_normalization, name: norm}
+  - {type: dense, name: embed, units: 12}
+  - {type: position_embedding, name: pos, sequence_length: 28}
+  - {type: multi_head_attention, name: causal, num_heads: 2, key_dim: 4, use_causal_mask: true}
+  - {type: add, name: residual, inputs: [pos, causal]}
+  - {type: layer_normalization}
+  - {type: multi_head_attention, num_heads: 3, key_dim: 2, value_dim: 5, use_bias: false, dropout: 0.2}
+  - {type: dense, units: 6, activation: relu}
+  - {type: flatten}
+  - {type: dense, units: 10}
+`,
 };
