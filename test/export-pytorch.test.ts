@@ -12,8 +12,9 @@
 //   only the weights they are added to.
 // The same for small models with every layer type and activation (random
 // weights, 100 images; BatchNorm normalises with the batch's statistics in
-// the step, in both). Also: the generated files (names, layouts, README's
-// DDP line).
+// the step, in both). models/char-rhymes.yaml (a causal transformer block)
+// on its text fixture: logits per position. Also: the generated files
+// (names, layouts, README's DDP line).
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,7 @@ import { JsBackend } from '../src/runtime/backends/js.js';
 import { compileGraph, type Graph } from '../src/runtime/graph.js';
 import { decodeSafetensorsFile } from '../src/runtime/safetensors.js';
 import type { ModelSpec } from '../src/config/types.js';
+import { loadModelWithData } from '../src/cli/model-file.js';
 import { tessera } from './support/cli.js';
 import { relErr, updateErr } from './support/compare.js';
 import { LAYER_MODELS, specOf, tesseraLogits, trainSmall, withRandomWeights } from './support/export.js';
@@ -148,6 +150,30 @@ test('PyTorch export: logits, and one SGD step, agree with Tessera (MLP, convnet
     }
     console.log(`  ${c.model}: logits ${err.toExponential(1)}, weights after SGD ${worstW.toExponential(1)}, the step itself ${worstStep.toExponential(1)} (relative)`);
   }
+});
+
+test('PyTorch export: models/char-rhymes.yaml (causal multi_head_attention, residuals) on its text fixture gives Tessera\'s logits per position', async () => {
+  if (!haveTorch) return;
+  const { spec, data } = await loadModelWithData('models/char-rhymes.yaml');
+  const graph = compileGraph(spec);
+  const params = withRandomWeights(graph);
+  const weights = join(dir, 'char-rhymes.safetensors'), out = join(dir, 'char-rhymes');
+  await saveWeights(weights, graph, params);
+  const r = await tessera('export', 'models/char-rhymes.yaml', '--weights', weights, '--pytorch', out);
+  assert.is(r.code, 0, r.stderr);
+  const count = 9, T = spec.input_shape[0]!;
+  // Token ids (< 256) as the bytes torch_check.py reads.
+  const ids = new Float32Array(data.test.images.buffer, data.test.images.byteOffset, count * T);
+  const idsFile = join(dir, 'char-ids.bin');
+  writeFileSync(idsFile, Uint8Array.from(ids));
+  writeFileSync(join(dir, 'text-config.json'), JSON.stringify({ cases: [{ dir: out, images: idsFile, count, shape: [T] }] }));
+  execFileSync(PYTHON, ['test/support/torch_check.py', join(dir, 'text-config.json'), join(dir, 'text-torch.json')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const [torch] = JSON.parse(readFileSync(join(dir, 'text-torch.json'), 'utf8')) as TorchResult[];
+  const want = await tesseraLogits(spec, params, data.test.images, count);
+  assert.is(torch!.logits.length, count * T * graph.classes);
+  const err = relErr(torch!.logits, want);
+  assert.ok(err < 1e-4, `logits: relative error ${err}`);
+  assert.match(readFileSync(join(out, 'model.py'), 'utf8'), 'self.attn = MultiHeadAttention(16, 2, 8, 8, causal=True, bias=True, dropout=0.0)');
 });
 
 test('PyTorch export: the files (state-dict names and layouts, model.py, README with a DDP launch line)', async () => {
