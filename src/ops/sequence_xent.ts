@@ -9,26 +9,17 @@
 // accuracy is correct / (examples · T): Graph.positions).
 
 import { TARGETS_BUFFER } from './gather_targets.js';
+import { softmaxXent } from './softmax_xent.js';
 import { defineOp, NO_OPTIMIZER, present, type OpRecordBase } from './types.js';
 
 export interface SequenceXentOp extends OpRecordBase { kind: 'sequence_xent'; logits: string; dlogits: string | null; positions: number; classes: number }
 
+/** softmax_xent's rows·T rows of C logits, with the class ids of the targets clamped to 0…C−1; the loss per example is its mean over positions. */
 export function sequenceXent(
   logits: Float32Array, labels: Float32Array, dLogits: Float32Array | null, rows: number, T: number, C: number,
 ): { lossSum: number; correct: number } {
-  let lossSum = 0, correct = 0;
-  const inv = 1 / (rows * T);
-  for (let i = 0; i < rows * T; i++) {
-    const o = i * C;
-    let max = logits[o]!, arg = 0;
-    for (let c = 1; c < C; c++) if (logits[o + c]! > max) { max = logits[o + c]!; arg = c; }
-    let sum = 0;
-    for (let c = 0; c < C; c++) sum += Math.exp(logits[o + c]! - max);
-    const label = Math.min(C - 1, Math.max(0, Math.trunc(labels[i]!)));
-    lossSum += Math.log(sum) + max - logits[o + label]!;
-    if (arg === label) correct++;
-    if (dLogits) for (let c = 0; c < C; c++) dLogits[o + c] = (Math.exp(logits[o + c]! - max) / sum - (c === label ? 1 : 0)) * inv;
-  }
+  const ids = Uint32Array.from(labels.subarray(0, rows * T), (v) => Math.min(C - 1, Math.max(0, Math.trunc(v))));
+  const { lossSum, correct } = softmaxXent(logits, ids, dLogits, rows * T, C, rows * T);
   return { lossSum: lossSum / T, correct };
 }
 

@@ -4,8 +4,7 @@
 // the window (src/runtime/sampling.ts). The vocabulary is the one saved with
 // the weights, so the ids mean what they meant in training.
 
-import { readWeightsDataMetadata } from '../../data/weights-node.js';
-import { loadWeights } from '../../data/weights-node.js';
+import { loadWeights, readWeightsDataMetadata } from '../../data/weights-node.js';
 import { decodeIds, encodeText } from '../../data/text.js';
 import { Model } from '../../runtime/model.js';
 import { generateIds } from '../../runtime/sampling.js';
