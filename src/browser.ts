@@ -45,6 +45,7 @@ export * from './export/index.js';
 // Data.
 export * from './data/idx.js';
 export * from './data/errors.js';
+export { exampleNoun } from './data/facts.js';
 
 import { registerBuiltinBackends } from './runtime/backends/register.js';
 

@@ -96,6 +96,7 @@ test('tessera train models/iris.yaml: >= 93% test accuracy; the weights keep the
   assert.is(r.code, 0, r.stderr);
   const acc = Number(r.stdout.match(/accuracy (\d+\.\d+)%/)![1]);
   assert.ok(acc >= 93, `iris test accuracy ${acc}%`);
+  assert.match(r.stdout, /^test  loss .*\(30 rows\)$/m, 'a CSV test set is counted in rows, not images');
   const meta = await readWeightsDataMetadata(weights);
   assert.equal(meta.classNames, ['setosa', 'versicolor', 'virginica']);
   assert.is(meta.normalize?.method, 'standardize');
@@ -103,6 +104,7 @@ test('tessera train models/iris.yaml: >= 93% test accuracy; the weights keep the
   const e = await tessera('eval', 'models/iris.yaml', '--weights', weights);
   assert.is(e.code, 0, e.stderr);
   assert.is(e.stdout.match(/accuracy \S+/)![0], `accuracy ${acc.toFixed(2)}%`);
+  assert.match(e.stdout, /\(30 rows\)$/m);
   // predict on CSV rows: features only (normalised with the saved statistics), and rows with the label column
   writeFileSync(join(dir, 'rows.csv'), 'sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n');
   const p = await tessera('predict', 'models/iris.yaml', '--weights', weights, '--csv', join(dir, 'rows.csv'), '--json');

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateModelConfig } from '../src/config/validate.js';
 import { DataError } from '../src/data/errors.js';
+import { exampleNoun } from '../src/data/facts.js';
 import { loadIdx } from '../src/data/node.js';
 import type { DatasetTensors } from '../src/data/types.js';
 import { JsBackend } from '../src/runtime/backends/js.js';
@@ -176,6 +177,16 @@ test('tessera train: an IDX set of any shape with input_shape left out trains', 
   const r = await tessera('train', join(dir, 'any.yaml'), '--quiet');
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /test\s+loss \d/);
+});
+
+test('the test line names examples as the data holds them: images, CSV rows, text windows, else examples', () => {
+  assert.is(exampleNoun(undefined, [28, 28]), 'images');
+  assert.is(exampleNoun('npz', [8, 8, 1]), 'images');
+  assert.is(exampleNoun('image_folder', [8, 8, 3], 1), 'image');
+  assert.is(exampleNoun('csv', [4]), 'rows');
+  assert.is(exampleNoun('text', [64]), 'windows');
+  assert.is(exampleNoun('npz', [3]), 'examples');
+  assert.is(exampleNoun('idx', [5], 1), 'example');
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -78,6 +78,7 @@ test('tessera train on a PNG/JPEG folder: test_path, validation_split, input_sha
   assert.equal(preds.map((x) => x.class), ['bars', 'rings', 'rings']);
   assert.match(r.stdout, /examples: 48 training, 12 validation .*, 20 test/);
   assert.match(r.stdout, /val_accuracy/);
+  assert.match(r.stdout, /^test  loss .*\(20 images\)$/m);
   const acc = Number(r.stdout.match(/test\s+loss \S+\s+accuracy (\d+\.\d+)%/)![1]);
   assert.ok(acc >= 90, `bars vs rings: ${acc}%`);
   // validate reads no data (the shapes wait for it); validate --data reads it and shows the layers

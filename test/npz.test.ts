@@ -65,6 +65,7 @@ test('tessera train on an .npz written by numpy: input_shape from the file, trai
   const r = await tessera('train', join(dir, 'm.yaml'));
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /examples: 90 training, 30 test/);
+  assert.match(r.stdout, /^test  loss .*\(30 images\)$/m, 'examples of two or more axes are images');
   const acc = Number(r.stdout.match(/accuracy (\d+\.\d+)%/)![1]);
   assert.ok(acc >= 90, `learns the three patterns: ${acc}%`);
   // The float file: test_split holds out ceil(60 · 0.2) = 12 rows.
@@ -72,6 +73,7 @@ test('tessera train on an .npz written by numpy: input_shape from the file, trai
   const f = await tessera('train', join(dir, 'f.yaml'));
   assert.is(f.code, 0, f.stderr);
   assert.match(f.stdout, /examples: 48 training, 12 test/);
+  assert.match(f.stdout, /^test  loss .*\(12 examples\)$/m, 'flat float features are examples, not images');
 });
 
 test('one-hot labels (to_categorical) are the class ids of the integer labels, and train with categorical_crossentropy; soft labels are refused', async () => {

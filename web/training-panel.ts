@@ -3,6 +3,7 @@
 // (model.ts) and data (data.ts), feeds the plots, and ends with a guess for
 // whatever is on the drawing pad.
 
+import * as tessera from '../src/browser.js';
 import type { ModelEvent } from '../src/browser.js';
 import { updateButtons } from './buttons.js';
 import { loadData } from './data.js';
@@ -95,7 +96,7 @@ export async function train(): Promise<void> {
       setProgress(1);
       const secs = (performance.now() - t0) / 1000;
       setStatus(`Done: ${epochs} epoch${epochs === 1 ? '' : 's'} in ${fmtTime(secs)} (${secs.toFixed(1)} s) on ${m.backend.name}.`);
-      ui.final.textContent = `Test accuracy ${fmtPct(ev.accuracy)} (loss ${ev.loss.toFixed(4)}) on ${d.test.count.toLocaleString('en-US')} ${text ? 'windows' : 'images'}.`;
+      ui.final.textContent = `Test accuracy ${fmtPct(ev.accuracy)} (loss ${ev.loss.toFixed(4)}) on ${d.test.count.toLocaleString('en-US')} ${tessera.exampleNoun(m.spec.dataset.format, m.spec.input_shape, d.test.count)}.`;
       ui.final.hidden = false;
     }
     state.weights = { source: 'trained in this page' };

@@ -2,6 +2,7 @@
 // line, so that their accuracies can be compared as text.
 
 import type { EvalResult } from '../runtime/backend.js';
+import { exampleNoun } from '../data/facts.js';
 import { formatInt } from './format.js';
 
 export const pct = (x: number, digits: number) => `${(100 * x).toFixed(digits)}%`;
@@ -16,7 +17,11 @@ export function metricsText(metrics: Record<string, number>, digits: number, lab
   return Object.entries(metrics).map(([n, v]) => `  ${label(n)} ${metricText(n, v, digits).padStart(n.endsWith('accuracy') ? width : 0)}`).join('');
 }
 
-/** "test  loss 0.0712  accuracy 97.81%  (10,000 images)", with each of the model's metrics. */
-export function testLine(r: EvalResult): string {
-  return `test  loss ${r.loss.toFixed(4)}${metricsText(r.metrics, 2)}  (${formatInt(r.samples)} images)`;
+/**
+ * "test  loss 0.0712  accuracy 97.81%  (10,000 images)", with each of the
+ * model's metrics; the examples are named as the data holds them (images,
+ * CSV rows, text windows: exampleNoun).
+ */
+export function testLine(r: EvalResult, data: { format: string | undefined; inputShape: readonly number[] | undefined }): string {
+  return `test  loss ${r.loss.toFixed(4)}${metricsText(r.metrics, 2)}  (${formatInt(r.samples)} ${exampleNoun(data.format, data.inputShape, r.samples)})`;
 }

@@ -39,3 +39,16 @@ export function factsOf(sets: Sets, o: { source: string; names: Record<Split, st
     train: train.count, test: sets.test.count, ...(o.classNames ? { classNames: o.classNames } : {}),
   };
 }
+
+/**
+ * What the examples of a dataset are called in messages ("30 test rows"):
+ * windows of a text corpus, rows of a CSV file, images where each example
+ * has two or more axes (IDX/npz pictures, image folders), else examples.
+ */
+export function exampleNoun(format: string | undefined, inputShape: readonly number[] | undefined, count = 2): string {
+  const plural = format === 'text' ? 'windows'
+    : format === 'csv' ? 'rows'
+    : format === 'image_folder' || (inputShape?.length ?? 0) >= 2 ? 'images'
+    : 'examples';
+  return count === 1 ? plural.slice(0, -1) : plural;
+}

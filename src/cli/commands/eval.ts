@@ -54,7 +54,7 @@ Options:
       const t0 = performance.now();
       model = await Model.open(plan, { backend, weights: params });
       const result = await model.evaluate(data.test);
-      process.stdout.write(`${testLine(result)}\n`);
+      process.stdout.write(`${testLine(result, { format: spec.dataset.format, inputShape: data.facts.inputShape })}\n`);
       process.stdout.write(`time ${formatDuration(performance.now() - t0)} (${backend.name})\n`);
       return 0;
     } finally {

@@ -213,7 +213,7 @@ async function runTraining(r: TrainingRun): Promise<number> {
       return 130;
     }
     const test = result.test!;
-    out.write(`${testLine(test)}\n`);
+    out.write(`${testLine(test, { format: spec.dataset.format, inputShape: spec.input_shape })}\n`);
     out.write(`time ${formatDuration(result.seconds * 1000)} (${result.epochs.length} epoch${result.epochs.length === 1 ? '' : 's'}, ${formatInt(result.steps)} steps, ${backend.name})\n`);
     if (r.save) {
       await saveNow({
