@@ -46,6 +46,9 @@ export * from './export/index.js';
 export * from './data/idx.js';
 export * from './data/errors.js';
 export { exampleNoun } from './data/facts.js';
+// A CSV or .npz file's contents as a model's dataset, as the CLI loads the same file (the page's dropped data).
+export { csvDataset, npzDataset, csvOptions, type CsvText } from './data/tabular.js';
+export type { DataFacts, LoadedData } from './data/types.js';
 
 import { registerBuiltinBackends } from './runtime/backends/register.js';
 

@@ -9,6 +9,7 @@
 //   plots.ts           the loss and accuracy plots
 //   drawing-pad.ts     the drawing pad and the model's guess
 //   weights.ts         weights file in, download out
+//   user-data.ts       a dropped or chosen CSV / .npz file as a csv or npz model's data
 //   text.ts            a character model's corpus and the text it samples after each epoch
 //   state.ts           the URL's options and the state tests read; ui.ts the elements
 //
@@ -31,11 +32,14 @@ import { installTrainingPanel, setStatus, stopTraining, train } from './training
 import { loadTextData, sampleText } from './text.js';
 import { errorText, ui } from './ui.js';
 import { installWeights, loadWeightsBytes } from './weights.js';
+import { installDataDrop } from './user-data.js';
 
 installEditor();
 installTrainingPanel();
 installDrawingPad();
 installWeights();
+// A dropped or chosen data file re-validates the model against it (and the next Train uses it).
+installDataDrop(() => { validate(); });
 
 // ------------------------------------------------------------ test hooks
 

@@ -122,7 +122,8 @@ export async function predictDrawing(): Promise<void> {
   const busy = isTraining();
   const pixels = drawingToMnist();
   const model = session.model;
-  if (model?.spec.dataset.format === 'text') return; // a character model takes no images
+  // Only a model of 28×28 uint8 images can read the pad (not a character model or CSV rows).
+  if (model && (model.spec.dataset.format === 'text' || model.graph.inputFeatures !== 784 || model.graph.inputDtype !== 'uint8')) return;
   if (!pixels || !model || busy) {
     if (!model && pixels) ui.guessConf.textContent = 'train or load weights first';
     return;

@@ -6,6 +6,7 @@ import * as tessera from '../src/browser.js';
 import type { ConfigError, ValidationResult } from '../src/browser.js';
 import { updateButtons } from './buttons.js';
 import { options, state } from './state.js';
+import { dataFileNames, isTabular, pageData } from './user-data.js';
 import { escapeHtml, ui } from './ui.js';
 
 /** The result of the last validation (the backend choice and the model read it). */
@@ -54,9 +55,39 @@ function renderDiagnostics(list: ConfigError[], kind: 'error' | 'warning'): HTML
   });
 }
 
-/** Validates the editor's text and shows the result. */
+/** A whole-file error of the page's data (a bad or missing file), shown like a YAML error without a line. */
+function dataError(file: string, message: string, warnings: ConfigError[]): ValidationResult {
+  return { ok: false, errors: [{ file, line: 0, column: 0, message, code: 'file', severity: 'error' }], warnings };
+}
+
+/**
+ * The model text validated, and for format csv or npz validated again
+ * against the page's data file (its feature count and classes, as
+ * `tessera validate --data` does): a bad file is the one error, naming it.
+ */
+function validateWithData(text: string, file: string): ValidationResult {
+  const first = tessera.validateModelConfig(text, file);
+  if (!first.ok || !isTabular(first.spec)) {
+    state.data = null;
+    return first;
+  }
+  const outcome = pageData(first.spec);
+  if ('missing' in outcome) {
+    state.data = null;
+    return dataError(file, `format ${first.spec.dataset.format}: no data file yet: ${outcome.missing}`, first.warnings);
+  }
+  if ('error' in outcome) {
+    state.data = null;
+    return dataError(file, outcome.error.message, first.warnings);
+  }
+  const { data } = outcome;
+  state.data = { files: dataFileNames(), train: data.train.count, test: data.test.count, inputShape: data.facts.inputShape, classes: data.facts.classes };
+  return tessera.validateModelConfig(text, file, { data: data.facts });
+}
+
+/** Validates the editor's text (and the page's data, for csv and npz models) and shows the result. */
 export function validate(): ValidationResult {
-  const result = tessera.validateModelConfig(ui.yaml.value, `${options.model}.yaml`);
+  const result = validateWithData(ui.yaml.value, `${options.model}.yaml`);
   lastResult = result;
   const errors = result.ok ? [] : result.errors;
   state.validation = { ok: result.ok, errors: errors.map((e) => ({ line: e.line, column: e.column, message: e.message, code: e.code })) };

@@ -8,6 +8,7 @@ import type { BackendKind, Model } from '../src/browser.js';
 import { lastResult, validate } from './editor.js';
 import { options, session, state } from './state.js';
 import { loadTextData } from './text.js';
+import { isTabular, pageData } from './user-data.js';
 import { errorText, ui } from './ui.js';
 
 /** The backend the page will use: the URL's ?backend, else the YAML's. */
@@ -39,7 +40,9 @@ export async function ensureModel(): Promise<Model> {
   const result = validate();
   if (!result.ok) throw new Error(`the model has ${tessera.countErrors(result.errors.length)}; fix them first`);
   const text = ui.yaml.value;
-  if (session.model && session.yaml === text) return session.model;
+  // A csv or npz model is re-made for new data too: its input shape and classes come from the file.
+  const dataKey = isTabular(result.spec) ? (() => { const o = pageData(result.spec); return 'data' in o ? o.key : ''; })() : '';
+  if (session.model && session.yaml === text && session.dataKey === dataKey) return session.model;
   session.model?.dispose();
   session.model = null;
   let spec = result.spec;
@@ -53,6 +56,7 @@ export async function ensureModel(): Promise<Model> {
   const m = await tessera.createModel(spec, { backend: backendKind() });
   session.model = m;
   session.yaml = text;
+  session.dataKey = dataKey;
   setBackendLine(m.backendChoice);
   return m;
 }

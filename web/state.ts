@@ -37,6 +37,8 @@ export const state = {
   /** 'probing' until the backend is known, then the backend's name. */
   backend: null as null | { name: string; description: string; reason: string; line: string },
   validation: null as null | { ok: boolean; errors: { line: number; column: number; message: string; code: string }[] },
+  /** The page's own data file (dropped or chosen) as the model reads it: csv and npz models only. */
+  data: null as null | { files: string[]; train: number; test: number; inputShape: number[]; classes: number },
   status: 'idle' as 'idle' | 'loading' | 'training' | 'evaluating' | 'done' | 'stopped' | 'error',
   error: null as string | null,
   chunks: [] as ChunkPoint[],
@@ -59,4 +61,6 @@ export const isBusy = () => isTraining() || state.status === 'evaluating';
 export const session = {
   model: null as Model | null,
   yaml: '',
+  /** For a csv or npz model: which data file and dataset section the model was made for. */
+  dataKey: '',
 };

@@ -12,6 +12,7 @@ import { ensureModel } from './model.js';
 import { drawPlots } from './plots.js';
 import { isTraining, options, state } from './state.js';
 import { loadTextData, showSample } from './text.js';
+import { isTabular, pageDataset } from './user-data.js';
 import { errorText, fmtPct, fmtTime, ui } from './ui.js';
 
 let abort: AbortController | null = null;
@@ -46,7 +47,10 @@ export async function train(): Promise<void> {
     setStatus('Preparing…');
     const m = await ensureModel();
     const text = m.spec.dataset.format === 'text' ? await loadTextData(m.spec) : null;
-    const d = text ?? (await loadData());
+    // csv and npz models train on the page's data file (user-data.ts), the rest on MNIST.
+    const tabular = isTabular(m.spec) ? pageDataset(m.spec) : null;
+    if (tabular) ui.dataStatus.textContent = tabular.source;
+    const d = text ?? tabular ?? (await loadData());
     const epochs = Number(ui.epochs.value) || m.spec.training.epochs;
     // Start from the seed's initial weights every time Train is pressed, so a run is reproducible.
     await m.reset();

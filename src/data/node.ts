@@ -12,8 +12,7 @@ import { gunzip } from 'node:zlib';
 import type { DatasetTensors } from './types.js';
 import { DATASET_FACTS, type DatasetSpec } from '../config/types.js';
 import { factsOf } from './facts.js';
-import type { DataFacts } from './types.js';
-import type { DataMetadata } from './preprocess.js';
+import type { LoadedData } from './types.js';
 import { DataError, formatCount } from './errors.js';
 import { parseIdx, toDataset, type IdxArray } from './idx.js';
 
@@ -93,16 +92,7 @@ function namedFile(dir: string, base: string): string {
 
 type Split = 'train' | 'test' | 'validation';
 
-/** A loaded dataset: the splits, a one-line description of where they came from, and what they hold. */
-export interface LoadedData {
-  train: DatasetTensors;
-  test: DatasetTensors;
-  validation?: DatasetTensors;
-  source: string;
-  facts: DataFacts;
-  /** What to save with the weights so eval and predict see the data as training did (normalisation, class names). */
-  metadata?: DataMetadata;
-}
+export type { LoadedData } from './types.js';
 
 /** The spec's image and label paths of a split (validation has no default files). */
 function paths(spec: DatasetSpec, split: Split): [string | undefined, string | undefined] {

@@ -1,6 +1,8 @@
 // The dataset types every part of Tessera shares: what loaders produce and
 // backends keep resident. Browser-safe.
 
+import type { DataMetadata } from './preprocess.js';
+
 /** How one feature is stored: a uint8 pixel (scaled by 1/255 when gathered) or a float32 value (copied). */
 export type FeatureDtype = 'uint8' | 'float32';
 
@@ -58,4 +60,15 @@ export interface DataFacts {
   test?: number;
   /** Float targets per example (regression data, DatasetTensors.targets), when the data has them: the regression losses check it against the last layer. */
   targetWidth?: number;
+}
+
+/** A loaded dataset: the splits, a one-line description of where they came from, and what they hold. */
+export interface LoadedData {
+  train: DatasetTensors;
+  test: DatasetTensors;
+  validation?: DatasetTensors;
+  source: string;
+  facts: DataFacts;
+  /** What to save with the weights so eval and predict see the data as training did (normalisation, class names). */
+  metadata?: DataMetadata;
 }

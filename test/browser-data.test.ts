@@ -1,0 +1,185 @@
+// The demo page with data the user brings (issue 13, "The page accepts a
+// dropped CSV or .npz file next to the YAML"), in headless Chromium against
+// the same run in this process:
+//   1. models/iris.yaml with models/data/iris.csv given through the page's
+//      "Data file…" input (WASM) and dropped on the page (WebGPU,
+//      SwiftShader): the page validates the model against the file (input
+//      shape [4] and 3 classes come from it, the layer table appears), trains
+//      3 epochs, and every progress window's loss matches Node's wasm backend
+//      on the file as `tessera train` loads it (the same seed, so the same
+//      120 training and 30 test rows and statistics); the test accuracy is
+//      Node's and the final line counts rows.
+//   2. A ragged CSV dropped on the page: one error naming the file and the
+//      row (its line in the file), as the CLI says it, and Train is off.
+// Tolerances: as test/browser.test.ts, 1e-4 relative per window (backends
+// differ only by float summation order).
+// Chromium: /usr/bin/chromium (TESSERA_CHROMIUM); under CI=true a missing
+// browser fails, otherwise the suite is skipped with a loud note.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { validateModelConfig } from '../src/config/validate.js';
+import { loadDataset } from '../src/data/load-node.js';
+import type { LoadedData } from '../src/data/types.js';
+import { WasmBackend } from '../src/runtime/backends/wasm.js';
+import { createModel, type ModelEvent } from '../src/runtime/model.js';
+import { beforeOrFail } from './support/setup.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const CHROMIUM = process.env.TESSERA_CHROMIUM ?? '/usr/bin/chromium';
+const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
+const CHROMIUM_ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const MODEL = 'models/iris.yaml';
+const CSV = join(root, 'models/data/iris.csv');
+const yamlText = readFileSync(join(root, MODEL), 'utf8');
+const EPOCHS = 3, EVERY = 5, LOSS_RTOL = 1e-4;
+const QUERY = `?model=iris&epochs=${EPOCHS}&every=${EVERY}`;
+
+interface PageState {
+  backend: { name: string } | null;
+  status: string;
+  error: string | null;
+  chunks: { loss: number }[];
+  test: { loss: number; accuracy: number } | null;
+  data: { files: string[]; train: number; test: number; inputShape: number[]; classes: number } | null;
+  validation: { ok: boolean; errors: { line: number; column: number; message: string }[] } | null;
+}
+
+let browser: Browser | undefined;
+let server: { url: string; close(): Promise<void> } | undefined;
+const contexts: BrowserContext[] = [];
+let problems: string[] = [];
+
+async function openPage(query: string): Promise<Page> {
+  const context = await browser!.newContext();
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('pageerror', (e) => problems.push(`uncaught ${e.name}: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console.error: ${m.text()}`); });
+  await page.goto(server!.url + query);
+  await page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 60_000 });
+  return page;
+}
+
+const pageState = (page: Page): Promise<PageState> =>
+  page.evaluate(() => JSON.parse(JSON.stringify((window as unknown as { __app: { state: unknown } }).__app.state)));
+
+/** Drops a file on the page as a person would (a drop event carrying it), not through the file input. */
+const dropFile = (page: Page, name: string, text: string) =>
+  page.evaluate(([n, t]) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([t!], n!, { type: 'text/csv' }));
+    for (const type of ['dragover', 'drop']) document.body.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, [name, text]);
+
+/** What `tessera train models/iris.yaml` does up to the window losses, here with the library on one wasm thread. */
+async function nodeRun(): Promise<{ data: LoadedData; losses: number[]; test: { loss: number; accuracy: number } }> {
+  const first = validateModelConfig(yamlText, MODEL);
+  if (!first.ok) throw new Error(`${MODEL} is invalid`);
+  const data = await loadDataset(first.spec, join(root, 'models'));
+  const r = validateModelConfig(yamlText, MODEL, { data: data.facts });
+  if (!r.ok) throw new Error(`${MODEL} does not fit its data`);
+  const m = await createModel(r.spec, { backend: await WasmBackend.create({ threads: 1 }) });
+  try {
+    const losses: number[] = [];
+    const onEvent = (e: ModelEvent) => { if (e.type === 'progress') losses.push(e.window.loss); };
+    const result = await m.fit(data.train, { epochs: EPOCHS, progressEvery: EVERY, test: data.test, onEvent });
+    return { data, losses, test: { loss: result.test!.loss, accuracy: result.test!.accuracy } };
+  } finally {
+    m.dispose();
+  }
+}
+
+const browserTests: [string, () => Promise<void>][] = [];
+const bt = (name: string, fn: () => Promise<void>) => browserTests.push([name, fn]);
+
+bt('iris.csv chosen (WASM) or dropped (WebGPU) next to models/iris.yaml: validated against the file, trained, Node\'s losses', async () => {
+  const node = await nodeRun();
+  assert.is(node.losses.length, Math.ceil(Math.ceil(node.data.train.count / 8) / EVERY) * EPOCHS, `Node's windows: ${node.losses.length}`);
+  for (const [name, how] of [['wasm', 'input'], ['webgpu', 'drop']] as const) {
+    const page = await openPage(`${QUERY}&backend=${name}`);
+    const before = await pageState(page);
+    assert.is(before.validation?.ok, false, 'without its CSV the model cannot be checked or trained');
+    assert.match(before.validation!.errors[0]!.message, /no data file yet: dataset\.path is data\/iris\.csv: drop iris\.csv/);
+    assert.ok(await page.isDisabled('#train'));
+    if (how === 'input') await page.setInputFiles('#data-file', CSV);
+    else await dropFile(page, 'iris.csv', readFileSync(CSV, 'utf8'));
+    await page.waitForFunction(() => (window as unknown as { __app: { state: PageState } }).__app.state.validation?.ok === true, null, { timeout: 10_000 });
+    const valid = await pageState(page);
+    assert.equal(valid.data, { files: ['iris.csv'], train: node.data.train.count, test: node.data.test.count, inputShape: [4], classes: 3 });
+    assert.ok(await page.isVisible('#layers'), 'the layer table of the model checked against the file');
+    assert.match(await page.textContent('#layers tfoot') ?? '', /131/, '4·16 + 16 + 16·3 + 3 = 131 parameters');
+    await page.click('#train');
+    await page.waitForFunction(() => ['done', 'error', 'stopped'].includes((window as unknown as { __app: { state: { status: string } } }).__app.state.status), null, { timeout: 120_000, polling: 200 });
+    const st = await pageState(page);
+    assert.is(st.error, null, `training in the page failed: ${st.error}`);
+    assert.is(st.backend?.name, name);
+    const losses = st.chunks.map((c) => c.loss);
+    assert.is(losses.length, node.losses.length, `${name}: windows in the page vs Node`);
+    let worst = 0;
+    losses.forEach((l, i) => {
+      const rel = Math.abs(l - node.losses[i]!) / Math.abs(node.losses[i]!);
+      worst = Math.max(worst, rel);
+      assert.ok(rel <= LOSS_RTOL, `${name}: window ${i + 1} loss ${l} in the page vs ${node.losses[i]} in Node (relative ${rel.toExponential(2)} > ${LOSS_RTOL})`);
+    });
+    assert.ok(losses.at(-1)! < losses[0]!, `the loss falls: ${losses[0]} -> ${losses.at(-1)}`);
+    assert.ok(Math.abs(st.test!.accuracy - node.test.accuracy) <= 1 / 30 + 1e-9, `${name}: test accuracy ${st.test!.accuracy} vs Node ${node.test.accuracy} (within one row)`);
+    assert.match(await page.textContent('#final') ?? '', /on 30 rows\.$/);
+    console.log(`  iris on ${name} (${how}): ${losses.length} windows, worst relative difference to Node wasm ${worst.toExponential(2)}, test accuracy ${(100 * st.test!.accuracy).toFixed(2)}%`);
+  }
+});
+
+bt('a ragged CSV dropped on the page: one error naming the file and the row, as the CLI words it; Train stays off', async () => {
+  const lines = readFileSync(CSV, 'utf8').split('\n');
+  lines[6] = lines[6]!.split(',').slice(0, 4).join(','); // line 7 of the file: a field short
+  const page = await openPage(`${QUERY}&backend=wasm`);
+  await dropFile(page, 'ragged-iris.csv', lines.join('\n'));
+  await page.waitForFunction(() => ((window as unknown as { __app: { state: PageState } }).__app.state.validation?.errors ?? []).some((e) => e.message.includes('ragged-iris.csv')), null, { timeout: 10_000 });
+  const st = await pageState(page);
+  assert.is(st.validation!.ok, false);
+  assert.is(st.validation!.errors.length, 1);
+  assert.is(st.validation!.errors[0]!.message, 'ragged-iris.csv: row 7 has 4 fields, the header has 5');
+  assert.is(st.data, null);
+  assert.match(await page.locator('#errors li.error').first().textContent() ?? '', /ragged-iris\.csv: row 7 has 4 fields/);
+  assert.ok(await page.isDisabled('#train'));
+});
+
+async function setup(): Promise<void> {
+  const build = await import(pathToFileURL(join(root, 'scripts/build-browser.mjs')).href);
+  await build.buildBrowser({ quiet: true });
+  const serve = await import(pathToFileURL(join(root, 'scripts/serve-web.mjs')).href);
+  server = await serve.startServer({ port: 0 });
+  const { chromium } = await import('playwright-core');
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+async function teardown(): Promise<void> {
+  for (const c of contexts) await c.close().catch(() => {});
+  await browser?.close().catch(() => {});
+  await server?.close();
+}
+
+if (!existsSync(CHROMIUM)) {
+  const why = `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the browser tests`;
+  if (IN_CI) test('Chromium is installed (required under CI=true)', () => { assert.unreachable(why); });
+  else {
+    console.warn(`\n!!! SKIPPING the data-file browser tests: ${why}\n`);
+    for (const [name] of browserTests) test.skip(name, () => {});
+  }
+} else {
+  beforeOrFail(test, 'browser setup (bundle build, static server, Chromium launch)', setup);
+  test.after(teardown);
+  for (const [name, fn] of browserTests) {
+    test(name, async () => {
+      problems = [];
+      await fn();
+      assert.ok(problems.length === 0, `the page reported errors:\n${problems.join('\n')}`);
+    });
+  }
+}
+
+test.run();
