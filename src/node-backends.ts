@@ -28,7 +28,8 @@ export async function createNodeBackend(name: BackendRequest, webgpu: Partial<We
     registerBuiltinBackends({}, wasm);
     return createBackend(name, { gpu: null, gpuReason: found.reason });
   }
-  registerBuiltinBackends({ ...webgpu, adapter: found.adapter, backendLabel: found.backend, featureLevel: found.featureLevel }, wasm);
+  const shardBytes = shardBytesFromEnv();
+  registerBuiltinBackends({ ...(shardBytes ? { shardBytes } : {}), ...webgpu, adapter: found.adapter, backendLabel: found.backend, featureLevel: found.featureLevel }, wasm);
   let picked: Backend | undefined;
   try {
     const chosen = await createBackend(name, { gpu: found.gpu, adapter: found.adapter });
@@ -42,4 +43,17 @@ export async function createNodeBackend(name: BackendRequest, webgpu: Partial<We
       releaseNodeGpu(found.gpu);
     }
   }
+}
+
+/**
+ * TESSERA_WEBGPU_SHARD_BYTES: the most bytes of a dataset one webgpu buffer
+ * holds (WebGpuBackendOptions.shardBytes), to try sharding on a small set;
+ * unset: the device's limits.
+ */
+function shardBytesFromEnv(): number | undefined {
+  const raw = process.env.TESSERA_WEBGPU_SHARD_BYTES?.trim();
+  if (!raw) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 4) throw Object.assign(new Error(`TESSERA_WEBGPU_SHARD_BYTES must be a whole number of bytes (at least 4), got '${raw}'`), { isUserError: true });
+  return n;
 }

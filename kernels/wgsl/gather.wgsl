@@ -11,13 +11,20 @@
 //   4 x        storage rw    array<f32>  [rows × F] output, row-major
 //   5 y        storage rw    array<u32>  [rows] output labels
 // Overrides: F (features per example), ORDERED (true: row r is example
-//   order[offset + r]; false: example offset + r, for evaluation/predict).
+//   order[offset + r]; false: example offset + r, for evaluation/predict),
+//   SHARD_FIRST, SHARD_COUNT (a set split into shards, one dispatch per
+//   shard: images and labels hold examples [SHARD_FIRST, SHARD_FIRST +
+//   SHARD_COUNT) only, example e at local index e − SHARD_FIRST, and rows
+//   whose example lies outside are left to the other shards' dispatches;
+//   the defaults, 0 and 0xffffffff, are the whole set in one shard).
 // x[r·F + j] = f32(byte) · PIXEL_SCALE with PIXEL_SCALE = f32(1/255)
 //   (0x3b808081), the exact product the reference computes.
 // Dispatch: (ceil(ceil(F/4) / 64), rows) workgroups of 64; each invocation
 //   writes 4 consecutive features of one row.
 override F: u32;
 override ORDERED: bool = true;
+override SHARD_FIRST: u32 = 0u;
+override SHARD_COUNT: u32 = 0xffffffffu;
 
 @group(0) @binding(1) var<storage, read> images: array<u32>;
 @group(0) @binding(2) var<storage, read> labels: array<u32>;
@@ -40,6 +47,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (ORDERED) {
     ex = order[ex];
   }
+  if (ex < SHARD_FIRST || ex - SHARD_FIRST >= SHARD_COUNT) {
+    return; // another shard's row
+  }
+  ex -= SHARD_FIRST;
   let scale = bitcast<f32>(0x3b808081u);
   let src = ex * F + j0;
   let dst = r * F + j0;

@@ -7,11 +7,17 @@
 //   2 order    storage read  array<u32>  example indices (the epoch's shuffle)
 //   3 y        storage rw    array<f32>  [rows × W] output, row-major
 // Overrides: W (floats per example), ORDERED (true: row r is example
-//   order[offset + r]; false: example offset + r, for evaluation).
+//   order[offset + r]; false: example offset + r, for evaluation),
+//   SHARD_FIRST, SHARD_COUNT (a set split into shards: targets holds
+//   examples [SHARD_FIRST, SHARD_FIRST + SHARD_COUNT) only, and rows whose
+//   example lies outside are left to the other shards' dispatches; the
+//   defaults, 0 and 0xffffffff, are the whole set in one shard).
 // y[r·W + j] = targets[e·W + j]: a copy, bit-exact.
 // Dispatch: (ceil(W / 64), rows) workgroups of 64; one invocation per float.
 override W: u32;
 override ORDERED: bool = true;
+override SHARD_FIRST: u32 = 0u;
+override SHARD_COUNT: u32 = 0xffffffffu;
 
 @group(0) @binding(1) var<storage, read> targets: array<f32>;
 @group(0) @binding(2) var<storage, read> order: array<u32>;
@@ -28,5 +34,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (ORDERED) {
     ex = order[ex];
   }
+  if (ex < SHARD_FIRST || ex - SHARD_FIRST >= SHARD_COUNT) {
+    return; // another shard's row
+  }
+  ex -= SHARD_FIRST;
   y[r * W + j] = targets[ex * W + j];
 }

@@ -7,7 +7,7 @@
 // The bench instance brings its own small dataset (random bytes, a
 // shuffled order, a batch that starts inside it).
 
-import { defineOp, NO_OPTIMIZER, type OpRecordBase } from './types.js';
+import { defineOp, NO_OPTIMIZER, type GpuDataset, type OpRecordBase } from './types.js';
 
 export interface GatherOp extends OpRecordBase { kind: 'gather'; x: string; features: number }
 
@@ -16,6 +16,21 @@ export const LABELS_BUFFER = 'labels';
 
 /** The f32 factor that turns a pixel byte into [0, 1]: every backend multiplies by this exact value. */
 export const PIXEL_SCALE = Math.fround(1 / 255);
+
+/**
+ * The override constants that restrict a gather dispatch to one shard's
+ * examples (none for a set in one shard: the kernel's defaults cover every
+ * example). A user's kernel reads the whole set from one buffer, so a set
+ * split into shards refuses it, in words.
+ */
+export function shardConstants(d: GpuDataset, custom: boolean, kind: string): Record<string, number> {
+  const s = d.shard;
+  if (!s || s.of === 1) return {};
+  if (custom) {
+    throw Object.assign(new Error(`a custom ${kind} kernel reads the dataset from one buffer, but the ${d.label} set is larger than one WebGPU storage binding and split into ${s.of} shards; leave ${kind} out of kernels:, train on fewer examples, or use the wasm backend`), { isUserError: true });
+  }
+  return { SHARD_FIRST: s.first, SHARD_COUNT: s.count };
+}
 
 /** Row r of X is example order[offset + r] scaled by PIXEL_SCALE; labelsOut[r] its label. */
 export function gather(
@@ -54,10 +69,11 @@ export const gatherOp = defineOp<GatherOp>({
       const d = env.dataset?.();
       if (!d) return []; // bound per dataset by the backend (gatherDispatches)
       const F = op.features;
+      const shard = shardConstants(d, env.custom !== null, 'gather');
       const c = { F, ORDERED: d.order !== null };
       const b = [d.images, d.labels, d.order ?? env.range(null), env.range(op.x), env.labels()];
       if (env.custom) return [await env.custom(d.label, c, b, env.B, F)];
-      return [await env.dispatch('gather', d.label, c, b, [Math.ceil(Math.ceil(F / 4) / 64), env.B])];
+      return [await env.dispatch('gather', d.label, { ...c, ...shard }, b, [Math.ceil(Math.ceil(F / 4) / 64), env.B])];
     },
   },
   bench: {

@@ -7,7 +7,7 @@
 // backends upload and keep it exactly as they keep uint8 pixels.
 
 import { defineOp, NO_OPTIMIZER, type OpRecordBase } from './types.js';
-import { LABELS_BUFFER } from './gather.js';
+import { LABELS_BUFFER, shardConstants } from './gather.js';
 
 export interface GatherF32Op extends OpRecordBase { kind: 'gather_f32'; x: string; features: number }
 
@@ -49,10 +49,11 @@ export const gatherF32Op = defineOp<GatherF32Op>({
       const d = env.dataset?.();
       if (!d) return []; // bound per dataset by the backend (gatherDispatch)
       const F = op.features;
+      const shard = shardConstants(d, env.custom !== null, 'gather_f32');
       const c = { F, ORDERED: d.order !== null };
       const b = [d.images, d.labels, d.order ?? env.range(null), env.range(op.x), env.labels()];
       if (env.custom) return [await env.custom(d.label, c, b, env.B, F)];
-      return [await env.dispatch('gather_f32', d.label, c, b, [Math.ceil(F / 64), env.B])];
+      return [await env.dispatch('gather_f32', d.label, { ...c, ...shard }, b, [Math.ceil(F / 64), env.B])];
     },
   },
   bench: {

@@ -6,6 +6,7 @@
 // built per dataset by the backend.
 
 import { defineOp, NO_OPTIMIZER, type OpRecordBase } from './types.js';
+import { shardConstants } from './gather.js';
 
 export interface GatherTargetsOp extends OpRecordBase { kind: 'gather_targets'; targets: string; width: number }
 
@@ -44,10 +45,11 @@ export const gatherTargetsOp = defineOp<GatherTargetsOp>({
       const d = env.dataset?.();
       if (!d) return []; // bound per dataset by the backend
       if (!d.targets) throw new Error(`gather_targets: the ${d.label} dataset has no targets`);
+      const shard = shardConstants(d, env.custom !== null, 'gather_targets');
       const c = { W: op.width, ORDERED: d.order !== null };
       const b = [d.targets, d.order ?? env.range(null), env.range(op.targets)];
       if (env.custom) return [await env.custom(d.label, c, b, env.B, op.width)];
-      return [await env.dispatch('gather_targets', d.label, c, b, [Math.ceil(op.width / 64), env.B])];
+      return [await env.dispatch('gather_targets', d.label, { ...c, ...shard }, b, [Math.ceil(op.width / 64), env.B])];
     },
   },
   bench: {

@@ -100,6 +100,19 @@ export interface GpuDispatch {
   kernel: string;
 }
 
+/**
+ * The dataset a gather op binds (GpuEnv.dataset): its features, labels and
+ * targets buffers, the order (null: in sequence), and, where the set is
+ * split into shards, which examples these buffers hold (the dispatch then
+ * writes only the batch rows whose example is in [first, first + count),
+ * reading it at example − first). Absent or null: the buffers hold the
+ * whole set.
+ */
+export interface GpuDataset {
+  images: GPUBufferBinding; labels: GPUBufferBinding; targets?: GPUBufferBinding | null; order: GPUBufferBinding | null; label: string;
+  shard?: { first: number; count: number; index: number; of: number } | null;
+}
+
 /** What the webgpu backend gives an op to build its dispatches. */
 export interface GpuEnv {
   /** Batch capacity (the graph's batch size). */
@@ -123,7 +136,7 @@ export interface GpuEnv {
    * reads it through (null: in sequence); null where none is bound (the
    * backend binds gather per dataset, outside the graph's other dispatches).
    */
-  dataset?(): { images: GPUBufferBinding; labels: GPUBufferBinding; targets?: GPUBufferBinding | null; order: GPUBufferBinding | null; label: string } | null;
+  dataset?(): GpuDataset | null;
   /** The slot of a dropout stream's key in the context record. */
   keySlot(stream: number): number;
   /** The optimizer's hyperparameters (the per-step step size is in the context record). */

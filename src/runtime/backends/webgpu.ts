@@ -82,7 +82,7 @@ export class WebGpuBackend implements Backend {
 
   private constructor(readonly device: GPUDevice, readonly adapterInfo: GPUAdapterInfo | undefined, options: WebGpuBackendOptions, featureLevel: string) {
     this.kernels = new KernelSet(device);
-    this.sets = new ResidentSets(device);
+    this.sets = new ResidentSets(device, options.shardBytes);
     this.session = new GpuSession(device, options.watchdogMs ?? 600_000);
     this.stepsPerSubmit = Math.max(1, options.stepsPerSubmit ?? 32);
     this.denseForward = options.denseForward ?? 'register';
@@ -173,22 +173,32 @@ export class WebGpuBackend implements Backend {
     const datasetOps = this.graph.forward.filter((op) => op.kind === 'gather' || op.kind === 'gather_f32' || op.kind === 'gather_targets');
     if (datasetOps[0]?.kind !== 'gather' && datasetOps[0]?.kind !== 'gather_f32') throw new Error('webgpu: the graph does not start with gather');
     return this.sets.gather(slot, ordered, (data, order) => withErrorScopes(this.device, 'gather', async () => {
-      const dataset = {
-        images: { buffer: data.images }, labels: { buffer: data.labels }, targets: data.targets ? { buffer: data.targets } : null,
-        order: order ? { buffer: order } : null, label: `${slot}${ordered ? ' ordered' : ''}`,
-      };
       const out: Dispatch[] = [];
-      for (const op of datasetOps) {
-        if (op.kind === 'gather_targets' && slot === 'predict') continue;
-        const made = await defOf(op).webgpu.dispatches(op, this.env(op, ordered ? 'train' : 'eval', dataset));
-        if (!made.length) throw new Error(`webgpu: ${op.kind} made no dispatch for a dataset`);
-        out.push(...made);
+      const of = data.shards.length;
+      // One dispatch per shard and op: each writes the rows whose example is in its shard.
+      for (const [index, s] of data.shards.entries()) {
+        const dataset = {
+          images: { buffer: s.images }, labels: { buffer: s.labels }, targets: s.targets ? { buffer: s.targets } : null,
+          order: order ? { buffer: order } : null, label: `${slot}${ordered ? ' ordered' : ''}${of > 1 ? ` shard ${index + 1}/${of}` : ''}`,
+          shard: of > 1 ? { first: s.first, count: s.count, index, of } : null,
+        };
+        for (const op of datasetOps) {
+          if (op.kind === 'gather_targets' && slot === 'predict') continue;
+          const made = await defOf(op).webgpu.dispatches(op, this.env(op, ordered ? 'train' : 'eval', dataset));
+          if (!made.length) throw new Error(`webgpu: ${op.kind} made no dispatch for a dataset`);
+          out.push(...made);
+        }
       }
       return out;
     }, 'gather'));
   }
 
   // ---------------------------------------------------------------- data
+
+  /** How many shards a resident set is split into (0: none uploaded). */
+  shardsOf(slot: DatasetSlot): number {
+    return this.sets.get(slot)?.shards.length ?? 0;
+  }
 
   async setDataset(slot: DatasetSlot, data: DatasetTensors): Promise<void> {
     this.live();

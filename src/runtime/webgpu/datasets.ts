@@ -2,52 +2,104 @@
 // packed four bytes to a u32 (WGSL has no 8-bit storage), float targets
 // (where a dataset has them) as they are, the epoch's order buffer, and the
 // gather dispatches of each. Browser-safe.
+//
+// Shards: one storage binding holds at most maxStorageBufferBindingSize
+// bytes (128 MiB on most devices), so a set is split into shards of whole
+// consecutive examples, each its own features, labels and targets buffers
+// within that limit (and maxBufferSize). The backend gathers a batch with
+// one dispatch per shard; each writes the batch rows whose example lies in
+// its shard (planShards says which examples those are), so every row is
+// written exactly once and the batch is the one the js and wasm backends
+// gather. A set that fits one binding is one shard, bound as before.
 
 import type { GpuDispatch } from '../../ops/types.js';
 import type { DatasetTensors } from '../backend.js';
 import { WebGpuError } from './errors.js';
-import { featureBytes } from '../../data/types.js';
+import { bytesPerFeature, featureBytes } from '../../data/types.js';
+
+/** Examples [first, first + count) of a resident set, in buffers of their own. */
+export interface Shard {
+  first: number; count: number;
+  images: GPUBuffer; labels: GPUBuffer;
+  /** The shard's float targets (null where the set has none). */
+  targets: GPUBuffer | null;
+}
 
 export interface Resident {
-  images: GPUBuffer; labels: GPUBuffer; count: number; features: number;
-  /** Float targets, targetWidth per example (null, width 0: none). */
-  targets: GPUBuffer | null; targetWidth: number;
+  shards: Shard[]; count: number; features: number;
+  /** Float targets per example (0: none). */
+  targetWidth: number;
 }
 
 const align4 = (n: number) => Math.ceil(n / 4) * 4;
 
-/** Upload a dataset (checked against its declared size and the device's binding limit). */
-export function uploadDataset(device: GPUDevice, slot: string, data: DatasetTensors): Resident {
+/**
+ * How many examples one shard holds: as many whole examples as fit `limit`
+ * bytes in each of its buffers (features, one label byte, targets). Throws
+ * when not even one example fits.
+ */
+export function examplesPerShard(limit: number, bytesPerExample: number, targetBytesPerExample: number, slot: string): number {
+  const usable = Math.floor(limit / 4) * 4; // buffer sizes are rounded up to 4 bytes
+  const widest = Math.max(1, bytesPerExample, targetBytesPerExample);
+  const per = Math.floor(usable / widest);
+  if (per < 1) throw new WebGpuError(`the ${slot} set's examples are ${widest} bytes each, more than one WebGPU storage binding holds (${limit} bytes)`);
+  return per;
+}
+
+/** The shards of `count` examples, `per` to a shard: [first, count] pairs (one empty shard for an empty set). */
+export function planShards(count: number, per: number): { first: number; count: number }[] {
+  const out: { first: number; count: number }[] = [];
+  for (let first = 0; first < count; first += per) out.push({ first, count: Math.min(per, count - first) });
+  return out.length ? out : [{ first: 0, count: 0 }];
+}
+
+/**
+ * Upload a dataset as shards (checked against its declared size). The
+ * shard limit is the device's binding and buffer limits, or `shardBytes`
+ * when smaller (tests force small shards with it).
+ */
+export function uploadDataset(device: GPUDevice, slot: string, data: DatasetTensors, shardBytes?: number): Resident {
   const bytes = featureBytes(data, data.count);
   if (data.images.length < bytes || data.labels.length < data.count) {
     throw new Error(`${slot} dataset: ${data.count} examples of ${data.features} features need ${bytes} feature bytes and ${data.count} labels, got ${data.images.length} and ${data.labels.length}`);
   }
-  const limit = device.limits.maxStorageBufferBindingSize;
-  const size = Math.max(16, align4(bytes));
-  if (size > limit) {
-    throw new WebGpuError(`the ${slot} set is ${size} bytes of features, more than this WebGPU device can bind in one buffer (maxStorageBufferBindingSize ${limit})`);
-  }
-  const make = (label: string, src: Uint8Array, n: number) => {
-    const buf = device.createBuffer({ label: `tessera ${label}`, size: Math.max(16, align4(n)), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, mappedAtCreation: true });
-    new Uint8Array(buf.getMappedRange()).set(src.subarray(0, n));
+  const width = data.targets && data.targetWidth ? data.targetWidth : 0;
+  if (width && data.targets!.length < data.count * width) throw new Error(`${slot} dataset: ${data.count} examples of ${width} targets need ${data.count * width} floats, got ${data.targets!.length}`);
+  const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize, shardBytes ?? Infinity);
+  const rowBytes = data.features * bytesPerFeature(data.dtype);
+  const per = examplesPerShard(limit, rowBytes, width * 4, slot);
+  const make = (label: string, src: Uint8Array) => {
+    const buf = device.createBuffer({ label: `tessera ${label}`, size: Math.max(16, align4(src.length)), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, mappedAtCreation: true });
+    new Uint8Array(buf.getMappedRange()).set(src);
     buf.unmap();
     return buf;
   };
-  const targetFloats = data.targets && data.targetWidth ? data.count * data.targetWidth : 0;
-  if (data.targets && data.targets.length < targetFloats) throw new Error(`${slot} dataset: ${data.count} examples of ${data.targetWidth} targets need ${targetFloats} floats, got ${data.targets.length}`);
-  if (targetFloats * 4 > limit) throw new WebGpuError(`the ${slot} set's targets are ${targetFloats * 4} bytes, more than this WebGPU device can bind in one buffer (maxStorageBufferBindingSize ${limit})`);
-  const targets = targetFloats ? data.targets!.subarray(0, targetFloats) : null;
-  return {
-    images: make(`${slot} images`, data.images, bytes), labels: make(`${slot} labels`, data.labels, data.count), count: data.count, features: data.features,
-    targets: targets ? make(`${slot} targets`, new Uint8Array(targets.buffer, targets.byteOffset, targets.byteLength), targets.byteLength) : null,
-    targetWidth: targets ? data.targetWidth! : 0,
-  };
+  const plan = planShards(data.count, per);
+  const shards: Shard[] = [];
+  try {
+    for (const [i, { first, count }] of plan.entries()) {
+      const name = plan.length > 1 ? `${slot} shard ${i + 1}/${plan.length}` : slot;
+      const t = width ? data.targets!.subarray(first * width, (first + count) * width) : null;
+      shards.push({
+        first, count,
+        images: make(`${name} images`, data.images.subarray(first * rowBytes, (first + count) * rowBytes)),
+        labels: make(`${name} labels`, data.labels.subarray(first, first + count)),
+        targets: t ? make(`${name} targets`, new Uint8Array(t.buffer, t.byteOffset, t.byteLength)) : null,
+      });
+    }
+  } catch (e) {
+    destroyDataset({ shards, count: data.count, features: data.features, targetWidth: width });
+    throw e;
+  }
+  return { shards, count: data.count, features: data.features, targetWidth: width };
 }
 
 export function destroyDataset(d: Resident | undefined): void {
-  d?.images.destroy();
-  d?.labels.destroy();
-  d?.targets?.destroy();
+  for (const s of d?.shards ?? []) {
+    s.images.destroy();
+    s.labels.destroy();
+    s.targets?.destroy();
+  }
 }
 
 /** The epoch's order (example indices); the buffer is replaced only when it must grow. */
@@ -85,10 +137,11 @@ export class ResidentSets {
   private gathers = new Map<string, GpuDispatch[]>();
   readonly order = new OrderBuffer();
 
-  constructor(readonly device: GPUDevice) {}
+  /** `shardBytes`: the most bytes a shard's buffer holds, when below the device's limits (WebGpuBackendOptions.shardBytes). */
+  constructor(readonly device: GPUDevice, readonly shardBytes?: number) {}
 
   set(slot: string, data: DatasetTensors): void {
-    const resident = uploadDataset(this.device, slot, data);
+    const resident = uploadDataset(this.device, slot, data, this.shardBytes);
     destroyDataset(this.sets.get(slot));
     this.sets.set(slot, resident);
     this.dropGathers(slot);

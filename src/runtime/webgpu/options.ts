@@ -16,6 +16,13 @@ export interface WebGpuBackendOptions {
   denseForward?: 'register' | 'tiled';
   /** Longest wait for the GPU before giving up with an error (default 600 000 ms). */
   watchdogMs?: number;
+  /**
+   * The most bytes one dataset shard's buffer holds (default: the device's
+   * maxStorageBufferBindingSize and maxBufferSize). Sets larger than that
+   * are split into shards of whole examples; a smaller value forces small
+   * shards (tests, TESSERA_WEBGPU_SHARD_BYTES in Node).
+   */
+  shardBytes?: number;
   /** Users' kernels replacing the built-in kernel of an op, by op kind (made from .wgsl files by src/custom/wgsl.ts). */
   customKernels?: Partial<Record<string, CustomKernel>>;
 }
