@@ -3,7 +3,8 @@
 // after an epoch on MNIST subsets (the MLP at its batch of 32, the CNN on a
 // few hundred images: its conv, pool and dense splits); the description
 // says how many threads and why; a worker that traps mid-chunk or fails to
-// start is an error naming it, promptly, and later calls fail with it.
+// start is an error naming it, promptly, and later calls fail with it; the
+// MLP step on threads meets at two barriers, its per-example ops split by rows.
 import '../src/node/wasm-workers.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,6 +57,20 @@ for (const [name, spec, examples] of [['MLP (batch 32)', mlp, 3000], ['CNN', cnn
     assert.ok(one.epoch.loss > 0 && Number.isFinite(one.epoch.loss));
   });
 }
+
+test('the MLP step on threads: two barriers (before the dW matmuls, at the step boundary), every per-example op split by rows', async () => {
+  for (const threads of [2, 3]) {
+    const backend = await WasmBackend.create({ relaxed: 'auto', threads });
+    const model = await Model.create(structuredClone(mlp), { backend });
+    const plan = backend.threadSteps();
+    // 14 ops, the transposed-copy refresh and the loss's row reduction; what stays on thread 0: the small Adams, dW of the 10-unit layer, the refresh.
+    assert.is(plan.records, 16, `${threads} threads`);
+    assert.is(plan.barriers, 2, `${threads} threads: barriers per step`);
+    assert.ok(plan.split >= 11, `${threads} threads: ${plan.split} records split`);
+    assert.ok(model.graph.forward.length > 0);
+    backend.dispose();
+  }
+});
 
 test('the description says how many threads and why', async () => {
   const two = await WasmBackend.create({ threads: 2, threadsSource: '--threads 2' });

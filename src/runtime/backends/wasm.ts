@@ -15,7 +15,8 @@ import type { Graph, Op } from '../graph.js';
 import { chooseVariant, Heap, instantiateKernelsWith, threadsUnsupported, type CustomWasmKernel, type CustomWasmOp, type KernelExports, type WasmVariant } from '../wasm/module.js';
 import { metricValues } from '../losses/index.js';
 import { checkTargets, type TargetShape } from '../targets.js';
-import { encodeInferencePlan, encodeRecord, encodeTrainPlan, layoutFor, OP_WORDS, packRecords, transposedKernels } from '../wasm/plan.js';
+import { encodeRecord, inferenceRecords, layoutFor, OP_WORDS, packPlan, trainRecords, transposedKernels } from '../wasm/plan.js';
+import { planStats, type ThreadPlanContext } from '../wasm/schedule.js';
 import { learningRateAt } from '../optimizers/index.js';
 import { CMD_INFER, CMD_TRAIN, WasmThreadPool, type ControlLayout } from '../wasm/threads.js';
 import { workerSpawner } from '../wasm/workers.js';
@@ -130,6 +131,20 @@ export class WasmBackend implements Backend {
     this.pool = await WasmThreadPool.start({ spawner: workerSpawner()!, module, memory: k.memory, threads, ctrl, layout, scratch, fault });
   }
 
+  /** The training step's records and barriers on the threads, and how many records run split (tests, bench/threads.ts). */
+  threadSteps(): { records: number; split: number; barriers: number } {
+    return planStats(this.heap.i32(this.trainPlan.ptr, this.trainPlan.ops * OP_WORDS));
+  }
+
+  /** How the plans split across the pool's threads (null on one thread). */
+  private threadPlan(): ThreadPlanContext | null {
+    if (!this.pool) return null;
+    return {
+      threads: this.pool.threads, batch: this.graph.batchSize, graph: this.graph, labels: this.labelsPtr,
+      ptr: (name) => this.ptr(name), bytes: (name) => 4 * this.sizes.get(name)!, alloc: (bytes) => this.heap.alloc(bytes, 64),
+    };
+  }
+
   /** The raw kernel exports and heap (for tests and benchmarks). */
   get kernels(): { exports: KernelExports; heap: Heap } {
     return { exports: this.k, heap: this.heap };
@@ -144,7 +159,10 @@ export class WasmBackend implements Backend {
     const B = graph.batchSize;
     const slotPtr = graph.slots.map((s) => this.heap.alloc((s.perRow ? s.floats * B : s.floats) * 4));
     for (const b of graph.buffers) {
-      this.ptrs.set(b.name, slotPtr[b.slot]);
+      // On threads each gradient keeps its own memory: a slot shared by lifetimes would order a matmul's
+      // read of all rows before another thread's rows of the next gradient (a barrier per layer).
+      const own = this.pool !== null && b.kind === 'gradient' && graph.buffers.some((o) => o !== b && o.slot === b.slot);
+      this.ptrs.set(b.name, own ? this.heap.alloc((b.perRow ? b.floats * B : b.floats) * 4) : slotPtr[b.slot]);
       this.sizes.set(b.name, b.perRow ? b.floats * B : b.floats);
     }
     for (const [w, { k, n }] of transposedKernels(graph)) this.transposed.set(w, { ptr: this.heap.alloc(k * n * 4), k, n });
@@ -154,8 +172,8 @@ export class WasmBackend implements Backend {
     this.heap.f64(this.trainMetrics, metricWords(graph)).fill(0);
 
     const layout = { ptr: (name: string) => this.ptr(name), transposed: (name: string) => this.transposed.get(name)!.ptr, labels: this.labelsPtr };
-    const train = encodeTrainPlan(graph, layout, this.customOps);
-    const infer = encodeInferencePlan(graph, layout, this.customOps);
+    const train = packPlan(trainRecords(graph, layout, this.customOps), this.threadPlan());
+    const infer = packPlan(inferenceRecords(graph, layout, this.customOps), this.threadPlan());
     this.trainPlan = { ptr: this.heap.alloc(train.byteLength), ops: train.length / OP_WORDS };
     this.inferPlan = { ptr: this.heap.alloc(infer.byteLength), ops: infer.length / OP_WORDS };
     this.heap.i32(this.trainPlan.ptr, train.length).set(train);
@@ -338,7 +356,7 @@ export class WasmBackend implements Backend {
   async timeOp(op: Op, reps: number): Promise<number> {
     this.live();
     const layout = layoutFor(this.graph, { ptr: (name: string) => this.ptr(name), transposed: (name: string) => this.transposed.get(name)!.ptr, labels: this.labelsPtr });
-    const rec = packRecords([encodeRecord(op, layout, this.customOps)]);
+    const rec = packPlan([{ op: op as never, words: encodeRecord(op, layout, this.customOps) }], this.threadPlan());
     const plan = this.heap.alloc(rec.byteLength);
     this.heap.i32(plan, rec.length).set(rec);
     const B = this.graph.batchSize;

@@ -8,6 +8,7 @@ import { defOf } from '../../ops/index.js';
 import type { WasmLayout } from '../../ops/types.js';
 import { CUSTOM_CODE_OFFSET, WASM_HELPERS } from '../../ops/wasm-helpers.js';
 import type { Graph, Op } from '../graph.js';
+import { scheduleThreads, type PlanRecord, type ThreadPlanContext } from './schedule.js';
 
 export const OP_WORDS = 16;
 
@@ -73,18 +74,31 @@ export function encodeRecord(op: Op, L: WasmLayout, custom: CustomOps = new Set(
   return [code, ...def.wasm.encode(op, L)];
 }
 
-/** The training step (forward, backward, Adam, transposed-copy refresh) as records. */
-export function encodeTrainPlan(graph: Graph, L: PlanLayout, custom: CustomOps = new Set()): Int32Array {
+/** The training step (forward, backward, Adam, transposed-copy refresh) as records, with the op each encodes. */
+export function trainRecords(graph: Graph, L: PlanLayout, custom: CustomOps = new Set()): PlanRecord[] {
   const layout = layoutFor(graph, L);
-  const records = [...graph.forward, ...graph.backward, ...graph.update].map((op) => encodeRecord(op, layout, custom));
-  for (const [w, { k, n }] of transposedKernels(graph)) records.push([TRANSPOSE, L.ptr(w), L.transposed(w), k, n]);
-  return packRecords(records);
+  const records: PlanRecord[] = [...graph.forward, ...graph.backward, ...graph.update].map((op) => ({ op: op as unknown as PlanRecord['op'], words: encodeRecord(op, layout, custom) }));
+  for (const [w, { k, n }] of transposedKernels(graph)) records.push({ op: { kind: 'transpose', w, k, n }, words: [TRANSPOSE, L.ptr(w), L.transposed(w), k, n] });
+  return records;
 }
 
 /** Evaluation/prediction: gather, forward without dropout, softmax_xent (no dLogits). */
-export function encodeInferencePlan(graph: Graph, L: PlanLayout, custom: CustomOps = new Set()): Int32Array {
+export function inferenceRecords(graph: Graph, L: PlanLayout, custom: CustomOps = new Set()): PlanRecord[] {
   const layout = layoutFor(graph, L);
-  return packRecords(graph.inference.map((op) => encodeRecord(op, layout, custom)));
+  return graph.inference.map((op) => ({ op: op as unknown as PlanRecord['op'], words: encodeRecord(op, layout, custom) }));
+}
+
+/** The records packed for one thread, or split and synchronised for the threads of `threads` (src/runtime/wasm/schedule.ts). */
+export function packPlan(records: PlanRecord[], threads: ThreadPlanContext | null): Int32Array {
+  return packRecords(threads && threads.threads > 1 ? scheduleThreads(records, threads) : records.map((r) => r.words));
+}
+
+export function encodeTrainPlan(graph: Graph, L: PlanLayout, custom: CustomOps = new Set()): Int32Array {
+  return packPlan(trainRecords(graph, L, custom), null);
+}
+
+export function encodeInferencePlan(graph: Graph, L: PlanLayout, custom: CustomOps = new Set()): Int32Array {
+  return packPlan(inferenceRecords(graph, L, custom), null);
 }
 
 export function packRecords(records: number[][]): Int32Array {

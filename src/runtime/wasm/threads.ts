@@ -52,7 +52,7 @@ export class WasmThreadPool {
   static async start(o: PoolOptions): Promise<WasmThreadPool> {
     const pool = new WasmThreadPool(o);
     const i32 = pool.view();
-    for (const k of ['gen', 'done', 'barN', 'barGen', 'abort', 'cmd'] as const) Atomics.store(i32, o.layout[k] >> 2, 0);
+    for (let i = o.ctrl >> 2; i < (o.ctrl + o.layout.bytes) >> 2; i++) Atomics.store(i32, i, 0); // every counter, the barrier's sleepers included
     const ready: Promise<void>[] = [];
     for (let tid = 0; tid < o.threads; tid++) {
       const name = `wasm thread worker ${tid + 1} of ${o.threads}`;
