@@ -5,7 +5,12 @@
 // with min–max. GB/s counts each operand read once and the output written
 // once (the minimum traffic).
 //
-//   node --import tsx bench/webgpu-kernels.ts [--quick]
+//   node --import tsx bench/webgpu-kernels.ts [--quick] [--conv | --dense] [--no-direct]
+//
+// --conv times only the MNIST convnet's kernels (models/mnist-cnn.yaml at
+// batch 128: each conv's forward, dX where the step computes it, dW and db,
+// and the pooling; bench/webgpu-conv.ts), --dense only the flagship's.
+// --no-direct leaves out the direct conv kernels (seconds per dispatch).
 //
 // The matmul variants: dense_forward_vec4 (4×4 outputs per invocation in vec4
 // registers, no workgroup memory: the default), dense_forward (the same with
@@ -15,9 +20,11 @@ import { cpus } from 'node:os';
 import { requestNodeGpu } from '../src/node/webgpu.js';
 import { CTX_STRIDE, KernelSet, grid1d, matmulDispatch, writeCtx, type Constants, type KernelName } from '../src/runtime/webgpu/kernels.js';
 import { describeAdapter } from '../src/runtime/backends/webgpu.js';
+import { convKernels } from './webgpu-conv.js';
 
 const quick = process.argv.includes('--quick');
 const REPEATS = quick ? 3 : 5;
+const only = process.argv.includes('--conv') ? 'conv' : process.argv.includes('--dense') ? 'dense' : null;
 
 const r = await requestNodeGpu();
 if (!r.gpu) {
@@ -42,11 +49,16 @@ function buf(floats: number, seed = 1): GPUBuffer {
 const ctx = device.createBuffer({ size: CTX_STRIDE, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
 
 async function time(kernel: KernelName, constants: Constants, bindings: GPUBuffer[], grid: [number, number], rows: number): Promise<number[]> {
+  const pipeline = await ks.pipeline(kernel, constants);
+  const group = ks.bindGroup(kernel, 'bench', ctx, bindings.map((b) => ({ buffer: b })));
+  return timeDispatch(pipeline, group, grid, rows);
+}
+
+/** Milliseconds per dispatch of one pipeline (sorted repeats), ~20 ms of dispatches per repeat (at least one). */
+async function timeDispatch(pipeline: GPUComputePipeline, group: GPUBindGroup, grid: [number, number], rows: number): Promise<number[]> {
   const rec = new ArrayBuffer(CTX_STRIDE);
   writeCtx(new DataView(rec), 0, { offset: 0, rows, step: 0, alpha: 1e-3, invRows: 1 / rows, keys: [12345] });
   device.queue.writeBuffer(ctx, 0, rec);
-  const pipeline = await ks.pipeline(kernel, constants);
-  const group = ks.bindGroup(kernel, 'bench', ctx, bindings.map((b) => ({ buffer: b })));
   const once = async (reps: number) => {
     const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();
@@ -59,8 +71,8 @@ async function time(kernel: KernelName, constants: Constants, bindings: GPUBuffe
     await device.queue.onSubmittedWorkDone();
     return (performance.now() - t0) / reps;
   };
-  await once(2);
-  const reps = Math.max(3, Math.round(20 / Math.max(0.02, await once(3)))); // ~20 ms per repeat
+  const first = await once(1);
+  const reps = Math.max(1, Math.round(20 / Math.max(0.02, first))); // ~20 ms per repeat
   const out: number[] = [];
   for (let i = 0; i < REPEATS; i++) out.push(await once(reps));
   return out.sort((a, b) => a - b);
@@ -71,6 +83,12 @@ const fmt = (ms: number[], flops: number, bytes: number) => {
   const g = (t: number) => flops / t / 1e6;
   return `${(med * 1000).toFixed(0).padStart(6)} µs  ${g(med).toFixed(2).padStart(6)} GFLOP/s (${g(ms[ms.length - 1]).toFixed(2)}–${g(ms[0]).toFixed(2)})  ${(bytes / med / 1e6).toFixed(2).padStart(6)} GB/s`;
 };
+
+if (only === 'conv') {
+  await convKernels({ device, kernels: ks, ctx, timeDispatch, repeats: REPEATS, direct: !process.argv.includes('--no-direct') });
+  device.destroy();
+  process.exit(0);
+}
 
 for (const M of [32, 256]) {
   console.log(`batch ${M}`);
@@ -120,6 +138,10 @@ for (const M of [32, 256]) {
   const ms = await time('adam', { COUNT4: n4, B1: 0.9, B2: 0.999, B1C: Math.fround(0.1), B2C: Math.fround(0.001), EPS: 1e-7 }, [p, g, m, v], [Math.min(64, Math.ceil(n4 / 64)), 1], 1);
   const med = ms[Math.floor(ms.length / 2)];
   console.log(`adam, 101,888 floats (one dispatch)            ${(med * 1000).toFixed(0).padStart(6)} µs  ${(28 * n4 * 4 / med / 1e6).toFixed(2)} GB/s`);
+}
+if (only !== 'dense') {
+  console.log();
+  await convKernels({ device, kernels: ks, ctx, timeDispatch, repeats: REPEATS, direct: !process.argv.includes('--no-direct') });
 }
 for (const b of buffers) b.destroy();
 device.destroy();

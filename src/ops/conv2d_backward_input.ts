@@ -8,7 +8,7 @@
 // transposed copy of w in static scratch), then col2im adds dcol into dx.
 // WebGPU: a gather per input pixel × 4 channels (no atomics).
 
-import { pixelGrid } from './conv2d_forward.js';
+import { pixelGrid } from './conv-grid.js';
 import { CONV_CASES, CONV_SHAPE, convFlops, dimsFromMKN, dimsOf, encodeGeometry, GEOMETRY_ARGS, GEOMETRY_FIELDS, GEOMETRY_OVERRIDES, GEOMETRY_PARAMS, geometryConstants, geometryOf, sizes, type Conv2dGeometry } from './conv2d_shared.js';
 import { defineOp, NO_OPTIMIZER, present, type OpRecordBase } from './types.js';
 

@@ -3,10 +3,15 @@
 //   y[b, oh, ow, oc] = relu?(b[oc] + Σ_{kh, kw, ic} x[b, oh·sH + kh·dH − padTop, ow·sW + kw·dW − padLeft, ic] · w[kh, kw, ic, oc])
 // with x = 0 outside the input (TF "same"/"valid", src/ops/conv-geometry.ts).
 // wasm: im2col per tile of output pixels into a static scratch, then the
-// SIMD gemm of dense (kernels/as/conv.ts). WebGPU: direct convolution, one
-// output pixel × 4 channels per invocation (kernels/wgsl/conv2d_forward.wgsl).
+// SIMD gemm of dense (kernels/as/conv.ts). WebGPU: register-blocked
+// implicit GEMM, 8 output pixels × 8 channels per invocation
+// (kernels/wgsl/conv2d_forward_vec4.wgsl where inC and outC are multiples
+// of 4, conv2d_forward_blocked.wgsl where outC is), else (and with the
+// backend option convKernels: 'direct') direct convolution, one pixel × 4
+// channels per invocation (conv2d_forward.wgsl).
 
 import { CONV_CASES, CONV_SHAPE, convFlops, dimsFromMKN, dimsOf, encodeGeometry, GEOMETRY_ARGS, GEOMETRY_FIELDS, GEOMETRY_OVERRIDES, GEOMETRY_PARAMS, geometryConstants, geometryOf, sizes, type Conv2dGeometry } from './conv2d_shared.js';
+import { blockDispatch, pixelGrid } from './conv-grid.js';
 import { defineOp, NO_OPTIMIZER, present, type OpRecordBase } from './types.js';
 
 export interface Conv2dForwardOp extends OpRecordBase, Conv2dGeometry {
@@ -61,14 +66,21 @@ export const conv2dForwardOp = defineOp<Conv2dForwardOp>({
     encode: (op, L) => [L.ptr(op.x), L.ptr(op.w), L.ptr(op.b), L.ptr(op.y), ...encodeGeometry(op), op.relu ? 1 : 0, L.sparse(op.x) ? 1 : 0],
   },
   webgpu: {
-    kernels: { conv2d_forward: ['read', 'read', 'read', 'rw'] },
+    kernels: {
+      conv2d_forward: ['read', 'read', 'read', 'rw'],
+      conv2d_forward_blocked: ['read', 'read', 'read', 'rw'],
+      conv2d_forward_vec4: ['read', 'read', 'read', 'rw'],
+    },
     async dispatches(op, env) {
       const io = [env.range(op.x), env.range(op.w), env.range(op.b), env.range(op.y)];
       const constants = { ...geometryConstants(op), HAS_BIAS: !!op.b, RELU: op.relu };
       const detail = `${op.layer} ${env.mode}`;
       const pixels = env.B * op.outH * op.outW;
       if (env.custom) return [await env.custom(detail, constants, io, pixels, op.outC)];
-      return [await env.dispatch('conv2d_forward', detail, constants, io, pixelGrid(pixels, op.outC))];
+      if (env.prefer.conv === 'direct' || op.outC % 4) return [await env.dispatch('conv2d_forward', detail, constants, io, pixelGrid(pixels, op.outC))];
+      const blocked = blockDispatch(pixels, op.outC);
+      const kernel = op.inC % 4 ? 'conv2d_forward_blocked' : 'conv2d_forward_vec4';
+      return [await env.dispatch(kernel, detail, { ...constants, ...blocked.constants }, io, blocked.grid)];
     },
   },
   bench: {
@@ -114,11 +126,4 @@ export const conv2dForwardOp = defineOp<Conv2dForwardOp>({
 export function geometryPart(g: Conv2dGeometry): Conv2dGeometry {
   const { inH, inW, outH, outW, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft, inC, outC } = g;
   return { inH, inW, outH, outW, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft, inC, outC };
-}
-
-/** Workgroups of 64 pixels (x) × one group of 4 channels (y): the grid of the conv kernels that own one pixel × 4 channels each. */
-export function pixelGrid(pixels: number, channels: number): [number, number] {
-  const x = Math.ceil(pixels / 64);
-  if (x > 65535) throw new Error(`conv2d: ${pixels} output pixels exceed one dispatch (65535 × 64); use a smaller batch`);
-  return [Math.max(1, x), Math.ceil(channels / 4)];
 }

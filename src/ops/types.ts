@@ -142,7 +142,7 @@ export interface GpuEnv {
   /** The optimizer's hyperparameters (the per-step step size is in the context record). */
   optimizer: RefEnv['optimizer'];
   /** Backend options that pick among variants. */
-  prefer: { denseForward: 'register' | 'tiled' };
+  prefer: { denseForward: 'register' | 'tiled'; conv?: 'blocked' | 'direct' };
   dispatch(kernel: string, detail: string, constants: Constants, buffers: GPUBufferBinding[], grid: [number, number]): Promise<GpuDispatch>;
   /**
    * A user's kernel for this op, dispatched on the layout of the op's

@@ -66,6 +66,7 @@ export class WebGpuBackend implements Backend {
   readonly session: GpuSession;
   private readonly stepsPerSubmit: number;
   private readonly denseForward: 'register' | 'tiled';
+  private readonly convKernels: 'blocked' | 'direct';
   private readonly custom: Partial<Record<string, CustomKernel>>;
   private disposed = false;
 
@@ -86,6 +87,7 @@ export class WebGpuBackend implements Backend {
     this.session = new GpuSession(device, options.watchdogMs ?? 600_000);
     this.stepsPerSubmit = Math.max(1, options.stepsPerSubmit ?? 32);
     this.denseForward = options.denseForward ?? 'register';
+    this.convKernels = options.convKernels ?? 'blocked';
     this.custom = options.customKernels ?? {};
     const customText = Object.entries(this.custom).map(([op, k]) => `; custom ${op}: ${k!.label}`).join('');
     this.description = `webgpu (${describeAdapter(adapterInfo, options.backendLabel, featureLevel)})${customText}`;
@@ -155,7 +157,7 @@ export class WebGpuBackend implements Backend {
       metrics: (k) => mem.metricRange(mode === 'train' ? mem.trainMetrics : mem.evalMetrics, k),
       keySlot: (stream) => this.keySlots.slot(stream),
       optimizer: this.graph.optimizer,
-      prefer: { denseForward: this.denseForward },
+      prefer: { denseForward: this.denseForward, conv: this.convKernels },
       span: (names) => mem.span(names),
       dataset: () => dataset,
       custom: this.custom[op.kind],

@@ -1,0 +1,126 @@
+// conv2d_forward_blocked.wgsl — y = conv(x, w) + b with an optional fused
+// ReLU as a register-blocked implicit GEMM (src/ops/conv2d_forward.ts
+// states the formula), for OUT_C a multiple of 4 and any IN_C. The backend
+// picks it (or conv2d_forward_vec4.wgsl where IN_C is a multiple of 4 too)
+// over the direct conv2d_forward.wgsl whenever the shapes allow.
+//
+// Bindings (group 0):
+//   0 ctx   uniform Ctx (prelude): rows = B, the batch's images
+//   1 x     storage read  array<f32>        x [B, IN_H, IN_W, IN_C] (NHWC)
+//   2 w     storage read  array<vec4<f32>>  w [K_H, K_W, IN_C, OUT_C] (HWIO,
+//                                           OUT_C/4 vec4 per row)
+//   3 b     storage read  array<vec4<f32>>  b [OUT_C] (ignored unless
+//                                           HAS_BIAS; bind ≥ 16 bytes)
+//   4 y     storage rw    array<vec4<f32>>  y [B, OUT_H, OUT_W, OUT_C] (NHWC)
+// Overrides: the geometry of conv2d_forward.wgsl (IN_H … PAD_L), HAS_BIAS,
+//   RELU, WG_X × WG_Y = 64.
+// Dispatch: (ceil(ceil(OUT_C/8) / WG_X), ceil(ceil(B·OUT_H·OUT_W / 8) / WG_Y))
+//   workgroups of WG_X × WG_Y.
+//
+// The GEMM is [B·OUT_H·OUT_W pixels × K_H·K_W·IN_C taps] · [taps × OUT_C],
+// its left matrix (im2col) never stored: each invocation owns 8 consecutive
+// output pixels × 8 output channels (16 vec4 accumulators). Per tap (kh, kw)
+// it works out the 8 input offsets once (a pixel whose tap falls in the
+// padding reads index 0 and multiplies 0), then per input channel loads 8
+// x values and 2 vec4 of w for 64 multiply-adds. No workgroup memory, no
+// barriers: on llvmpipe every storage load is a per-lane gather, so what
+// pays is multiply-adds per load (BENCHMARKS.md). Out-of-range pixels and
+// channel groups are clamped on load and skipped on store.
+override IN_H: u32;
+override IN_W: u32;
+override IN_C: u32;
+override OUT_H: u32;
+override OUT_W: u32;
+override OUT_C: u32;
+override K_H: u32;
+override K_W: u32;
+override STRIDE_H: u32 = 1u;
+override STRIDE_W: u32 = 1u;
+override DIL_H: u32 = 1u;
+override DIL_W: u32 = 1u;
+override PAD_T: u32 = 0u;
+override PAD_L: u32 = 0u;
+override HAS_BIAS: bool = true;
+override RELU: bool = false;
+override WG_X: u32 = 4u;
+override WG_Y: u32 = 16u;
+
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> b: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> y: array<vec4<f32>>;
+
+fn epilogue(v: vec4<f32>) -> vec4<f32> {
+  if (RELU) {
+    return select(vec4<f32>(0.0), v, v > vec4<f32>(0.0));
+  }
+  return v;
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let OC4 = OUT_C / 4u;
+  let P = ctx.rows * OUT_H * OUT_W;
+  let c0 = gid.x * 2u;
+  let p0 = gid.y * 8u;
+  if (c0 >= OC4 || p0 >= P) {
+    return;
+  }
+  let c1 = min(c0 + 1u, OC4 - 1u);
+  // Per pixel: the input row and column of tap (0, 0), and its image's first pixel.
+  var ih0: array<i32, 8>;
+  var iw0: array<i32, 8>;
+  var img: array<u32, 8>;
+  for (var i = 0u; i < 8u; i++) {
+    let p = min(p0 + i, P - 1u);
+    let ow = p % OUT_W;
+    let oh = (p / OUT_W) % OUT_H;
+    img[i] = (p / (OUT_W * OUT_H)) * IN_H * IN_W;
+    ih0[i] = i32(oh * STRIDE_H) - i32(PAD_T);
+    iw0[i] = i32(ow * STRIDE_W) - i32(PAD_L);
+  }
+  var a0: array<vec4<f32>, 8>;
+  var a1: array<vec4<f32>, 8>;
+  var init0 = vec4<f32>(0.0);
+  var init1 = vec4<f32>(0.0);
+  if (HAS_BIAS) {
+    init0 = b[c0];
+    init1 = b[c1];
+  }
+  for (var i = 0u; i < 8u; i++) {
+    a0[i] = init0;
+    a1[i] = init1;
+  }
+  var xo: array<u32, 8>;
+  var ok: array<bool, 8>;
+  for (var kh = 0u; kh < K_H; kh++) {
+    for (var kw = 0u; kw < K_W; kw++) {
+      for (var i = 0u; i < 8u; i++) {
+        let ih = ih0[i] + i32(kh * DIL_H);
+        let iw = iw0[i] + i32(kw * DIL_W);
+        ok[i] = ih >= 0 && ih < i32(IN_H) && iw >= 0 && iw < i32(IN_W);
+        xo[i] = select(0u, (img[i] + u32(ih) * IN_W + u32(iw)) * IN_C, ok[i]);
+      }
+      var wo = (kh * K_W + kw) * IN_C * OC4;
+      for (var ic = 0u; ic < IN_C; ic++) {
+        let w0 = w[wo + c0];
+        let w1 = w[wo + c1];
+        for (var i = 0u; i < 8u; i++) {
+          let v = select(0.0, x[xo[i] + ic], ok[i]);
+          a0[i] += v * w0;
+          a1[i] += v * w1;
+        }
+        wo += OC4;
+      }
+    }
+  }
+  for (var i = 0u; i < 8u; i++) {
+    if (p0 + i < P) {
+      let o = (p0 + i) * OC4;
+      y[o + c0] = epilogue(a0[i]);
+      if (c0 + 1u < OC4) {
+        y[o + c0 + 1u] = epilogue(a1[i]);
+      }
+    }
+  }
+}

@@ -1,0 +1,129 @@
+// conv2d_forward_vec4.wgsl — y = conv(x, w) + b with an optional fused ReLU
+// as a register-blocked implicit GEMM, for IN_C and OUT_C multiples of 4
+// (the MNIST convnet's second conv): conv2d_forward_blocked.wgsl with x read
+// as vec4 along its channels. The backend picks it whenever the shapes
+// allow (src/ops/conv2d_forward.ts states the formula).
+//
+// Bindings (group 0):
+//   0 ctx   uniform Ctx (prelude): rows = B, the batch's images
+//   1 x     storage read  array<vec4<f32>>  x [B, IN_H, IN_W, IN_C] (NHWC,
+//                                           IN_C/4 vec4 per pixel)
+//   2 w     storage read  array<vec4<f32>>  w [K_H, K_W, IN_C, OUT_C] (HWIO,
+//                                           OUT_C/4 vec4 per row)
+//   3 b     storage read  array<vec4<f32>>  b [OUT_C] (ignored unless
+//                                           HAS_BIAS; bind ≥ 16 bytes)
+//   4 y     storage rw    array<vec4<f32>>  y [B, OUT_H, OUT_W, OUT_C] (NHWC)
+// Overrides: the geometry of conv2d_forward.wgsl (IN_H … PAD_L), HAS_BIAS,
+//   RELU, WG_X × WG_Y = 64.
+// Dispatch: (ceil(ceil(OUT_C/8) / WG_X), ceil(ceil(B·OUT_H·OUT_W / 8) / WG_Y))
+//   workgroups of WG_X × WG_Y.
+//
+// Each invocation owns 8 consecutive output pixels × 8 output channels (16
+// vec4 accumulators). Per tap (kh, kw) it works out the 8 input offsets once
+// (a pixel whose tap falls in the padding reads index 0 and multiplies 0),
+// then per 4 input channels loads one vec4 of x per pixel and 8 vec4 of w:
+// 16 loads for 256 multiply-adds, no workgroup memory, no barriers.
+override IN_H: u32;
+override IN_W: u32;
+override IN_C: u32;
+override OUT_H: u32;
+override OUT_W: u32;
+override OUT_C: u32;
+override K_H: u32;
+override K_W: u32;
+override STRIDE_H: u32 = 1u;
+override STRIDE_W: u32 = 1u;
+override DIL_H: u32 = 1u;
+override DIL_W: u32 = 1u;
+override PAD_T: u32 = 0u;
+override PAD_L: u32 = 0u;
+override HAS_BIAS: bool = true;
+override RELU: bool = false;
+override WG_X: u32 = 4u;
+override WG_Y: u32 = 16u;
+
+@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> b: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> y: array<vec4<f32>>;
+
+fn epilogue(v: vec4<f32>) -> vec4<f32> {
+  if (RELU) {
+    return select(vec4<f32>(0.0), v, v > vec4<f32>(0.0));
+  }
+  return v;
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let OC4 = OUT_C / 4u;
+  let P = ctx.rows * OUT_H * OUT_W;
+  let c0 = gid.x * 2u;
+  let p0 = gid.y * 8u;
+  if (c0 >= OC4 || p0 >= P) {
+    return;
+  }
+  let c1 = min(c0 + 1u, OC4 - 1u);
+  // Per pixel: the input row and column of tap (0, 0), and its image's first pixel.
+  var ih0: array<i32, 8>;
+  var iw0: array<i32, 8>;
+  var img: array<u32, 8>;
+  for (var i = 0u; i < 8u; i++) {
+    let p = min(p0 + i, P - 1u);
+    let ow = p % OUT_W;
+    let oh = (p / OUT_W) % OUT_H;
+    img[i] = (p / (OUT_W * OUT_H)) * IN_H * IN_W;
+    ih0[i] = i32(oh * STRIDE_H) - i32(PAD_T);
+    iw0[i] = i32(ow * STRIDE_W) - i32(PAD_L);
+  }
+  var a0: array<vec4<f32>, 8>;
+  var a1: array<vec4<f32>, 8>;
+  var init0 = vec4<f32>(0.0);
+  var init1 = vec4<f32>(0.0);
+  if (HAS_BIAS) {
+    init0 = b[c0];
+    init1 = b[c1];
+  }
+  for (var i = 0u; i < 8u; i++) {
+    a0[i] = init0;
+    a1[i] = init1;
+  }
+  var xo: array<u32, 8>;
+  var ok: array<bool, 8>;
+  for (var kh = 0u; kh < K_H; kh++) {
+    for (var kw = 0u; kw < K_W; kw++) {
+      for (var i = 0u; i < 8u; i++) {
+        let ih = ih0[i] + i32(kh * DIL_H);
+        let iw = iw0[i] + i32(kw * DIL_W);
+        ok[i] = ih >= 0 && ih < i32(IN_H) && iw >= 0 && iw < i32(IN_W);
+        xo[i] = select(0u, (img[i] + u32(ih) * IN_W + u32(iw)) * (IN_C / 4u), ok[i]);
+      }
+      var wo = (kh * K_W + kw) * IN_C * OC4;
+      for (var ic = 0u; ic < IN_C / 4u; ic++) {
+        let w00 = w[wo + c0];
+        let w01 = w[wo + c1];
+        let w10 = w[wo + OC4 + c0];
+        let w11 = w[wo + OC4 + c1];
+        let w20 = w[wo + 2u * OC4 + c0];
+        let w21 = w[wo + 2u * OC4 + c1];
+        let w30 = w[wo + 3u * OC4 + c0];
+        let w31 = w[wo + 3u * OC4 + c1];
+        for (var i = 0u; i < 8u; i++) {
+          let v = select(vec4<f32>(0.0), x[xo[i] + ic], ok[i]);
+          a0[i] += v.x * w00 + v.y * w10 + v.z * w20 + v.w * w30;
+          a1[i] += v.x * w01 + v.y * w11 + v.z * w21 + v.w * w31;
+        }
+        wo += 4u * OC4;
+      }
+    }
+  }
+  for (var i = 0u; i < 8u; i++) {
+    if (p0 + i < P) {
+      let o = (p0 + i) * OC4;
+      y[o + c0] = epilogue(a0[i]);
+      if (c0 + 1u < OC4) {
+        y[o + c0 + 1u] = epilogue(a1[i]);
+      }
+    }
+  }
+}
