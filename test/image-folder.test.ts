@@ -81,7 +81,7 @@ test('tessera train on a PNG/JPEG folder: test_path, validation_split, input_sha
   assert.match(r.stdout, /^test  loss .*\(20 images\)$/m);
   const acc = Number(r.stdout.match(/test\s+loss \S+\s+accuracy (\d+\.\d+)%/)![1]);
   assert.ok(acc >= 90, `bars vs rings: ${acc}%`);
-  // validate reads no data (the shapes wait for it); validate --data reads it and shows the layers
+  // validate reads no data (the shapes wait for it); validate --data lists the folders and shows the layers
   const v = await tessera('validate', join(dir, 'm.yaml'));
   assert.is(v.code, 0, v.stderr);
   assert.match(v.stdout, /input_shape comes from the data/);

@@ -46,7 +46,7 @@ export function parseCsv(text: string, source: string, options: Pick<CsvOptions,
 }
 
 /** A column by name or 0-based index, or a DataError listing the columns. */
-function columnIndex(t: CsvTable, col: string | number, what: string): number {
+function columnIndex(t: Pick<CsvTable, 'source' | 'columns' | 'hasHeader'>, col: string | number, what: string): number {
   if (typeof col === 'number') {
     if (col < 0 || col >= t.columns.length) throw new DataError(t.source, `${t.source}: the ${what} column index ${col} is out of range: the file has ${t.columns.length} columns (0..${t.columns.length - 1})`);
     return col;
@@ -54,6 +54,15 @@ function columnIndex(t: CsvTable, col: string | number, what: string): number {
   const i = t.columns.indexOf(col);
   if (i < 0) throw new DataError(t.source, `${t.source}: no ${what} column '${col}'${t.hasHeader ? `; the columns are ${t.columns.join(', ')}` : ' (the file has no header: name columns by index)'}`);
   return i;
+}
+
+/** The label column and the feature columns (0-based) of a table, as the options name them. */
+export function csvColumns(t: Pick<CsvTable, 'source' | 'columns' | 'hasHeader'>, o: Pick<CsvOptions, 'label' | 'features'>): { labelCol: number; featureCols: number[] } {
+  const labelCol = columnIndex(t, o.label ?? t.columns.length - 1, 'label');
+  const featureCols = o.features ? o.features.map((c) => columnIndex(t, c, 'feature')) : t.columns.map((_, i) => i).filter((i) => i !== labelCol);
+  if (featureCols.length === 0) throw new DataError(t.source, `${t.source}: no feature columns: the file has only the label column`);
+  if (featureCols.includes(labelCol)) throw new DataError(t.source, `${t.source}: column '${t.columns[labelCol]}' is both the label and a feature`);
+  return { labelCol, featureCols };
 }
 
 /** The examples of a CSV table: float32 features, and class ids (or float targets for regression). */
@@ -66,7 +75,7 @@ export interface CsvExamples {
   targets?: Float32Array;
 }
 
-const isClassId = (v: string) => /^\d+$/.test(v) && Number(v) < 256;
+export const isClassId = (v: string) => /^\d+$/.test(v) && Number(v) < 256;
 
 /**
  * Turn a table into examples. `classNames` (the training set's mapping)
@@ -74,10 +83,7 @@ const isClassId = (v: string) => /^\d+$/.test(v) && Number(v) < 256;
  * hold is an error with its row.
  */
 export function csvExamples(t: CsvTable, o: CsvOptions, classNames?: string[]): CsvExamples {
-  const labelCol = columnIndex(t, o.label ?? t.columns.length - 1, 'label');
-  const featureCols = o.features ? o.features.map((c) => columnIndex(t, c, 'feature')) : t.columns.map((_, i) => i).filter((i) => i !== labelCol);
-  if (featureCols.length === 0) throw new DataError(t.source, `${t.source}: no feature columns: the file has only the label column`);
-  if (featureCols.includes(labelCol)) throw new DataError(t.source, `${t.source}: column '${t.columns[labelCol]}' is both the label and a feature`);
+  const { labelCol, featureCols } = csvColumns(t, o);
   const n = t.rows.length, F = featureCols.length;
   const x = new Float32Array(n * F);
   for (let r = 0; r < n; r++) {

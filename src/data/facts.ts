@@ -4,13 +4,30 @@
 
 import { DataError, formatCount } from './errors.js';
 import { checkLabels, classCount } from './idx.js';
-import type { DataFacts, DatasetTensors } from './types.js';
+import type { DataFacts, DatasetTensors, FeatureDtype } from './types.js';
 
-type Split = 'train' | 'test' | 'validation';
+export type Split = 'train' | 'test' | 'validation';
 type Sets = { train: DatasetTensors; test: DatasetTensors; validation?: DatasetTensors };
 
 const shapeOf = (d: DatasetTensors) => d.shape ?? [d.features];
 const fmt = (shape: number[]) => `[${shape.join(', ')}]`;
+
+/** What a split holds, as far as the splits must agree: one example's shape, how it is stored, how many. */
+export interface SplitSummary { shape: number[]; dtype: FeatureDtype; count: number }
+
+/** Every split has examples, and the test and validation examples have the training examples' shape and dtype; else a DataError naming the file. */
+export function checkSplits(sets: { train: SplitSummary; test?: SplitSummary; validation?: SplitSummary }, names: Record<Split, string>): void {
+  const train = sets.train;
+  if (train.count === 0) throw new DataError(names.train, `${names.train}: the training set has no examples`);
+  for (const split of ['test', 'validation'] as const) {
+    const d = sets[split];
+    if (!d) continue;
+    if (fmt(d.shape) !== fmt(train.shape) || d.dtype !== train.dtype) {
+      throw new DataError(names[split], `${names[split]}: the ${split} examples have shape ${fmt(d.shape)} (${d.dtype}), but the training examples in ${names.train} have shape ${fmt(train.shape)} (${train.dtype})`);
+    }
+    if (d.count === 0) throw new DataError(names[split], `${names[split]}: the ${split} set has no examples`);
+  }
+}
 
 /**
  * The facts of a dataset's splits; `names` names each split's file in
@@ -20,15 +37,9 @@ const fmt = (shape: number[]) => `[${shape.join(', ')}]`;
  */
 export function factsOf(sets: Sets, o: { source: string; names: Record<Split, string>; labelNames?: Record<Split, string>; classes?: number; classNames?: string[] }): DataFacts {
   const train = sets.train;
-  if (train.count === 0) throw new DataError(o.names.train, `${o.names.train}: the training set has no examples`);
+  const summary = (d: DatasetTensors): SplitSummary => ({ shape: shapeOf(d), dtype: d.dtype ?? 'uint8', count: d.count });
   const others = (['test', 'validation'] as const).filter((k) => sets[k] !== undefined);
-  for (const split of others) {
-    const d = sets[split]!;
-    if (fmt(shapeOf(d)) !== fmt(shapeOf(train)) || (d.dtype ?? 'uint8') !== (train.dtype ?? 'uint8')) {
-      throw new DataError(o.names[split], `${o.names[split]}: the ${split} examples have shape ${fmt(shapeOf(d))} (${d.dtype ?? 'uint8'}), but the training examples in ${o.names.train} have shape ${fmt(shapeOf(train))} (${train.dtype ?? 'uint8'})`);
-    }
-    if (d.count === 0) throw new DataError(o.names[split], `${o.names[split]}: the ${split} set has no examples`);
-  }
+  checkSplits({ train: summary(train), ...Object.fromEntries(others.map((k) => [k, summary(sets[k]!)])) }, o.names);
   const classes = o.classes ?? classCount(train.labels, ...others.map((k) => sets[k]!.labels));
   if (classes > 256) throw new DataError(o.names.train, `${o.names.train}: ${formatCount(classes)} classes; at most 256 are supported`);
   const labelFile = o.labelNames ?? o.names;

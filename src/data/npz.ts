@@ -26,8 +26,15 @@ const TYPES: Record<string, { bytes: number; make: (b: ArrayBuffer, n: number) =
   f8: { bytes: 8, make: (b, n) => new Float64Array(b, 0, n) },
 };
 
-/** Parse one .npy file; `where` names it in errors ("data.npz: x_train.npy"). */
-export function parseNpy(bytes: Uint8Array, where: string, name: string): NpyArray {
+/** What a .npy header says: the dtype (numpy's descr), the shape, bytes per element and where the data starts. */
+export interface NpyHeader { dtype: string; shape: number[]; bytesPerElement: number; dataStart: number }
+
+/**
+ * Parse a .npy header; `bytes` may be just the array's first bytes
+ * (tessera validate --data inflates no more). Refuses Fortran order,
+ * big-endian data, object and structured arrays, in words.
+ */
+export function parseNpyHeader(bytes: Uint8Array, where: string): NpyHeader {
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
   if (bytes.length < 10 || magic.some((m, i) => bytes[i] !== m)) throw new DataError(where, `${where}: not a .npy array (bad magic bytes)`);
   const major = bytes[6]!;
@@ -51,14 +58,25 @@ export function parseNpy(bytes: Uint8Array, where: string, name: string): NpyArr
   if (!type) throw new DataError(where, `${where}: dtype ${descr} is not supported; use uint8 or float32 features and integer labels`);
   if (order === '>' && type.bytes > 1) throw new DataError(where, `${where}: big-endian data (dtype ${descr}); save it little-endian (x.astype('<${code}'))`);
   const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
-  const n = shape.reduce((a, b) => a * b, 1);
-  const dataStart = start + headerLen;
-  if (bytes.length - dataStart < n * type.bytes) {
-    throw new DataError(where, `${where}: truncated: shape (${shape.join(', ')}) of ${descr} needs ${n * type.bytes} bytes, the file has ${bytes.length - dataStart}`);
+  return { dtype: descr, shape, bytesPerElement: type.bytes, dataStart: start + headerLen };
+}
+
+/** The data bytes a header's shape needs, and a DataError when `available` is fewer. */
+export function checkNpyLength(h: NpyHeader, available: number, where: string): number {
+  const n = h.shape.reduce((a, b) => a * b, 1);
+  if (available < n * h.bytesPerElement) {
+    throw new DataError(where, `${where}: truncated: shape (${h.shape.join(', ')}) of ${h.dtype} needs ${n * h.bytesPerElement} bytes, the file has ${available}`);
   }
+  return n;
+}
+
+/** Parse one .npy file; `where` names it in errors ("data.npz: x_train.npy"). */
+export function parseNpy(bytes: Uint8Array, where: string, name: string): NpyArray {
+  const h = parseNpyHeader(bytes, where);
+  const n = checkNpyLength(h, bytes.length - h.dataStart, where);
   // A copy, so the typed array is aligned whatever the offset in the archive.
-  const buf = bytes.slice(dataStart, dataStart + n * type.bytes).buffer;
-  return { name, dtype: descr, shape, data: type.make(buf, n) };
+  const buf = bytes.slice(h.dataStart, h.dataStart + n * h.bytesPerElement).buffer;
+  return { name, dtype: h.dtype, shape: h.shape, data: TYPES[h.dtype.slice(1)]!.make(buf, n) };
 }
 
 /** The arrays of an .npz archive by name (without .npy); `source` names the file in errors. */

@@ -11,7 +11,7 @@ import { formatInt, formatShape, renderTable, useColor } from '../format.js';
 import { UsageError } from '../user-error.js';
 import { dirname } from 'node:path';
 import { DataError } from '../../data/errors.js';
-import { loadDataset } from '../../data/load-node.js';
+import { readDataFacts } from '../../data/headers-node.js';
 
 export const validate: Command = {
   name: 'validate',
@@ -25,9 +25,12 @@ file:line:column. Exit code 0 when all files are valid, 1 when any is not.
 Options:
   --json      print the results as JSON on stdout
   --graph     also print each valid model's compiled graph: ops, buffers, slots
-  --data      also read each model's data and check the model against it
-              (example shape, classes); without it no data is read, and a
-              model without input_shape shows no layer table
+  --data      also read each model's data headers and check the model
+              against them (example shape, classes): IDX and .npy headers,
+              a CSV's first rows, image folder listings (a label scan when
+              dataset.classes is not given); train reads the rest. Without
+              it no data is read, and a model without input_shape shows no
+              layer table
   -h, --help  show this help`,
 
   async run(args) {
@@ -42,13 +45,12 @@ Options:
   },
 };
 
-/** Validates a file, then reads its data and validates it again against what the data holds; a data error is the file's one error. */
+/** Validates a file, then reads its data headers (headers-node.ts) and validates it again against what they say; a data error is the file's one error. */
 async function withData(file: string): Promise<ValidationResult> {
   const first = await validateModelFile(file);
   if (!first.ok) return first;
   try {
-    const data = await loadDataset(first.spec, dirname(file));
-    return await validateModelFile(file, { data: data.facts });
+    return await validateModelFile(file, { data: await readDataFacts(first.spec, dirname(file)) });
   } catch (e) {
     if (!(e instanceof DataError)) throw e;
     return { ok: false, errors: [{ file, line: 0, column: 0, message: e.message, code: 'file', severity: 'error' }], warnings: first.warnings };
