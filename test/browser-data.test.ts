@@ -9,7 +9,10 @@
 //      on the file as `tessera train` loads it (the same seed, so the same
 //      120 training and 30 test rows and statistics); the test accuracy is
 //      Node's and the final line counts rows.
-//   2. A ragged CSV dropped on the page: one error naming the file and the
+//   2. An .npz written by numpy (test/fixtures/npz) for a YAML typed into
+//      the editor: validated (4×4 images, 3 classes), trained with Node's
+//      losses; an .npz without y_train is its error.
+//   3. A ragged CSV dropped on the page: one error naming the file and the
 //      row (its line in the file), as the CLI says it, and Train is off.
 // Tolerances: as test/browser.test.ts, 1e-4 relative per window (backends
 // differ only by float summation order).
@@ -35,6 +38,7 @@ const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
 const CHROMIUM_ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const MODEL = 'models/iris.yaml';
 const CSV = join(root, 'models/data/iris.csv');
+const NPZ = join(root, 'test/fixtures/npz');
 const yamlText = readFileSync(join(root, MODEL), 'utf8');
 const EPOCHS = 3, EVERY = 5, LOSS_RTOL = 1e-4;
 const QUERY = `?model=iris&epochs=${EPOCHS}&every=${EVERY}`;
@@ -131,6 +135,43 @@ bt('iris.csv chosen (WASM) or dropped (WebGPU) next to models/iris.yaml: validat
     assert.match(await page.textContent('#final') ?? '', /on 30 rows\.$/);
     console.log(`  iris on ${name} (${how}): ${losses.length} windows, worst relative difference to Node wasm ${worst.toExponential(2)}, test accuracy ${(100 * st.test!.accuracy).toFixed(2)}%`);
   }
+});
+
+bt('an .npz written by numpy, chosen for a YAML typed into the editor: its 4×4 images and 3 classes, trained with Node\'s losses; one without y_train is its error', async () => {
+  const yaml = ['name: npz', 'seed: 1', 'layers:', '  - {type: flatten}', '  - {type: dense, units: 16, activation: relu}', '  - {type: dense, units: 3, activation: linear}',
+    'loss: {type: sparse_categorical_crossentropy, from_logits: true}', 'optimizer: {type: adam, learning_rate: 0.01}', 'training: {epochs: 3, batch_size: 8}',
+    'dataset: {format: npz, path: data/images.npz}', 'backend: wasm', ''].join('\n');
+  const first = validateModelConfig(yaml, 'npz.yaml');
+  if (!first.ok) throw new Error('the npz model is invalid');
+  const data = await loadDataset({ ...first.spec, dataset: { ...first.spec.dataset, path: 'images.npz' } }, NPZ);
+  const r = validateModelConfig(yaml, 'npz.yaml', { data: data.facts });
+  if (!r.ok) throw new Error('the npz model does not fit its data');
+  const m = await createModel(r.spec, { backend: await WasmBackend.create({ threads: 1 }) });
+  const node: number[] = [];
+  try {
+    await m.fit(data.train, { epochs: EPOCHS, progressEvery: EVERY, test: data.test, onEvent: (e: ModelEvent) => { if (e.type === 'progress') node.push(e.window.loss); } });
+  } finally {
+    m.dispose();
+  }
+  const page = await openPage(`${QUERY}&backend=wasm`);
+  await page.fill('#yaml', yaml);
+  await page.waitForFunction(() => ((window as unknown as { __app: { state: PageState } }).__app.state.validation?.errors ?? []).some((e) => e.message.includes('images.npz')), null, { timeout: 10_000 });
+  assert.match((await pageState(page)).validation!.errors[0]!.message, /format npz: no data file yet: dataset\.path is data\/images\.npz: drop images\.npz/);
+  await page.setInputFiles('#data-file', join(NPZ, 'images.npz'));
+  await page.waitForFunction(() => (window as unknown as { __app: { state: PageState } }).__app.state.validation?.ok === true, null, { timeout: 10_000 });
+  assert.equal((await pageState(page)).data, { files: ['images.npz'], train: 90, test: 30, inputShape: [4, 4], classes: 3 });
+  await page.click('#train');
+  await page.waitForFunction(() => ['done', 'error', 'stopped'].includes((window as unknown as { __app: { state: { status: string } } }).__app.state.status), null, { timeout: 120_000, polling: 200 });
+  const st = await pageState(page);
+  assert.is(st.error, null, `training in the page failed: ${st.error}`);
+  const losses = st.chunks.map((c) => c.loss);
+  assert.is(losses.length, node.length);
+  losses.forEach((l, i) => assert.ok(Math.abs(l - node[i]!) <= LOSS_RTOL * Math.abs(node[i]!), `window ${i + 1}: ${l} in the page vs ${node[i]} in Node`));
+  assert.match(await page.textContent('#final') ?? '', /on 30 images\.$/);
+  await page.setInputFiles('#data-file', join(NPZ, 'no-labels.npz'));
+  await page.waitForFunction(() => ((window as unknown as { __app: { state: PageState } }).__app.state.validation?.errors ?? []).some((e) => e.message.includes('no-labels.npz')), null, { timeout: 10_000 });
+  assert.match((await pageState(page)).validation!.errors[0]!.message, /^no-labels\.npz: no array y_train \(the file holds x_train\)/);
+  assert.ok(await page.isDisabled('#train'));
 });
 
 bt('a ragged CSV dropped on the page: one error naming the file and the row, as the CLI words it; Train stays off', async () => {
