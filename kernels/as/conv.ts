@@ -105,7 +105,7 @@ export function conv2dForward(
   }
   // Short windows (T ≤ 32: the first conv of an image net): kernels/as/conv_small.ts.
   if (smallConv(T, outC)) {
-    conv2dForwardSmall(x, w, bias, y, B, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, pT, pL, relu, sparse);
+    conv2dForwardSmall(x, w, bias, y, COL, B, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, pT, pL, relu, sparse);
     return;
   }
   // A 1×1 window at stride 1 without padding: x itself is the im2col matrix.

@@ -130,4 +130,6 @@ export const CONV_CASES: readonly (readonly number[])[] = [
   [2, 9, 9, 3, 4, 5, 5, 1, 1, 1, 1, 0], // 5×5 "valid"
   [4, 28, 28, 1, 32, 3, 3, 1, 1, 1, 1, 0], // the MNIST convnet's first conv
   [4, 13, 13, 32, 64, 3, 3, 1, 1, 1, 1, 0], // and its second (im2col rows span several tiles)
+  [2, 9, 7, 3, 20, 3, 3, 2, 1, 1, 1, 1], // short window (conv_small) with padding: the gathered path, 16 + 4 channels
+  [2, 10, 9, 2, 20, 3, 3, 1, 1, 2, 2, 0], // short window read in place with dilation 2, 16 + 4 channels
 ];
