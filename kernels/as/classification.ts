@@ -38,6 +38,40 @@ export function categoricalCrossentropy(logits: usize, labels: usize, dl: usize,
   addLossSums(metrics, lossSum, correct, M);
 }
 
+/**
+ * categoricalCrossentropy's terms for the rows [r0, r1) (the threads build):
+ * its loss sum runs over rows and classes, so the term of (row i, class c)
+ * goes to lossOut[i·C + c] (0 where the target is 0) and the correct flag
+ * of row i to correctOut[i·C] (0 at the other classes); the reduction
+ * record sums both in that order. dl as categoricalCrossentropy.
+ */
+export function categoricalCrossentropyTerms(logits: usize, labels: usize, dl: usize, r0: i32, r1: i32, C: i32, smoothing: f32, gradScale: f64, lossOut: usize, correctOut: usize): void {
+  const inv = 1.0 / gradScale;
+  const off = <f64>smoothing / <f64>C, on = 1.0 - <f64>smoothing + off;
+  const cs = <usize>C << 2;
+  for (let i = r0; i < r1; i++) {
+    const o = logits + <usize>i * cs;
+    let max = load<f32>(o), arg = 0;
+    for (let c = 1; c < C; c++) {
+      const v = load<f32>(o + (<usize>c << 2));
+      if (v > max) { max = v; arg = c; }
+    }
+    const mx = <f64>max;
+    let sum = 0.0;
+    for (let c = 0; c < C; c++) sum += Math.exp(<f64>load<f32>(o + (<usize>c << 2)) - mx);
+    const lse = Math.log(sum) + mx;
+    const label = load<i32>(labels + (<usize>i << 2));
+    const t = <usize>i * <usize>C;
+    for (let c = 0; c < C; c++) {
+      const z = <f64>load<f32>(o + (<usize>c << 2));
+      const y = c == label ? on : off;
+      store<f64>(lossOut + ((t + <usize>c) << 3), y != 0 ? y * (lse - z) : 0.0);
+      store<f64>(correctOut + ((t + <usize>c) << 3), c == 0 && arg == label ? 1.0 : 0.0);
+      if (dl) store<f32>(dl + <usize>i * cs + (<usize>c << 2), <f32>((Math.exp(z - mx) / sum - y) * inv));
+    }
+  }
+}
+
 const EPSILON: f64 = 1e-7;
 
 /** Binary cross-entropy of one output per row against labels 0/1 (smoothed): from logits (stable) or clipped probabilities. */

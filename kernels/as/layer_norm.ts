@@ -108,3 +108,33 @@ export function layerNormBackward(dy: usize, x: usize, gamma: usize, mean: usize
     }
   }
 }
+
+/**
+ * dgamma and dbeta of layerNormBackward for the features [d0, d1) only (d0 a
+ * multiple of 4): the same terms, vectors in order, so a share of the
+ * features computes them exactly as the whole kernel (the threads build;
+ * its dX comes from layerNormBackward with both 0, by rows).
+ */
+export function layerNormParamGrads(dy: usize, x: usize, gamma: usize, mean: usize, rstd: usize, dgamma: usize, dbeta: usize, n: i32, D: i32, d0: i32, d1: i32): void {
+  const rowBytes = <usize>D << 2, o0 = <usize>d0 << 2, bytes = <usize>(d1 - d0) << 2;
+  if (dgamma) memory.fill(dgamma + o0, 0, bytes);
+  if (dbeta) memory.fill(dbeta + o0, 0, bytes);
+  for (let v = 0; v < n; v++) {
+    const xv = x + <usize>v * rowBytes, dyv = dy + <usize>v * rowBytes;
+    const mu = load<f32>(mean + (<usize>v << 2)), r = load<f32>(rstd + (<usize>v << 2));
+    const vmu = f32x4.splat(mu), vr = f32x4.splat(r);
+    let d = d0;
+    for (; d + 4 <= d1; d += 4) {
+      const o = <usize>d << 2;
+      const xh = f32x4.mul(f32x4.sub(v128.load(xv + o), vmu), vr), g0 = v128.load(dyv + o);
+      if (dgamma) v128.store(dgamma + o, f32x4.add(v128.load(dgamma + o), f32x4.mul(g0, xh)));
+      if (dbeta) v128.store(dbeta + o, f32x4.add(v128.load(dbeta + o), g0));
+    }
+    for (; d < d1; d++) {
+      const o = <usize>d << 2;
+      const xh = (load<f32>(xv + o) - mu) * r, g0 = load<f32>(dyv + o);
+      if (dgamma) store<f32>(dgamma + o, load<f32>(dgamma + o) + g0 * xh);
+      if (dbeta) store<f32>(dbeta + o, load<f32>(dbeta + o) + g0);
+    }
+  }
+}

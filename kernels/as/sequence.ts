@@ -57,3 +57,23 @@ export function positionEmbeddingBackward(dy: usize, dp: usize, M: i32, F: i32):
   memory.fill(dp, 0, rowBytes);
   for (let r = 0; r < M; r++) addFloats(dp, dy + <usize>r * rowBytes, dp, F);
 }
+
+/** embeddingBackward for the table rows [v0, v1) only: the same additions in the same order (a thread's share). */
+export function embeddingBackwardRows(ids: usize, dy: usize, dtable: usize, n: i32, D: i32, V: i32, v0: i32, v1: i32): void {
+  const rowBytes = <usize>D << 2;
+  if (v1 <= v0) return;
+  memory.fill(dtable + <usize>v0 * rowBytes, 0, <usize>(v1 - v0) * rowBytes);
+  for (let p = 0; p < n; p++) {
+    const row = tokenRow(load<f32>(ids + (<usize>p << 2)), V);
+    if (row < <usize>v0 || row >= <usize>v1) continue;
+    const dst = dtable + row * rowBytes;
+    addFloats(dst, dy + <usize>p * rowBytes, dst, D);
+  }
+}
+
+/** positionEmbeddingBackward for the floats [c0, c1) of dp only (c0 a multiple of 4): a thread's share. */
+export function positionEmbeddingBackwardColumns(dy: usize, dp: usize, M: i32, F: i32, c0: i32, c1: i32): void {
+  const rowBytes = <usize>F << 2, o = <usize>c0 << 2;
+  memory.fill(dp + o, 0, <usize>(c1 - c0) << 2);
+  for (let r = 0; r < M; r++) addFloats(dp + o, dy + <usize>r * rowBytes + o, dp + o, c1 - c0);
+}

@@ -34,3 +34,36 @@ export function sequenceXent(logits: usize, targets: usize, dl: usize, rows: i32
   store<f64>(metrics, load<f64>(metrics, 8) + correct, 8);
   store<f64>(metrics, load<f64>(metrics, 16) + <f64>rows, 16);
 }
+
+/**
+ * sequenceXent's per-position terms for the examples [r0, r1) (the threads
+ * build): the loss of position i into lossOut[i] and 1/0 for a correct
+ * argmax into correctOut[i], dl as sequenceXent with invN = 1/(rows·T); the
+ * reduction record sums them in order and divides the loss by T.
+ */
+export function sequenceXentRows(logits: usize, targets: usize, dl: usize, r0: i32, r1: i32, T: i32, C: i32, n: f64, lossOut: usize, correctOut: usize): void {
+  const inv = 1.0 / n;
+  const cs = <usize>C << 2;
+  for (let i = r0 * T; i < r1 * T; i++) {
+    const o = logits + <usize>i * cs;
+    let max = load<f32>(o), arg = 0;
+    for (let c = 1; c < C; c++) {
+      const v = load<f32>(o + (<usize>c << 2));
+      if (v > max) { max = v; arg = c; }
+    }
+    const mx = <f64>max;
+    let sum = 0.0;
+    for (let c = 0; c < C; c++) sum += Math.exp(<f64>load<f32>(o + (<usize>c << 2)) - mx);
+    let label = <i32>load<f32>(targets + (<usize>i << 2));
+    label = label < 0 ? 0 : label >= C ? C - 1 : label;
+    store<f64>(lossOut + (<usize>i << 3), Math.log(sum) + mx - <f64>load<f32>(o + (<usize>label << 2)));
+    store<f64>(correctOut + (<usize>i << 3), arg == label ? 1.0 : 0.0);
+    if (dl) {
+      const d = dl + <usize>i * cs;
+      for (let c = 0; c < C; c++) {
+        const p = Math.exp(<f64>load<f32>(o + (<usize>c << 2)) - mx) / sum;
+        store<f32>(d + (<usize>c << 2), <f32>((p - (c == label ? 1.0 : 0.0)) * inv));
+      }
+    }
+  }
+}

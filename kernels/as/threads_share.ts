@@ -2,19 +2,23 @@
 // walks the plan). The host decides how each record splits and where the
 // barriers go (src/runtime/wasm/schedule.ts) and writes it into the record's
 // sync word (word SYNC_WORD): the split mode in bits 0-3, "barrier before
-// this record" in bit 4, and the share alignment in bits 8-31. Every mode
+// this record" in bit 4, "word 14 is a row table" in bit 5, and the share
+// alignment in bits 8-31. Every mode
 // gives each output element to exactly one thread, computed with the same
 // terms in the same order as on one thread, so the numbers are bit-identical
 // at any thread count:
-//   COLS          matmul output columns share(N, al) (dense forward / dX;
-//                 conv dW by output channels)
+//   COLS          matmul output columns share(N, al) (dense forward / dX);
+//                 the batch sums by columns: layer norm's dγ/dβ (its dX by
+//                 rows), the embedding table's rows, the position
+//                 embedding's floats, batch normalization's channels
 //   ROWS          dW rows share(K, al) with db columns share(N, 4) (dense),
 //                 filter taps (conv dW), rows of a transposed kernel
 //   RANGE         Adam over share(n, al) of its floats
 //   RECORD_ROWS   examples share(rows, al): the record's per-row pointers
-//                 moved to the share's first example (gather, elementwise,
-//                 activations, dense on rows, conv, pools, dropout, losses)
-//   PARAM_RANGE   the other optimizers over share(n, al)
+//                 moved to the share's first example by the host's row
+//                 table (or this file's strides, for conv forward), or
+//                 this file's own cases (gather, dropout, losses, metrics)
+//   PARAM_RANGE   the other optimizers, grad_prep, grad_clip over share(n, al)
 //   CONV_AUTO     conv dW: this file picks taps, columns or one thread
 // A loss split by rows writes each row's loss (and correct flag) into the
 // record's row scratch (word SCRATCH_WORD) instead of the metrics; the
@@ -26,12 +30,20 @@ import { dispatch, OP_DENSE_FORWARD, OP_DENSE_BACKWARD_WEIGHTS, OP_DENSE_BACKWAR
   OP_GELU, OP_GELU_BACKWARD, OP_GELU_TANH, OP_GELU_TANH_BACKWARD, OP_SILU, OP_SILU_BACKWARD, OP_SOFTPLUS, OP_SOFTPLUS_BACKWARD,
   OP_SOFTMAX, OP_SOFTMAX_BACKWARD, OP_DROPOUT, OP_DROPOUT_BACKWARD, OP_SGD, OP_ADAMW, OP_RMSPROP, OP_MAX_POOL2D, OP_MAX_POOL2D_BACKWARD,
   OP_AVERAGE_POOL2D, OP_AVERAGE_POOL2D_BACKWARD, OP_GATHER, OP_GATHER_F32, OP_GATHER_TARGETS, OP_SOFTMAX_XENT,
-  OP_ADD, OP_SUBTRACT, OP_MULTIPLY, OP_SCALE } from './dispatch.generated';
+  OP_ADD, OP_SUBTRACT, OP_MULTIPLY, OP_SCALE, OP_CATEGORICAL_CROSSENTROPY, OP_BINARY_CROSSENTROPY, OP_MEAN_SQUARED_ERROR,
+  OP_MEAN_ABSOLUTE_ERROR, OP_HUBER, OP_TOP_K_CATEGORICAL_ACCURACY, OP_SEQUENCE_XENT, OP_LAYER_NORM_BACKWARD, OP_EMBEDDING_BACKWARD,
+  OP_POSITION_EMBEDDING_BACKWARD, OP_BATCH_NORM_TRAIN, OP_BATCH_NORM_INFERENCE, OP_BATCH_NORM_BACKWARD, OP_GRAD_PREP, OP_GRAD_CLIP } from './dispatch.generated';
 import { gemm, columnSumsStrided, EPI_NONE, EPI_RELU, EPI_MASK } from './dense';
 import { adam, adamStepSize } from './adam';
 import { transposeRows, dropoutFrom } from './elementwise';
 import { gather, gatherF32, gatherTargets } from './gather';
 import { softmaxXent, softmax } from './loss';
+import { categoricalCrossentropyTerms, binaryCrossentropy, binaryOutputs, topKCount } from './classification';
+import { regressionLoss, copyOutputs } from './regression';
+import { sequenceXentRows } from './sequence_loss';
+import { layerNormBackward, layerNormParamGrads } from './layer_norm';
+import { embeddingBackwardRows, positionEmbeddingBackwardColumns } from './sequence';
+import { batchNormTrainChannels, batchNormInferenceChannels, batchNormBackwardChannels } from './batchnorm';
 import { rngKey } from './rng';
 import { COL } from './conv';
 import { conv2dBackwardWeightsColumns, convWeightsSplittable } from './conv_backward';
@@ -42,6 +54,8 @@ export const OP_WORDS = 16;
 export const SYNC_WORD = 15;
 export const SCRATCH_WORD = 14;
 export const SYNC_BARRIER = 16;
+/** Sync word bit: record word 14 points at the host's row table (records of up to 14 words). */
+const SYNC_TABLE = 32;
 /** The host's thread-plan record that sums a row-split loss's row scratch into the metrics (not a graph op). */
 export const OP_ROW_REDUCE = 127;
 
@@ -130,35 +144,86 @@ function recordAt(op: usize, lo: i32): usize {
   return gRec;
 }
 
-/** Rows [gLo, gHi) of a row-split softmax_xent: each row's loss and correct flag into the row scratch (or, in predict, probabilities). */
-function lossRows(op: usize, rows: i32, start: i32): void {
-  const C = w(op, 3), cs = <usize>C << 2;
-  const logits = p(op, 1), dl = p(op, 2), labels = p(op, 4);
-  if (gProbs != 0) {
-    softmax(logits + <usize>gLo * cs, gProbs + <usize>(start + gLo) * cs, gHi - gLo, C);
+/** The record moved to example `lo` by the host's table [count, (word, floats per example) …] (record word 14). */
+function recordFromTable(op: usize, table: usize, lo: i32): usize {
+  memory.copy(gRec, op, <usize>RECORD_BYTES);
+  const count = w(table, 0), r = <usize>lo;
+  for (let i = 0; i < count; i++) {
+    const word = w(table, 1 + 2 * i), q = p(op, word);
+    if (q) store<u32>(gRec + (<usize>word << 2), <u32>(q + ((r * <usize>w(table, 2 + 2 * i)) << 2)));
+  }
+  return gRec;
+}
+
+/**
+ * Rows [gLo, gHi) of a row-split loss or metric: each row's terms (the
+ * metrics words the record's word 13 names, +1 each) into the row scratch,
+ * from the kernel run on that one row with the batch's gradient scale; in
+ * predict, the outputs of the share.
+ */
+function lossRows(op: usize, code: i32, rows: i32, start: i32): void {
+  const lo = <usize>gLo, n = gHi - gLo;
+  if (code == OP_SEQUENCE_XENT) {
+    if (gProbs != 0) return; // no predict output (its records' guard: none)
+    const T = w(op, 3), out = p(op, SCRATCH_WORD), entries = <usize>rows * <usize>T;
+    sequenceXentRows(p(op, 1), p(op, 5), p(op, 2), gLo, gHi, T, w(op, 4), <f64>rows * <f64>T, out, out + (entries << 3));
     return;
   }
+  if (gProbs != 0) {
+    if (code == OP_SOFTMAX_XENT || code == OP_CATEGORICAL_CROSSENTROPY) {
+      const C = w(op, 3), cs = <usize>C << 2;
+      softmax(p(op, 1) + lo * cs, gProbs + <usize>(start + gLo) * cs, n, C);
+    } else if (code == OP_BINARY_CROSSENTROPY) {
+      binaryOutputs(p(op, 1) + (lo << 2), gProbs + (<usize>(start + gLo) << 2), n, w(op, 3));
+    } else if (code == OP_MEAN_SQUARED_ERROR || code == OP_MEAN_ABSOLUTE_ERROR || code == OP_HUBER) {
+      const W = w(op, 4), ws = <usize>W << 2;
+      copyOutputs(p(op, 1) + lo * ws, gProbs + <usize>(start + gLo) * ws, n, W, w(op, 6));
+    }
+    return;
+  }
+  if (code == OP_CATEGORICAL_CROSSENTROPY) { // its sum runs over rows and classes: one entry per (row, class)
+    const out = p(op, SCRATCH_WORD), entries = <usize>rows * <usize>w(op, 3);
+    categoricalCrossentropyTerms(p(op, 1), p(op, 5), p(op, 2), gLo, gHi, w(op, 3), reinterpret<f32>(w(op, 4)), <f64>rows, out, out + (entries << 3));
+    return;
+  }
+  const slots = w(op, 13), first = (slots & 0xff) - 1, second = ((slots >>> 8) & 0xff) - 1;
   const lossOut = p(op, SCRATCH_WORD), correctOut = lossOut + (<usize>rows << 3);
   for (let r = gLo; r < gHi; r++) {
-    memory.fill(gTemp, 0, 24);
-    const o = <usize>r * cs;
-    softmaxXent(logits + o, labels + (<usize>r << 2), dl ? dl + o : 0, 1, C, <f64>rows, gTemp);
-    store<f64>(lossOut + (<usize>r << 3), load<f64>(gTemp));
-    store<f64>(correctOut + (<usize>r << 3), load<f64>(gTemp, 8));
+    memory.fill(gTemp, 0, 256);
+    const ru = <usize>r;
+    if (code == OP_SOFTMAX_XENT) {
+      const cs = <usize>w(op, 3) << 2, dl = p(op, 2);
+      softmaxXent(p(op, 1) + ru * cs, p(op, 4) + (ru << 2), dl ? dl + ru * cs : 0, 1, w(op, 3), <f64>rows, gTemp);
+    } else if (code == OP_BINARY_CROSSENTROPY) {
+      const dz = p(op, 2);
+      binaryCrossentropy(p(op, 1) + (ru << 2), p(op, 5) + (ru << 2), dz ? dz + (ru << 2) : 0, 1, w(op, 3), reinterpret<f32>(w(op, 4)), <f64>rows, gTemp);
+    } else if (code == OP_TOP_K_CATEGORICAL_ACCURACY) {
+      const cs = <usize>w(op, 2) << 2;
+      topKCount(p(op, 1) + ru * cs, p(op, 5) + (ru << 2), 1, w(op, 2), w(op, 3), gTemp, w(op, 4));
+    } else {
+      const ws = <usize>w(op, 4) << 2, dy = p(op, 3);
+      const kind = code == OP_MEAN_SQUARED_ERROR ? 0 : code == OP_MEAN_ABSOLUTE_ERROR ? 1 : 2;
+      regressionLoss(kind, p(op, 1) + ru * ws, p(op, 2) + ru * ws, dy ? dy + ru * ws : 0, 1, w(op, 4), reinterpret<f32>(w(op, 5)), <f64>rows, gTemp, w(op, 6));
+    }
+    store<f64>(lossOut + (ru << 3), load<f64>(gTemp + (<usize>first << 3)));
+    store<f64>(correctOut + (ru << 3), second >= 0 ? load<f64>(gTemp + (<usize>second << 3)) : 0.0);
   }
 }
 
 /**
  * ROW_REDUCE [code, scratch, metrics word of the first sum, of the second
- * (-1: none), of the row count (-1: none)], on thread 0: the row scratch's
- * two columns summed in row order into the metrics, as the loss op's own
- * loop sums them on one thread. Nothing in predict.
+ * (-1: none), of the row count (-1: none), entries per row, divisor], on
+ * thread 0: the row scratch's two columns (rows · entries each) summed in
+ * order into the metrics, the first divided by `divisor` when it is over
+ * 1, as the loss op's own loop does on one thread. Nothing in predict.
  */
 export function rowReduce(op: usize, rows: i32): void {
   if (gProbs != 0) return;
-  const a = p(op, 1), b = a + (<usize>rows << 3);
+  const n = rows * w(op, 5), a = p(op, 1), b = a + (<usize>n << 3);
   let s = 0.0, c = 0.0;
-  for (let i = 0; i < rows; i++) { s += load<f64>(a + (<usize>i << 3)); c += load<f64>(b + (<usize>i << 3)); }
+  for (let i = 0; i < n; i++) { s += load<f64>(a + (<usize>i << 3)); c += load<f64>(b + (<usize>i << 3)); }
+  const div = w(op, 6);
+  if (div > 1) s = s / <f64>div;
   const m = gMetrics, first = w(op, 2), second = w(op, 3), count = w(op, 4);
   store<f64>(m + (<usize>first << 3), load<f64>(m + (<usize>first << 3)) + s);
   if (second >= 0) store<f64>(m + (<usize>second << 3), load<f64>(m + (<usize>second << 3)) + c);
@@ -187,14 +252,18 @@ export function runShare(op: usize, how: i32, al: i32, rows: i32, start: i32, st
         dropoutFrom(p(op, 1) + off, p(op, 2) + off, n * <i32>f, rngKey(gSeed, <u32>w(op, 4), <u32>step), w(op, 5), reinterpret<f32>(w(op, 6)), gLo * <i32>f);
         return;
       }
-      case OP_SOFTMAX_XENT:
-        lossRows(op, rows, start);
+      case OP_SOFTMAX_XENT: case OP_CATEGORICAL_CROSSENTROPY: case OP_BINARY_CROSSENTROPY: case OP_MEAN_SQUARED_ERROR:
+      case OP_MEAN_ABSOLUTE_ERROR: case OP_HUBER: case OP_TOP_K_CATEGORICAL_ACCURACY: case OP_SEQUENCE_XENT:
+        lossRows(op, code, rows, start);
         return;
     }
-    if (!rowStrides(op)) unreachable(); // the host asked for a split this file does not have
-    dispatch(recordAt(op, gLo), n, start + gLo, step);
+    const table = w(op, SYNC_WORD) & SYNC_TABLE ? p(op, SCRATCH_WORD) : 0;
+    if (table) dispatch(recordFromTable(op, table, gLo), n, start + gLo, step);
+    else if (rowStrides(op)) dispatch(recordAt(op, gLo), n, start + gLo, step);
+    else unreachable(); // the host asked for a split this file does not have
     return;
   }
+  if (how == COLS && colsShare(op, code, al, rows)) return;
   if (code == OP_DENSE_FORWARD) {
     // COLS: output columns (the rows·seq matrix rows all on every thread).
     const M = rows * w(op, 9);
@@ -233,20 +302,66 @@ export function runShare(op: usize, how: i32, al: i32, rows: i32, start: i32, st
     convWeightsShare(op, rows);
   } else if (how == PARAM_RANGE) {
     // The record with its pointers (0: absent, e.g. no momentum) moved to this thread's first float.
-    const ptrs = code == OP_SGD ? 3 : code == OP_ADAMW || code == OP_RMSPROP ? 5 : 0; // p, g, m | p, g, m, v, vhat | p, g, v, mom, mg
+    // sgd: p, g, m, size | adamw: p, g, m, v, vhat, size | rmsprop: p, g, v, mom, mg, size | grad_prep: p, g, size | grad_clip: g, norm, size
+    const ptrs = code == OP_SGD ? 3 : code == OP_ADAMW || code == OP_RMSPROP ? 5 : code == OP_GRAD_PREP ? 2 : code == OP_GRAD_CLIP ? 1 : 0;
     if (ptrs == 0) unreachable();
-    share(w(op, ptrs + 1), al);
+    const sizeWord = code == OP_GRAD_CLIP ? 3 : ptrs + 1;
+    share(w(op, sizeWord), al);
     if (gHi <= gLo) return;
     memory.copy(gRec, op, <usize>RECORD_BYTES);
     for (let i = 1; i <= ptrs; i++) {
       const q = p(op, i);
       if (q) store<u32>(gRec + (<usize>i << 2), <u32>(q + (<usize>gLo << 2)));
     }
-    store<i32>(gRec + (<usize>(ptrs + 1) << 2), gHi - gLo);
+    store<i32>(gRec + (<usize>sizeWord << 2), gHi - gLo);
     dispatch(gRec, rows, start, step);
   } else {
     unreachable();
   }
+}
+
+/**
+ * COLS of the ops whose sums over the batch split by columns: layer norm's
+ * dX by rows with dγ/dβ by features share(D, al); embedding dTable by table
+ * rows share(V, 1); position embedding dP by floats share(F, al); batch
+ * normalization by channels share(C, al). False: not one of them.
+ */
+function colsShare(op: usize, code: i32, al: i32, rows: i32): bool {
+  if (code == OP_LAYER_NORM_BACKWARD) {
+    // dy, x, gamma, mean, rstd, dx, dgamma, dbeta, groups, dim
+    const G = w(op, 9), D = w(op, 10), n = rows * G, rb = <usize>D << 2;
+    share(rows, 4);
+    const v0 = <usize>(gLo * G);
+    if (gHi > gLo) layerNormBackward(p(op, 1) + v0 * rb, p(op, 2) + v0 * rb, p(op, 3), p(op, 4) + (v0 << 2), p(op, 5) + (v0 << 2), p(op, 6) + v0 * rb, 0, 0, (gHi - gLo) * G, D);
+    share(D, al);
+    if (gHi > gLo) layerNormParamGrads(p(op, 1), p(op, 2), p(op, 3), p(op, 4), p(op, 5), p(op, 7), p(op, 8), n, D, gLo, gHi);
+    return true;
+  }
+  if (code == OP_EMBEDDING_BACKWARD) { // ids, dy, dtable, positions, dim, vocab
+    share(w(op, 6), 1);
+    embeddingBackwardRows(p(op, 1), p(op, 2), p(op, 3), rows * w(op, 4), w(op, 5), w(op, 6), gLo, gHi);
+    return true;
+  }
+  if (code == OP_POSITION_EMBEDDING_BACKWARD) { // dy, dp, positions, dim
+    const F = w(op, 3) * w(op, 4);
+    share(F, al);
+    if (gHi > gLo) positionEmbeddingBackwardColumns(p(op, 1), p(op, 2), rows, F, gLo, gHi);
+    return true;
+  }
+  if (code == OP_BATCH_NORM_TRAIN || code == OP_BATCH_NORM_INFERENCE) {
+    // x, gamma, beta, movingMean, movingVariance, stats, y, features, channels, epsilon[, momentum]
+    share(w(op, 9), al);
+    if (gHi <= gLo) return true;
+    if (code == OP_BATCH_NORM_TRAIN) batchNormTrainChannels(p(op, 1), p(op, 2), p(op, 3), p(op, 4), p(op, 5), p(op, 6), p(op, 7), rows, w(op, 8), w(op, 9), reinterpret<f32>(w(op, 10)), reinterpret<f32>(w(op, 11)), gLo, gHi);
+    else batchNormInferenceChannels(p(op, 1), p(op, 2), p(op, 3), p(op, 4), p(op, 5), p(op, 6), p(op, 7), rows, w(op, 8), w(op, 9), reinterpret<f32>(w(op, 10)), gLo, gHi);
+    return true;
+  }
+  if (code == OP_BATCH_NORM_BACKWARD) { // dy, x, stats, dx, dgamma, dbeta, features, channels
+    share(w(op, 8), al);
+    if (gHi > gLo) batchNormBackwardChannels(p(op, 1), p(op, 2), p(op, 3), p(op, 4), p(op, 5), p(op, 6), rows, w(op, 7), w(op, 8), gLo, gHi);
+    return true;
+  }
+  return false;
 }
 
 /** conv dW: by taps for short windows (the 32-channel loops stay whole), else by output channels, else on thread 0. */

@@ -142,6 +142,7 @@ export class WasmBackend implements Backend {
     return {
       threads: this.pool.threads, batch: this.graph.batchSize, graph: this.graph, labels: this.labelsPtr,
       ptr: (name) => this.ptr(name), bytes: (name) => 4 * this.sizes.get(name)!, alloc: (bytes) => this.heap.alloc(bytes, 64),
+      write: (at, words) => this.heap.i32(at, words.length).set(words),
     };
   }
 

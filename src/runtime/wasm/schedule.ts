@@ -26,12 +26,15 @@
 import { defOf } from '../../ops/index.js';
 import { LABELS_BUFFER } from '../../ops/gather.js';
 import type { Graph, Op } from '../graph.js';
+import { COLUMN_KINDS, PARAM_KINDS, ROW_KINDS, rowLoss } from './split-kinds.js';
 
 export const SYNC_WORD = 15;
 export const SCRATCH_WORD = 14;
 const SYNC_BARRIER = 16;
+const SYNC_TABLE = 32;
 const OP_ROW_REDUCE = 127;
 const SINGLE = 0, COLS = 1, ROWS = 2, RANGE = 3, RECORD_ROWS = 4, PARAM_RANGE = 5, CONV_AUTO = 6;
+const LOSS_SLOTS_WORD = 13;
 
 /** Below these sizes (multiply-adds, floats) an op that cannot run on the threads' own rows stays on thread 0. */
 const MIN_MACS = 65536;
@@ -52,8 +55,10 @@ export interface ThreadPlanContext {
   bytes(name: string): number;
   /** Where gather writes the batch's labels (u32 per row). */
   labels: number;
-  /** Memory for a row-split loss's row scratch (16 bytes per row). */
+  /** Memory for a row-split loss's row scratch (16 bytes per row) and the row tables. */
   alloc(bytes: number): number;
+  /** Writes i32 words at a byte offset. */
+  write(at: number, words: readonly number[]): void;
 }
 
 type Part = { kind: 'one' } | { kind: 'all' } | { kind: 'keyed'; key: string } | { kind: 'spans'; spans: [number, number][] };
@@ -63,19 +68,6 @@ interface Choice { mode: number; align: number; accesses: Access[]; scratch?: bo
 // Pseudo buffers (no real bytes): the metrics the loss ops add to, and predict's probabilities.
 const METRICS: [number, number] = [-64, -32];
 const PROBS: [number, number] = [-32, -16];
-
-/** Kinds whose examples split with the record's per-row pointers moved (threads_share.ts rowStrides, or its own cases). */
-const ROW_KINDS = new Set([
-  'gather', 'gather_f32', 'gather_targets', 'dropout', 'dropout_backward', 'softmax_xent',
-  'relu', 'sigmoid', 'tanh', 'leaky_relu', 'elu', 'gelu', 'gelu_tanh', 'silu', 'softplus', 'softmax', 'scale',
-  'relu_backward', 'softmax_backward', 'add', 'subtract', 'multiply',
-  'sigmoid_backward', 'tanh_backward', 'leaky_relu_backward', 'elu_backward', 'gelu_backward', 'gelu_tanh_backward', 'silu_backward', 'softplus_backward',
-  'dense_forward', 'dense_backward_input', 'conv2d_forward', 'conv2d_backward_input',
-  'max_pool2d', 'average_pool2d', 'max_pool2d_backward', 'average_pool2d_backward',
-]);
-/** Row-split losses: their metrics go through the row scratch and a ROW_REDUCE [loss word, correct word, rows word]. */
-const ROW_LOSSES: Record<string, [number, number, number]> = { softmax_xent: [0, 1, 2] };
-const PARAM_OPTIMIZERS = new Set(['sgd', 'adamw', 'rmsprop']);
 
 /** This thread's share [lo, hi) of `total` in units of `align` (kernels/as/threads_share.ts share()). */
 export function share(total: number, align: number, tid: number, threads: number): [number, number] {
@@ -113,13 +105,15 @@ function conflicts(live: readonly Access[], accesses: readonly Access[]): boolea
 
 class Planner {
   private readonly perRow = new Map<string, number>();
+  /** Floats per example of the per-row buffer that starts at a byte offset. */
+  private readonly rowsAt = new Map<number, number>();
   private readonly T: number;
   private readonly B: number;
 
   constructor(private readonly c: ThreadPlanContext) {
     this.T = c.threads;
     this.B = c.batch;
-    for (const b of c.graph.buffers) if (b.perRow) this.perRow.set(b.name, b.floats * 4);
+    for (const b of c.graph.buffers) if (b.perRow) { this.perRow.set(b.name, b.floats * 4); this.rowsAt.set(c.ptr(b.name), b.floats); }
     this.perRow.set(LABELS_BUFFER, 4);
   }
 
@@ -157,6 +151,19 @@ class Planner {
     return out;
   }
 
+  /** [count, (word, floats per example) …] of the record words that point at a per-row buffer (the labels: 1 u32 each). */
+  private rowTable(r: PlanRecord): number[] {
+    const fields = defOf(r.op as unknown as Op).wasm.fields;
+    const entries: number[] = [];
+    fields.forEach(([, type], i) => {
+      const v = r.words[i + 1]!;
+      if (type !== 'ptr' || !v) return;
+      const floats = v === this.c.labels ? 1 : this.rowsAt.get(v);
+      if (floats !== undefined) entries.push(i + 1, floats);
+    });
+    return [entries.length / 2, ...entries];
+  }
+
   private spansOf(base: number, total: number, align: number, unitBytes: number): Part {
     return { kind: 'spans', spans: Array.from({ length: this.T }, (_, t) => { const [lo, hi] = share(total, align, t, this.T); return [base + lo * unitBytes, base + hi * unitBytes] as [number, number]; }) };
   }
@@ -165,16 +172,46 @@ class Planner {
     return { mode: SINGLE, align: 0, accesses: this.touched(r).map((x) => ({ ...x, part: { kind: 'one' } as Part })) };
   }
 
+  /** COLS of the ops whose batch sums split by columns: what each thread touches (threads_share.ts colsShare). */
+  private columns(r: PlanRecord, touched: ReturnType<Planner['touched']>): Choice {
+    const op = r.op;
+    const named = (name: unknown, part: Part) => touched.filter((x) => x.name === name).map((x) => ({ ...x, part }));
+    const reads = touched.filter((x) => !x.write).map((x) => ({ ...x, part: { kind: 'all' } as Part }));
+    const at = (name: unknown) => this.c.ptr(name as string);
+    const accesses: Access[] = [...reads];
+    if (op.kind === 'layer_norm_backward') {
+      const D = op.dim as number;
+      accesses.push(...named(op.dx, { kind: 'keyed', key: `rows:${at(op.dx)}:${this.perRow.get(op.dx as string)}` }));
+      for (const g of [op.dgamma, op.dbeta]) if (g) accesses.push(...named(g, this.spansOf(at(g), D, 4, 4)));
+    } else if (op.kind === 'embedding_backward') {
+      accesses.push(...named(op.dtable, this.spansOf(at(op.dtable), op.vocab as number, 1, 4 * (op.dim as number))));
+    } else if (op.kind === 'position_embedding_backward') {
+      accesses.push(...named(op.dp, this.spansOf(at(op.dp), (op.positions as number) * (op.dim as number), 4, 4)));
+    } else {
+      // Batch normalization by channels share(C, 4): per-channel columns of x/y/dx and of the stats rows, spans of the [C] vectors.
+      const C = op.channels as number;
+      for (const x of touched.filter((t) => t.write)) {
+        const perChannel = x.end - x.start === 4 * C;
+        accesses.push({ ...x, part: perChannel ? this.spansOf(x.start, C, 4, 4) : { kind: 'keyed', key: `chan:${x.start}` } });
+      }
+      if (op.kind === 'batch_norm_backward') accesses.push(...named(op.stats, { kind: 'keyed', key: `chan:${at(op.stats)}` }).map((x) => ({ ...x, write: true })));
+    }
+    // A read of a buffer the op also writes keeps only the write's partition (its own columns).
+    const written = new Set(accesses.filter((x) => x.write).map((x) => x.start));
+    return { mode: COLS, align: 4, accesses: accesses.filter((x) => x.write || !written.has(x.start)) };
+  }
+
   /** The split modes a record may run in, best first (SINGLE always last). */
   candidates(r: PlanRecord): Choice[] {
     const op = r.op, T = this.T, B = this.B;
     const out: Choice[] = [];
     const touched = this.touched(r);
     if (op.kind === 'row_reduce') {
-      return [{ mode: SINGLE, align: 0, accesses: [{ start: op.scratch as number, end: (op.scratch as number) + 16 * B, write: false, part: { kind: 'one' } }, { start: METRICS[0], end: METRICS[1], write: true, part: { kind: 'one' } }] }];
+      return [{ mode: SINGLE, align: 0, accesses: [{ start: op.scratch as number, end: (op.scratch as number) + 16 * B * (op.entries as number), write: false, part: { kind: 'one' } }, { start: METRICS[0], end: METRICS[1], write: true, part: { kind: 'one' } }] }];
     }
-    if (ROW_KINDS.has(op.kind) && B >= 2 * ROW_ALIGN) {
-      const isLoss = op.kind in ROW_LOSSES;
+    const loss = rowLoss(op);
+    if ((ROW_KINDS.has(op.kind) || loss) && B >= 2 * ROW_ALIGN) {
+      const isLoss = loss !== null;
       const accesses: Access[] = [];
       let ok = true;
       for (const x of touched) {
@@ -188,8 +225,8 @@ class Planner {
       if (touched.some((x) => x.start === METRICS[0]) && !isLoss) ok = false;
       if (ok && isLoss) {
         // Its row scratch (loss column, then correct column), and no other mode: its ROW_REDUCE expects the scratch filled.
-        const scratch = r.words[SCRATCH_WORD];
-        if (scratch) for (const at of [scratch, scratch + 8 * B]) accesses.push({ start: at, end: at + 8 * B, write: true, part: { kind: 'keyed', key: `rows:${at}:8` } });
+        const scratch = r.words[SCRATCH_WORD], n = B * loss.entries;
+        if (scratch) for (const at of [scratch, scratch + 8 * n]) accesses.push({ start: at, end: at + 8 * n, write: true, part: { kind: 'keyed', key: `rows:${at}:${8 * loss.entries}` } });
         return [{ mode: RECORD_ROWS, align: ROW_ALIGN, accesses, scratch: true }];
       }
       if (ok) out.push({ mode: RECORD_ROWS, align: ROW_ALIGN, accesses });
@@ -222,19 +259,21 @@ class Planner {
     if (op.kind === 'conv2d_backward_weights') {
       out.push({ mode: CONV_AUTO, align: 0, accesses: touched.map((x) => ({ ...x, part: x.write ? { kind: 'keyed', key: `convdw:${w[3]}` } : { kind: 'all' } })) });
     }
-    if (op.kind === 'adam' || PARAM_OPTIMIZERS.has(op.kind)) {
+    if (PARAM_KINDS.has(op.kind)) {
       const n = op.size as number;
-      const param = this.c.graph.params.find((p) => p.name === op.param);
+      const param = this.c.graph.params.find((p) => p.name === (op.param ?? op.p ?? op.g));
       const last = param?.shape[param.shape.length - 1] ?? 1;
       // Alignments that make the shares the dW rows' or columns' of the gradient's writer: then no barrier between them.
       const aligns = [...new Set([16, 4 * last, last, 4].filter((a) => a % 4 === 0 && a > 0))];
       const mode = op.kind === 'adam' ? RANGE : PARAM_RANGE;
+      const elementwise = touched.every((x) => x.end - x.start === 4 * n || !x.write);
       for (const al of aligns) {
-        if (n < 4 * T) break;
-        out.push({ mode, align: al, accesses: touched.map((x) => ({ ...x, part: this.spansOf(x.start, n, al, 4) })) });
+        if (n < 4 * T || !elementwise) break;
+        out.push({ mode, align: al, accesses: touched.map((x) => ({ ...x, part: x.end - x.start === 4 * n ? this.spansOf(x.start, n, al, 4) : { kind: 'all' } as Part })) });
       }
       if (n < MIN_ELEMS) out.unshift(this.single(r)); // small: thread 0, unless that needs a barrier and a share does not
     }
+    if (COLUMN_KINDS.has(op.kind) && B >= 2 * ROW_ALIGN) out.push(this.columns(r, touched));
     out.push(this.single(r));
     return out;
   }
@@ -243,16 +282,26 @@ class Planner {
   schedule(records: PlanRecord[]): number[][] {
     // A row-split loss gets its ROW_REDUCE record right after it (the scheduler moves it to a barrier).
     const all: PlanRecord[] = [];
+    const tables = new Set<PlanRecord>();
     for (const r of records) {
       all.push(r);
-      const slots = ROW_LOSSES[r.op.kind];
-      if (slots && this.candidates(r)[0]!.mode === RECORD_ROWS) {
-        const scratch = this.c.alloc(16 * this.B);
-        r.words = [...r.words];
-        while (r.words.length < SCRATCH_WORD) r.words.push(0);
-        if (r.words.length > SCRATCH_WORD) throw new Error(`wasm threads: ${r.op.kind} record too long for a row scratch`);
+      const loss = rowLoss(r.op);
+      r.words = [...r.words];
+      if (loss && this.candidates(r)[0]!.mode === RECORD_ROWS) {
+        const scratch = this.c.alloc(16 * this.B * loss.entries);
+        if (r.words.length > LOSS_SLOTS_WORD) throw new Error(`wasm threads: ${r.op.kind} record too long for a row scratch`);
+        while (r.words.length <= SCRATCH_WORD) r.words.push(0);
         r.words[SCRATCH_WORD] = scratch;
-        all.push({ op: { kind: 'row_reduce', scratch }, words: [OP_ROW_REDUCE, scratch, ...slots] });
+        r.words[LOSS_SLOTS_WORD] = (loss.temp[0] + 1) | ((loss.temp[1] + 1) << 8);
+        all.push({ op: { kind: 'row_reduce', scratch, entries: loss.entries }, words: [OP_ROW_REDUCE, scratch, ...loss.reduce] });
+      } else if (ROW_KINDS.has(r.op.kind) && r.words.length <= SCRATCH_WORD) {
+        // The row table [count, (word, floats per example) …]: which record words point at per-row buffers.
+        const table = this.rowTable(r);
+        const at = this.c.alloc(4 * table.length);
+        this.c.write(at, table);
+        while (r.words.length <= SCRATCH_WORD) r.words.push(0);
+        r.words[SCRATCH_WORD] = at;
+        tables.add(r);
       }
     }
     const cands = all.map((r) => this.candidates(r));
@@ -300,7 +349,7 @@ class Planner {
       const words = [...all[i]!.words];
       if (words.length > SYNC_WORD) throw new Error(`wasm threads: ${all[i]!.op.kind} record too long for the sync word`);
       while (words.length <= SYNC_WORD) words.push(0);
-      words[SYNC_WORD] = choice.mode | (barrier ? SYNC_BARRIER : 0) | (choice.align << 8);
+      words[SYNC_WORD] = choice.mode | (barrier ? SYNC_BARRIER : 0) | (tables.has(all[i]!) ? SYNC_TABLE : 0) | (choice.align << 8);
       return words;
     });
   }
