@@ -24,12 +24,14 @@ export interface ConvBenchContext {
   repeats: number;
   /** Also time the direct kernels. */
   direct: boolean;
+  /** Every benchable op of the step, not only conv and pooling. */
+  allOps?: boolean;
 }
 
 export async function convKernels(c: ConvBenchContext): Promise<void> {
   const spec = parse(readFileSync(new URL('../models/mnist-cnn.yaml', import.meta.url), 'utf8')) as ModelSpec;
   const graph = compileGraph(spec);
-  const cases = casesOfGraph(graph).filter((k) => /^(conv2d_|max_pool2d)/.test(k.op));
+  const cases = casesOfGraph(graph).filter((k) => c.allOps || /^(conv2d_|max_pool2d)/.test(k.op));
   console.log(`models/mnist-cnn.yaml, batch ${graph.batchSize}: median µs per dispatch of ${c.repeats} repeats, GFLOP/s median (min–max)`);
   const variants = c.direct ? (['blocked', 'direct'] as const) : (['blocked'] as const);
   for (const k of cases) {
@@ -62,7 +64,7 @@ export async function convKernels(c: ConvBenchContext): Promise<void> {
         seen.add(d.kernel);
         const ms = await c.timeDispatch(d.pipeline, d.group, [d.x, d.y], inst.rows);
         const med = ms[ms.length >> 1]!;
-        const flops = !g ? 0 : d.kernel === 'conv2d_bias_grad' ? sizes(B, g).y : convFlops(B, g);
+        const flops = !g ? 0 : d.kernel.startsWith('conv2d_bias_grad') ? sizes(B, g).y : convFlops(B, g);
         const rate = (t: number) => (flops / t / 1e6).toFixed(2);
         const label = `${k.op.replace('conv2d_', '')}: ${d.kernel}${variant === 'blocked' || !conv ? '' : ' (direct)'}`;
         console.log(`  ${shape.padEnd(28)} ${label.padEnd(52)} ${(med * 1000).toFixed(0).padStart(8)} µs` +

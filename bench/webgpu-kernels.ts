@@ -10,7 +10,8 @@
 // --conv times only the MNIST convnet's kernels (models/mnist-cnn.yaml at
 // batch 128: each conv's forward, dX where the step computes it, dW and db,
 // and the pooling; bench/webgpu-conv.ts), --dense only the flagship's.
-// --no-direct leaves out the direct conv kernels (seconds per dispatch).
+// --no-direct leaves out the direct conv kernels (seconds per dispatch);
+// --all-ops (with --conv) times every other op of the convnet's step too.
 //
 // The matmul variants: dense_forward_vec4 (4×4 outputs per invocation in vec4
 // registers, no workgroup memory: the default), dense_forward (the same with
@@ -85,7 +86,7 @@ const fmt = (ms: number[], flops: number, bytes: number) => {
 };
 
 if (only === 'conv') {
-  await convKernels({ device, kernels: ks, ctx, timeDispatch, repeats: REPEATS, direct: !process.argv.includes('--no-direct') });
+  await convKernels({ device, kernels: ks, ctx, timeDispatch, repeats: REPEATS, direct: !process.argv.includes('--no-direct'), allOps: process.argv.includes('--all-ops') });
   device.destroy();
   process.exit(0);
 }

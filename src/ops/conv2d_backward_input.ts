@@ -6,9 +6,12 @@
 //                       iw = ow·sW + kw·dW − padLeft of Σ_oc dy[b, oh, ow, oc] · w[kh, kw, ic, oc]
 // wasm: per tile of output pixels dcol = dy·wᵀ (the dense gemm on a
 // transposed copy of w in static scratch), then col2im adds dcol into dx.
-// WebGPU: a gather per input pixel × 4 channels (no atomics).
+// WebGPU: a gather (no atomics), register-blocked over 8 input pixels × 8
+// channels per invocation with vec4 loads where inC and outC are multiples
+// of 4 (kernels/wgsl/conv2d_backward_input_vec4.wgsl), else (and with the
+// backend option convKernels: 'direct') one pixel × 4 channels.
 
-import { pixelGrid } from './conv-grid.js';
+import { blockDispatch, pixelGrid } from './conv-grid.js';
 import { CONV_CASES, CONV_SHAPE, convFlops, dimsFromMKN, dimsOf, encodeGeometry, GEOMETRY_ARGS, GEOMETRY_FIELDS, GEOMETRY_OVERRIDES, GEOMETRY_PARAMS, geometryConstants, geometryOf, sizes, type Conv2dGeometry } from './conv2d_shared.js';
 import { defineOp, NO_OPTIMIZER, present, type OpRecordBase } from './types.js';
 
@@ -60,13 +63,18 @@ export const conv2dBackwardInputOp = defineOp<Conv2dBackwardInputOp>({
     encode: (op, L) => [L.ptr(op.dy), L.ptr(op.w), L.ptr(op.dx), L.ptr(op.reluOut), ...encodeGeometry(op)],
   },
   webgpu: {
-    kernels: { conv2d_backward_input: ['read', 'read', 'read', 'rw'] },
+    kernels: {
+      conv2d_backward_input: ['read', 'read', 'read', 'rw'],
+      conv2d_backward_input_vec4: ['read', 'read', 'read', 'rw'],
+    },
     async dispatches(op, env) {
       const io = [env.range(op.dy), env.range(op.w), env.range(op.reluOut), env.range(op.dx)];
       const constants = { ...geometryConstants(op), RELU_MASK: !!op.reluOut };
       const pixels = env.B * op.inH * op.inW;
       if (env.custom) return [await env.custom(op.layer, constants, io, pixels, op.inC)];
-      return [await env.dispatch('conv2d_backward_input', op.layer, constants, io, pixelGrid(pixels, op.inC))];
+      if (env.prefer.conv === 'direct' || op.inC % 4 || op.outC % 4) return [await env.dispatch('conv2d_backward_input', op.layer, constants, io, pixelGrid(pixels, op.inC))];
+      const blocked = blockDispatch(pixels, op.inC);
+      return [await env.dispatch('conv2d_backward_input_vec4', op.layer, { ...constants, ...blocked.constants }, io, blocked.grid)];
     },
   },
   bench: {

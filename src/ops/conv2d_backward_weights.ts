@@ -2,10 +2,14 @@
 // db[oc] = Σ of dy over the batch's pixels:
 //   dw[kh, kw, ic, oc] = Σ_{b, oh, ow} x[b, oh·sH + kh·dH − padTop, ow·sW + kw·dW − padLeft, ic] · dy[b, oh, ow, oc]
 // wasm: per tile of output pixels im2col (as the forward), then
-// colᵀ·dy with the dense gemm, added into dw. WebGPU: one workgroup per
-// (kh, kw, ic) × 4 output channels, its 64 invocations splitting the pixels
-// and reducing in workgroup memory; db is its own kernel
-// (conv2d_bias_grad), also after a user's dw kernel.
+// colᵀ·dy with the dense gemm, added into dw. WebGPU, where outC is a
+// multiple of 4: one workgroup per block of 4 rows (kh, kw, ic) × 8 output
+// channels, its 64 invocations splitting the pixels into register blocks
+// (vec4 x loads where inC is a multiple of 4 too) and reducing in workgroup
+// memory, deterministic (kernels/wgsl/conv2d_backward_weights_blocked.wgsl,
+// _vec4); else (and with convKernels: 'direct') one row × 4 channels per
+// workgroup. db is its own kernel (conv2d_bias_grad, vec4 loads where outC
+// allows), also after a user's dw kernel.
 
 import { CONV_CASES, CONV_SHAPE, convFlops, dimsFromMKN, dimsOf, encodeGeometry, GEOMETRY_ARGS, GEOMETRY_FIELDS, GEOMETRY_OVERRIDES, GEOMETRY_PARAMS, geometryConstants, geometryOf, sizes, type Conv2dGeometry } from './conv2d_shared.js';
 import { defineOp, NO_OPTIMIZER, present, type OpRecordBase } from './types.js';
@@ -67,18 +71,25 @@ export const conv2dBackwardWeightsOp = defineOp<Conv2dBackwardWeightsOp>({
     kernels: {
       conv2d_backward_weights: ['read', 'read', 'rw'],
       conv2d_bias_grad: ['read', 'rw'],
+      conv2d_backward_weights_blocked: ['read', 'read', 'rw'],
+      conv2d_backward_weights_vec4: ['read', 'read', 'rw'],
+      conv2d_bias_grad_vec4: ['read', 'rw'],
     },
     async dispatches(op, env) {
       const io = [env.range(op.x), env.range(op.dy), env.range(op.dw)];
       const constants = geometryConstants(op);
       const taps = op.kH * op.kW * op.inC;
+      const direct = env.prefer.conv === 'direct' || op.outC % 4 !== 0;
       const out = [];
       if (env.custom) out.push(await env.custom(op.layer, constants, io, taps, op.outC));
-      else {
+      else if (direct) {
         if (taps > 65535) throw new Error(`conv2d_backward_weights: ${taps} kernel rows (kH·kW·inC) exceed one dispatch (65535)`);
         out.push(await env.dispatch('conv2d_backward_weights', op.layer, constants, io, [taps, Math.ceil(op.outC / 4)]));
+      } else {
+        if (taps / 4 > 65535) throw new Error(`conv2d_backward_weights: ${taps} kernel rows (kH·kW·inC) exceed one dispatch (4 × 65535)`);
+        out.push(await env.dispatch(op.inC % 4 ? 'conv2d_backward_weights_blocked' : 'conv2d_backward_weights_vec4', op.layer, constants, io, [Math.ceil(taps / 4), Math.ceil(op.outC / 8)]));
       }
-      if (op.db) out.push(await env.dispatch('conv2d_bias_grad', op.layer, { OUT_C: op.outC, PIXELS: op.outH * op.outW }, [env.range(op.dy), env.range(op.db)], [Math.ceil(op.outC / 4), 1]));
+      if (op.db) out.push(await env.dispatch(direct ? 'conv2d_bias_grad' : 'conv2d_bias_grad_vec4', op.layer, { OUT_C: op.outC, PIXELS: op.outH * op.outW }, [env.range(op.dy), env.range(op.db)], [Math.ceil(op.outC / 4), 1]));
       return out;
     },
   },
