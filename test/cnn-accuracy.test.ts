@@ -39,6 +39,12 @@ test('the convnet lowers to conv, pooling, dropout and dense ops, with a fused R
   const back = g.backward.map((o) => o.kind);
   assert.equal(back.filter((k) => k === 'conv2d_backward_input').length, 1, back.join(', '));
   assert.equal(back.filter((k) => k === 'conv2d_backward_weights').length, 2);
+  // The first conv's ReLU passes through its max pool: the second conv's dX applies its mask
+  // (pool output > 0), so the only relu_backward left is the second conv's (dropout in between).
+  assert.equal(back, ['dense_backward_weights', 'dense_backward_input', 'dropout_backward', 'max_pool2d_backward', 'relu_backward', 'conv2d_backward_weights', 'conv2d_backward_input', 'max_pool2d_backward', 'conv2d_backward_weights']);
+  const dx = g.backward.find((o) => o.kind === 'conv2d_backward_input') as { reluOut: string | null; layer: string };
+  assert.equal([dx.layer, dx.reluOut], ['conv2d_2', 'max_pooling2d_1/out']);
+  assert.is((g.backward.find((o) => o.kind === 'relu_backward') as { layer: string }).layer, 'conv2d_2');
   assert.equal(g.params.map((p) => [p.name, p.shape]), [
     ['conv2d_1/kernel', [3, 3, 1, 32]], ['conv2d_1/bias', [32]], ['conv2d_2/kernel', [3, 3, 32, 64]], ['conv2d_2/bias', [64]],
     ['dense_1/kernel', [1600, 10]], ['dense_1/bias', [10]],

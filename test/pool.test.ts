@@ -192,4 +192,18 @@ test('the wasm max-pool backward kernels route all-equal windows to their first 
   assert.equal(Array.from(gw.got.dx!), Array.from(gw.want.dx!));
 });
 
+test('the 2×2 stride-2 max pool kernels (pool_2x2.ts) break ties and zero the unused odd column as the reference does', async () => {
+  const runner = await WasmOpRunner.create(false);
+  // 6×5 input, C = 8: the last column is in no window; values on a coarse grid, so most windows tie.
+  const dims = [2, 6, 5, 8, 2, 2, 2, 2, 0];
+  const g = geometry(6, 5, 8, [2, 2], [2, 2], 'valid');
+  const r = kernelRandoms(11, 300);
+  const x = r.rand(2 * 6 * 5 * 8).map((v) => Math.round(v * 2) / 2), dy = r.rand(2 * g.outH * g.outW * 8);
+  const f = await wasmAndReference(runner, 'max_pool2d', dims, { x });
+  assert.equal(Array.from(f.got.y!), Array.from(f.want.y!));
+  const b = await wasmAndReference(runner, 'max_pool2d_backward', dims, { dy, x });
+  assert.equal(Array.from(b.got.dx!), Array.from(pool64(x, dy, 2, g).dxMax));
+  assert.equal(Array.from(b.got.dx!), Array.from(b.want.dx!));
+});
+
 test.run();

@@ -6,9 +6,11 @@
 //       a transposed copy of w in AUX, made once per call, in chunks of
 //       whole taps when all of it does not fit), then col2im adds dcol into
 //       dx; then the ReLU mask of the layer below.
-//   dW: per tile, im2col, then dw[T × outC] += colᵀ · dy (colᵀ read in
-//       place through the gemm's strides, into AUX, then added), rows of dw
-//       in chunks that fit AUX. db = the column sums of dy.
+//   dW: per tile, the transposed im2col colᵀ [T × P] (4 pixels at a time
+//       through AUX and 4×4 SIMD transposes, so the gemm's A rows run along
+//       the pixels), then dw[T × outC] += colᵀ · dy (into AUX, then added),
+//       rows of dw in chunks that fit AUX (past 4·T > AUX, plain im2col read
+//       transposed through the gemm's strides). db = the column sums of dy.
 // Geometries past the scratch (one tap's inC·outC > 32768 floats, or T >
 // 65536) take scalar direct loops; short windows (T ≤ 32) dW's loops in
 // conv_small.ts.
@@ -121,6 +123,42 @@ function conv2dBackwardInputDirect(
   }
 }
 
+/**
+ * colT[t·n + q] = tap t of output pixel p0 + q: the transpose of im2col's
+ * tile, built 4 pixels at a time (im2col into AUX, then 4×4 SIMD
+ * transposes). Needs 4·T ≤ AUX_FLOATS.
+ */
+function im2colT(
+  x: usize, colT: usize, p0: i32, n: i32,
+  inH: i32, inW: i32, inC: i32, outH: i32, outW: i32,
+  kH: i32, kW: i32, sH: i32, sW: i32, dH: i32, dW: i32, pT: i32, pL: i32,
+): void {
+  const T = kH * kW * inC, ts = <usize>T << 2, ns = <usize>n << 2;
+  const T4 = T & ~3;
+  for (let q0 = 0; q0 < n; q0 += 4) {
+    const nq = min(4, n - q0);
+    im2col(x, AUX, p0 + q0, nq, inH, inW, inC, outH, outW, kH, kW, sH, sW, dH, dW, pT, pL);
+    const d0 = colT + (<usize>q0 << 2);
+    let t = 0;
+    if (nq == 4) {
+      for (; t < T4; t += 4) {
+        const s = AUX + (<usize>t << 2), d = d0 + <usize>t * ns;
+        const r0 = v128.load(s), r1 = v128.load(s + ts), r2 = v128.load(s + 2 * ts), r3 = v128.load(s + 3 * ts);
+        const u0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), u1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+        const u2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), u3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+        v128.store(d, v128.shuffle<f32>(u0, u2, 0, 1, 4, 5));
+        v128.store(d + ns, v128.shuffle<f32>(u0, u2, 2, 3, 6, 7));
+        v128.store(d + 2 * ns, v128.shuffle<f32>(u1, u3, 0, 1, 4, 5));
+        v128.store(d + 3 * ns, v128.shuffle<f32>(u1, u3, 2, 3, 6, 7));
+      }
+    }
+    for (; t < T; t++) {
+      const d = d0 + <usize>t * ns;
+      for (let q = 0; q < nq; q++) store<f32>(d + (<usize>q << 2), load<f32>(AUX + <usize>q * ts + (<usize>t << 2)));
+    }
+  }
+}
+
 /** dw = dL/dw (HWIO), db = column sums of dy (db may be 0); see the file comment. */
 export function conv2dBackwardWeights(
   x: usize, dy: usize, dw: usize, db: usize,
@@ -164,13 +202,19 @@ export function conv2dBackwardWeightsColumns(
   } else {
     for (let t = 0; t < T; t++) zeroFloats(dw + <usize>t * cs + co, nc);
     const tile = tilePixels(T, P);
+    // colᵀ [T × n] where 4 pixels' taps fit AUX: the gemm's A rows then run along the pixels, as in
+    // the forward (A read down col's columns touches one cache line per 4 floats: ~15% slower).
+    const transposed = 4 * T <= AUX_FLOATS;
     for (let p0 = 0; p0 < P; p0 += tile) {
       const n = min(tile, P - p0);
-      im2col(x, COL, p0, n, inH, inW, inC, outH, outW, kH, kW, sH, sW, dH, dW, pT, pL);
+      const ns = <usize>n << 2;
+      if (transposed) im2colT(x, COL, p0, n, inH, inW, inC, outH, outW, kH, kW, sH, sW, dH, dW, pT, pL);
+      else im2col(x, COL, p0, n, inH, inW, inC, outH, outW, kH, kW, sH, sW, dH, dW, pT, pL);
       for (let r0 = 0; r0 < T; r0 += rowsPerChunk) {
         const R = min(rowsPerChunk, T - r0);
-        // AUX[R × nc] = col[:, r0 … r0+R)ᵀ · dy[p0 … p0+n, c0 … c1): A(r, t) = col[t·T + r0 + r].
-        gemm(COL + (<usize>r0 << 2), 4, ts, dy + <usize>p0 * cs + co, cs, AUX, ncs, R, nc, n, 0, EPI_NONE, 0, 0, sparse);
+        // AUX[R × nc] = col[:, r0 … r0+R)ᵀ · dy[p0 … p0+n, c0 … c1): A(r, t) = colᵀ[(r0 + r)·n + t] (or col[t·T + r0 + r]).
+        if (transposed) gemm(COL + <usize>r0 * ns, ns, 4, dy + <usize>p0 * cs + co, cs, AUX, ncs, R, nc, n, 0, EPI_NONE, 0, 0, sparse);
+        else gemm(COL + (<usize>r0 << 2), 4, ts, dy + <usize>p0 * cs + co, cs, AUX, ncs, R, nc, n, 0, EPI_NONE, 0, 0, sparse);
         for (let r = 0; r < R; r++) {
           const d = dw + <usize>(r0 + r) * cs + co, a = AUX + <usize>r * ncs;
           let i = 0;

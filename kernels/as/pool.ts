@@ -13,6 +13,9 @@
 // Max-pool ties: the first maximum in row-major window order, as
 // TensorFlow; per lane, a later element replaces the running maximum only
 // when strictly greater, and its flat position is selected the same way.
+// 2×2 pools with stride 2 take pool_2x2.ts (the same numbers, fewer instructions).
+
+import { pool2x2, maxPool2d2x2, maxPool2dBackward2x2 } from './pool_2x2';
 
 // @ts-ignore: decorator
 @inline function off(i: i32): usize {
@@ -38,6 +41,7 @@
 
 export function maxPool2d(x: usize, y: usize, B: i32, inH: i32, inW: i32, outH: i32, outW: i32, kH: i32, kW: i32,
   strideH: i32, strideW: i32, padTop: i32, padLeft: i32, C: i32): void {
+  if (pool2x2(inH, inW, outH, outW, kH, kW, strideH, strideW, padTop, padLeft, C)) { maxPool2d2x2(x, y, B, inH, inW, outH, outW, C); return; }
   for (let b = 0; b < B; b++) {
     const xb = x + off(b * inH * inW * C);
     for (let oh = 0; oh < outH; oh++) {
@@ -59,6 +63,7 @@ export function maxPool2d(x: usize, y: usize, B: i32, inH: i32, inW: i32, outH: 
 
 export function maxPool2dBackward(dy: usize, x: usize, dx: usize, B: i32, inH: i32, inW: i32, outH: i32, outW: i32, kH: i32, kW: i32,
   strideH: i32, strideW: i32, padTop: i32, padLeft: i32, C: i32): void {
+  if (pool2x2(inH, inW, outH, outW, kH, kW, strideH, strideW, padTop, padLeft, C)) { maxPool2dBackward2x2(dy, x, dx, B, inH, inW, outH, outW, C); return; }
   // Disjoint windows (stride ≥ pool, the usual 2×2/2) store dx instead of adding to it, and windows that also
   // tile the whole input leave nothing to zero first: half the memory traffic of zero-then-accumulate.
   const disjoint = strideH >= kH && strideW >= kW;

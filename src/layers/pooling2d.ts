@@ -2,6 +2,14 @@
 // channels_last; strides default to pool_size. No parameters. Their
 // backward ops route dY to the window's maximum (first in row-major order,
 // as TensorFlow) or spread it over the window's valid elements.
+//
+// A max pool of a ReLU's output passes the ReLU on: its output is > 0
+// exactly where the maximum's position is, so the layer above may fold the
+// mask (output > 0) into its dX (conv2d_backward_input / dense_backward_input
+// reluOut), and the gradient max_pool2d_backward routes is then already
+// masked at every position it reaches (every other position gets 0): the
+// ReLU below skips its relu_backward (reluApplied), the same numbers for one
+// pass over the pool's small output instead of one over its input.
 
 import type { Pooling2dLayerSpec } from '../config/types.js';
 import { pair, SILENT, spatialInput, spatialWindow } from './spatial.js';
@@ -27,13 +35,14 @@ function poolingLayer(type: Pooling2dLayerSpec['type'], op: 'max_pool2d' | 'aver
       const features = geo.outH * geo.outW * hwc[2];
       const y = g.activation(`${info.name}/out`, features);
       g.forward({ kind: op, layer: info.name, x: x!.buffer, y, ...geo } as never);
+      const passesRelu = op === 'max_pool2d' && x!.reluOutput;
       return {
-        output: { ...x!, buffer: y, shape: [geo.outH, geo.outW, hwc[2]], features, reluOutput: false },
+        output: { ...x!, buffer: y, shape: [geo.outH, geo.outW, hwc[2]], features, reluOutput: passesRelu },
         backward(dOut) {
           if (!x!.needsGrad) return [null];
           const dx = g.gradient(`grad:${x!.buffer}`, x!.features);
           g.backward({ kind: `${op}_backward`, layer: info.name, dy: dOut.buffer, x: x!.buffer, dx, ...geo } as never);
-          return [{ buffer: dx, reluApplied: false }];
+          return [{ buffer: dx, reluApplied: passesRelu && dOut.reluApplied }];
         },
       };
     },
