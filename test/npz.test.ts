@@ -42,6 +42,11 @@ test('numpy.savez and savez_compressed files: uint8 images, int64 labels, the sa
   const arrays = parseNpz(read('images.npz'), 'images.npz');
   assert.equal([...arrays.keys()].sort(), ['x_test', 'x_train', 'y_test', 'y_train']);
   assert.is(arrays.get('y_train')!.dtype, '<i8');
+  // Held once: the arrays are views of their unzipped .npy entries (past the header), not copies of them.
+  const x = arrays.get('x_train')!.data;
+  assert.ok(x.byteOffset > 0 && x.buffer.byteLength > x.byteLength, `x_train is a view into its entry (offset ${x.byteOffset}, ${x.byteLength} of ${x.buffer.byteLength} bytes)`);
+  const y = arrays.get('y_train')!.data;
+  assert.ok(y.byteOffset > 0 && y.byteOffset % 8 === 0, `int64 labels viewed in place, aligned (offset ${y.byteOffset})`);
 });
 
 test('float32 features without x_test', () => {

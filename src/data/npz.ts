@@ -13,17 +13,17 @@ import { DataError } from './errors.js';
 
 export interface NpyArray { name: string; dtype: string; shape: number[]; data: Uint8Array | Float32Array | Float64Array | Int32Array | BigInt64Array | Uint16Array | Int16Array | Int8Array | Uint32Array | BigUint64Array }
 
-const TYPES: Record<string, { bytes: number; make: (b: ArrayBuffer, n: number) => NpyArray['data'] }> = {
-  u1: { bytes: 1, make: (b, n) => new Uint8Array(b, 0, n) },
-  i1: { bytes: 1, make: (b, n) => new Int8Array(b, 0, n) },
-  u2: { bytes: 2, make: (b, n) => new Uint16Array(b, 0, n) },
-  i2: { bytes: 2, make: (b, n) => new Int16Array(b, 0, n) },
-  u4: { bytes: 4, make: (b, n) => new Uint32Array(b, 0, n) },
-  i4: { bytes: 4, make: (b, n) => new Int32Array(b, 0, n) },
-  u8: { bytes: 8, make: (b, n) => new BigUint64Array(b, 0, n) },
-  i8: { bytes: 8, make: (b, n) => new BigInt64Array(b, 0, n) },
-  f4: { bytes: 4, make: (b, n) => new Float32Array(b, 0, n) },
-  f8: { bytes: 8, make: (b, n) => new Float64Array(b, 0, n) },
+const TYPES: Record<string, { bytes: number; make: (b: ArrayBuffer, n: number, at: number) => NpyArray['data'] }> = {
+  u1: { bytes: 1, make: (b, n, at) => new Uint8Array(b, at, n) },
+  i1: { bytes: 1, make: (b, n, at) => new Int8Array(b, at, n) },
+  u2: { bytes: 2, make: (b, n, at) => new Uint16Array(b, at, n) },
+  i2: { bytes: 2, make: (b, n, at) => new Int16Array(b, at, n) },
+  u4: { bytes: 4, make: (b, n, at) => new Uint32Array(b, at, n) },
+  i4: { bytes: 4, make: (b, n, at) => new Int32Array(b, at, n) },
+  u8: { bytes: 8, make: (b, n, at) => new BigUint64Array(b, at, n) },
+  i8: { bytes: 8, make: (b, n, at) => new BigInt64Array(b, at, n) },
+  f4: { bytes: 4, make: (b, n, at) => new Float32Array(b, at, n) },
+  f8: { bytes: 8, make: (b, n, at) => new Float64Array(b, at, n) },
 };
 
 /** What a .npy header says: the dtype (numpy's descr), the shape, bytes per element and where the data starts. */
@@ -74,9 +74,14 @@ export function checkNpyLength(h: NpyHeader, available: number, where: string): 
 export function parseNpy(bytes: Uint8Array, where: string, name: string): NpyArray {
   const h = parseNpyHeader(bytes, where);
   const n = checkNpyLength(h, bytes.length - h.dataStart, where);
-  // A copy, so the typed array is aligned whatever the offset in the archive.
+  const make = TYPES[h.dtype.slice(1)]!.make;
+  // A view of the unzipped entry where the data is aligned for its type (numpy
+  // pads the header to 64 bytes, and bytes are always aligned), so the array
+  // is held once; a copy only where it is not.
+  const at = bytes.byteOffset + h.dataStart;
+  if (at % h.bytesPerElement === 0) return { name, dtype: h.dtype, shape: h.shape, data: make(bytes.buffer as ArrayBuffer, n, at) };
   const buf = bytes.slice(h.dataStart, h.dataStart + n * h.bytesPerElement).buffer;
-  return { name, dtype: h.dtype, shape: h.shape, data: TYPES[h.dtype.slice(1)]!.make(buf, n) };
+  return { name, dtype: h.dtype, shape: h.shape, data: make(buf, n, 0) };
 }
 
 /** The arrays of an .npz archive by name (without .npy); `source` names the file in errors. */
