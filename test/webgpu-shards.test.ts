@@ -18,6 +18,10 @@ import { examplesPerShard, planShards } from '../src/runtime/webgpu/datasets.js'
 import { gatherOp } from '../src/ops/gather.js';
 import type { DataFacts } from '../src/data/types.js';
 import type { GpuEnv } from '../src/ops/types.js';
+import { tesseraWithEnv } from './support/cli.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 test('planShards: whole consecutive examples, the last shard partial; examplesPerShard counts the widest buffer', () => {
   assert.equal(planShards(10, 4), [{ first: 0, count: 4 }, { first: 4, count: 4 }, { first: 8, count: 2 }]);
@@ -26,7 +30,7 @@ test('planShards: whole consecutive examples, the last shard partial; examplesPe
   assert.is(examplesPerShard(78_403, 784, 0, 'train'), 100); // rounded down to whole 4-byte words, then whole examples
   assert.is(examplesPerShard(1000, 12, 40, 'train'), 25); // 10 targets of 4 bytes are the widest part of an example
   assert.is(examplesPerShard(2 ** 27, 1, 0, 'train'), 2 ** 27);
-  assert.throws(() => examplesPerShard(700, 784, 0, 'train'), /the train set's examples are 784 bytes each, more than one WebGPU storage binding holds \(700 bytes\)/);
+  assert.throws(() => examplesPerShard(700, 784, 0, 'train'), (e: Error & { isUserError?: boolean }) => /^the train set's examples are 784 bytes each, more than one WebGPU storage binding holds \(700 bytes\)$/.test(e.message) && e.isUserError === true);
 });
 
 test('a custom gather kernel on a sharded set is refused in words (it reads one buffer)', async () => {
@@ -134,6 +138,46 @@ if (!r.gpu) {
     const whole = await run(await webgpu(), text, floatFacts, tr, te, pr, 50);
     const wasm = await run(await WasmBackend.create({ relaxed: false }), text, floatFacts, tr, te, pr, 50);
     compare(sharded, whole, wasm, 'float32');
+  });
+
+  test('tessera train: TESSERA_WEBGPU_SHARD_BYTES splits the set and prints the same losses; a shard smaller than an example is one line', async () => {
+    // 70 training images of 4×4 in 3 classes (7 shards of 10 at 160 bytes), 12 test images, as IDX files.
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-shards-'));
+    const idx = (dims: number[], values: number[]) => {
+      const head = Buffer.alloc(4 + 4 * dims.length);
+      head[2] = 8; head[3] = dims.length;
+      dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
+      return Buffer.concat([head, Buffer.from(values)]);
+    };
+    const set = (n: number, salt: number) => {
+      const labels = Array.from({ length: n }, (_, i) => (i * 7 + salt) % 3);
+      return { labels, pixels: labels.flatMap((c, i) => Array.from({ length: 16 }, (_, k) => (k % 3 === c ? 160 : 40) + ((i * 31 + k * 17 + salt) % 60))) };
+    };
+    const tr = set(70, 1), te = set(12, 2);
+    writeFileSync(join(dir, 'tr-x'), idx([70, 4, 4], tr.pixels));
+    writeFileSync(join(dir, 'tr-y'), idx([70], tr.labels));
+    writeFileSync(join(dir, 'te-x'), idx([12, 4, 4], te.pixels));
+    writeFileSync(join(dir, 'te-y'), idx([12], te.labels));
+    writeFileSync(join(dir, 'm.yaml'), MLP('[4, 4]', 3, '{type: sparse_categorical_crossentropy, from_logits: true}', '[accuracy]')
+      .replace('training: {epochs: 2, batch_size: 32', 'training: {epochs: 2, batch_size: 8')
+      .replace('dataset: {train_images: a, train_labels: b, test_images: c, test_labels: d}', 'dataset: {train_images: tr-x, train_labels: tr-y, test_images: te-x, test_labels: te-y}'));
+    try {
+      const args = ['train', join(dir, 'm.yaml'), '--backend', 'webgpu', '--quiet'];
+      const whole = await tesseraWithEnv({}, ...args);
+      const sharded = await tesseraWithEnv({ TESSERA_WEBGPU_SHARD_BYTES: '160' }, ...args);
+      const tooSmall = await tesseraWithEnv({ TESSERA_WEBGPU_SHARD_BYTES: '12' }, ...args);
+      assert.is(whole.code, 0, whole.stderr);
+      assert.is(sharded.code, 0, sharded.stderr);
+      const losses = (out: string) => out.split('\n').filter((l) => /^(epoch|test) /.test(l)).map((l) => l.replace(/\s+[\d.]+ m?s$/, ''));
+      assert.is(losses(whole.stdout).length, 3, whole.stdout);
+      assert.equal(losses(sharded.stdout), losses(whole.stdout));
+      // The variable reaches the backend: a shard smaller than one 16-byte example is refused, in one line.
+      assert.is(tooSmall.code, 1);
+      assert.match(tooSmall.stderr, "the train set's examples are 16 bytes each, more than a shard of shardBytes (TESSERA_WEBGPU_SHARD_BYTES) holds (12 bytes)");
+      assert.not.match(tooSmall.stderr, /\n\s+at /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 }
 

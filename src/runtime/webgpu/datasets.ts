@@ -38,11 +38,12 @@ const align4 = (n: number) => Math.ceil(n / 4) * 4;
  * bytes in each of its buffers (features, one label byte, targets). Throws
  * when not even one example fits.
  */
-export function examplesPerShard(limit: number, bytesPerExample: number, targetBytesPerExample: number, slot: string): number {
+export function examplesPerShard(limit: number, bytesPerExample: number, targetBytesPerExample: number, slot: string, limitName = 'one WebGPU storage binding holds'): number {
   const usable = Math.floor(limit / 4) * 4; // buffer sizes are rounded up to 4 bytes
   const widest = Math.max(1, bytesPerExample, targetBytesPerExample);
   const per = Math.floor(usable / widest);
-  if (per < 1) throw new WebGpuError(`the ${slot} set's examples are ${widest} bytes each, more than one WebGPU storage binding holds (${limit} bytes)`);
+  // The data's or the settings' fault, not Tessera's: a user error (no stack trace).
+  if (per < 1) throw Object.assign(new WebGpuError(`the ${slot} set's examples are ${widest} bytes each, more than ${limitName} (${limit} bytes)`), { isUserError: true });
   return per;
 }
 
@@ -65,9 +66,10 @@ export function uploadDataset(device: GPUDevice, slot: string, data: DatasetTens
   }
   const width = data.targets && data.targetWidth ? data.targetWidth : 0;
   if (width && data.targets!.length < data.count * width) throw new Error(`${slot} dataset: ${data.count} examples of ${width} targets need ${data.count * width} floats, got ${data.targets!.length}`);
-  const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize, shardBytes ?? Infinity);
+  const deviceLimit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  const limit = Math.min(deviceLimit, shardBytes ?? Infinity);
   const rowBytes = data.features * bytesPerFeature(data.dtype);
-  const per = examplesPerShard(limit, rowBytes, width * 4, slot);
+  const per = examplesPerShard(limit, rowBytes, width * 4, slot, limit < deviceLimit ? 'a shard of shardBytes (TESSERA_WEBGPU_SHARD_BYTES) holds' : undefined);
   // Mapped at creation and filled. Measured on Dawn's OpenGL ES adapter: two
   // 96 MiB buffers cost their 192 MiB of RSS this way, and peaked 96 MiB
   // higher when written with queue.writeBuffer in 16 MiB chunks.
