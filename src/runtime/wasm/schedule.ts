@@ -242,18 +242,21 @@ class Planner {
     }
     if (op.kind === 'dense_backward_weights') {
       const seq = (op.seq as number | undefined) ?? 1, K = op.k as number, N = op.n as number;
-      if (B * seq * K * N >= MIN_MACS && K >= 4 * T) {
+      if (K >= 4 * T) {
         const accesses = touched.map((x): Access => {
           if (!x.write) return { ...x, part: { kind: 'all' } };
           return { ...x, part: x.name === op.dw ? this.spansOf(x.start, K, 4, 4 * N) : this.spansOf(x.start, N, 4, 4) };
         });
         out.push({ mode: ROWS, align: 4, accesses });
+        // Small: thread 0, unless that needs a barrier and the split does not (a quarter of MIN_MACS still pays for splitting).
+        if (B * seq * K * N < MIN_MACS / 4) out.unshift(this.single(r));
       }
     }
     if (op.kind === 'transpose') {
       const k = op.k as number, n = op.n as number;
-      if (k * n >= MIN_ELEMS && k >= 4 * T) {
+      if (k >= 4 * T) {
         out.push({ mode: ROWS, align: 4, accesses: [{ ...touched[0]!, part: this.spansOf(w[1]!, k, 4, 4 * n) }, { ...touched[1]!, part: { kind: 'keyed', key: `tcols:${w[2]}` } }] });
+        if (k * n < MIN_ELEMS) out.unshift(this.single(r));
       }
     }
     if (op.kind === 'conv2d_backward_weights') {
@@ -268,7 +271,7 @@ class Planner {
       const mode = op.kind === 'adam' ? RANGE : PARAM_RANGE;
       const elementwise = touched.every((x) => x.end - x.start === 4 * n || !x.write);
       for (const al of aligns) {
-        if (n < 4 * T || !elementwise) break;
+        if (!elementwise) break;
         out.push({ mode, align: al, accesses: touched.map((x) => ({ ...x, part: x.end - x.start === 4 * n ? this.spansOf(x.start, n, al, 4) : { kind: 'all' } as Part })) });
       }
       if (n < MIN_ELEMS) out.unshift(this.single(r)); // small: thread 0, unless that needs a barrier and a share does not
