@@ -64,7 +64,7 @@ export const SINGLE = 0, COLS = 1, ROWS = 2, RANGE = 3, RECORD_ROWS = 4, PARAM_R
 export let gTid: i32 = 0;
 export let gThreads: i32 = 1;
 let gRec: usize = 0; // this thread's copy of a record
-let gTemp: usize = 0; // this thread's metrics for one row of a loss (META_BYTES)
+let gTemp: usize = 0; // this thread's metrics for one row of a loss (256 bytes)
 let gLo: i32 = 0;
 let gHi: i32 = 0;
 
