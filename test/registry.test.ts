@@ -1,6 +1,7 @@
 // The op registry (src/ops) against everything that must agree with it:
 // the WGSL files (each kernel an op names exists and declares exactly the
-// storage bindings, with the access, that the op binds), the custom-kernel
+// storage bindings, with the access, that the op binds; the shared parts of
+// kernels/wgsl/parts are no kernels and are each used), the custom-kernel
 // contracts (what each op's dispatch hands a user's kernel is what its
 // contract says), the AssemblyScript module (every op's function is
 // exported with its parameter count), docs/kernels.md (generated from the
@@ -9,7 +10,7 @@
 // a new op is checked with no edit here.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchOps, randomFloats } from '../src/bench/ops.js';
@@ -19,6 +20,8 @@ import { OPS, replaceableOps } from '../src/ops/index.js';
 import type { GpuDispatch, GpuEnv, OpDef } from '../src/ops/types.js';
 import { CUSTOM_CODE_OFFSET, WASM_HELPERS } from '../src/ops/wasm-helpers.js';
 import { instantiateKernels, kernelBytes } from '../src/runtime/wasm/module.js';
+import { kernelSource, partsUsed } from '../src/runtime/webgpu/kernels.js';
+import { WGSL_PARTS, WGSL_SOURCES } from '../src/generated/kernels.js';
 import { KERNEL_DOCS, regions, renderKernelDocs } from '../scripts/gen-kernel-docs.js';
 import { tessera } from './support/cli.js';
 
@@ -69,6 +72,31 @@ test('every WGSL kernel an op names exists and declares exactly its bindings 1â€
     }
   }
   assert.ok(seen.size > 0);
+});
+
+test('WGSL parts (kernels/wgsl/parts) are no kernels: no bindings or entry point, each used; a kernel gets each part it names once, after the prelude', () => {
+  const parts = readdirSync(join(WGSL_DIR, 'parts')).filter((f) => f.endsWith('.wgsl')).map((f) => f.replace(/\.wgsl$/, '')).sort();
+  assert.equal(Object.keys(WGSL_PARTS).sort(), parts, 'the build embeds exactly the part files (rebuild with node scripts/build.mjs kernels?)');
+  const used = new Set<string>();
+  for (const d of defs) for (const kernel of Object.keys(d.webgpu.kernels)) {
+    const own = readFileSync(join(WGSL_DIR, `${kernel}.wgsl`), 'utf8');
+    const full = kernelSource(kernel);
+    assert.ok(full.startsWith(`${WGSL_SOURCES.prelude}\n`) && full.endsWith(own), `${kernel}: the prelude first, the kernel's file last`);
+    for (const part of partsUsed(own)) {
+      assert.ok(parts.includes(part), `${kernel}.wgsl uses part '${part}', which kernels/wgsl/parts lacks`);
+      assert.is(full.split(WGSL_PARTS[part]!).length, 2, `${kernel}: part ${part} pasted once`);
+      used.add(part);
+    }
+  }
+  for (const part of parts) {
+    const code = stripComments(WGSL_PARTS[part]!);
+    assert.ok(used.has(part), `part ${part} is used by some kernel`);
+    assert.not.ok(existsSync(join(WGSL_DIR, `${part}.wgsl`)), `part ${part} is not also a kernel's name`);
+    assert.not.match(code, /@binding|@compute|fn\s+main\b/, `part ${part} declares no binding or entry point`);
+  }
+  assert.throws(() => kernelSource('k', { prelude: '', k: '// uses: nowhere\n' }, {}), /uses part 'nowhere'/);
+  assert.throws(() => kernelSource('k', { prelude: '', k: '// uses: a\n' }, { a: '// uses: b\n' }), /parts cannot use other parts/);
+  assert.is(kernelSource('k', { prelude: 'P', k: '// uses: a, b\n// uses: a\nK' }, { a: 'A', b: 'B' }), 'P\nA\nB\n// uses: a, b\n// uses: a\nK');
 });
 
 /** A GpuEnv without a device: records what the op's dispatches hand a user's kernel. */

@@ -17,6 +17,9 @@
 // from probabilities (clipped to [1e-7, 1 − 1e-7], as Keras):
 // loss = −(y′ log p + (1 − y′) log(1 − p)). Correct iff (z > 0, or p > 0.5)
 // equals (label = 1).
+// Uses parts/loss_metrics.wgsl (loss_part, correct_part, workgroup_sum: the
+// workgroup's sums; add_loss_sum, add_batch_metrics: the fixed-point adds):
+// uses: loss_metrics
 // Dispatch: exactly one workgroup of 64 (rows are strided over it).
 override FROM_LOGITS: bool = true;
 override SMOOTHING: f32 = 0.0;
@@ -26,9 +29,6 @@ override HAS_GRAD: bool = true;
 @group(0) @binding(2) var<storage, read> labels: array<u32>;
 @group(0) @binding(3) var<storage, read_write> doutputs: array<f32>;
 @group(0) @binding(4) var<storage, read_write> metrics: array<u32, 4>;
-
-var<workgroup> loss_part: array<f32, 64>;
-var<workgroup> correct_part: array<u32, 64>;
 
 const EPSILON: f32 = 1e-7;
 
@@ -62,29 +62,8 @@ fn main(@builtin(local_invocation_index) li: u32) {
       correct += 1u;
     }
   }
-  loss_part[li] = loss;
-  correct_part[li] = correct;
-  workgroupBarrier();
-  for (var s = 32u; s > 0u; s >>= 1u) {
-    if (li < s) {
-      loss_part[li] += loss_part[li + s];
-      correct_part[li] += correct_part[li + s];
-    }
-    workgroupBarrier();
-  }
+  workgroup_sum(li, loss, correct);
   if (li == 0u) {
-    let total = max(loss_part[0], 0.0);
-    let whole = floor(total);
-    let frac = u32((total - whole) * 16777216.0);
-    var lo = metrics[1] + frac;
-    var hi = metrics[0] + u32(whole);
-    if (lo >= 16777216u) {
-      lo -= 16777216u;
-      hi += 1u;
-    }
-    metrics[0] = hi;
-    metrics[1] = lo;
-    metrics[2] += correct_part[0];
-    metrics[3] += M;
+    add_batch_metrics();
   }
 }

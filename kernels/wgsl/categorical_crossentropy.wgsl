@@ -17,6 +17,10 @@
 // loss = Σ_c y′_c (log Σ exp(z − max) + max − z_c); correct iff the first
 // argmax equals the label. Reduction and fixed-point accumulation as
 // softmax_xent.wgsl.
+// Uses parts/loss_metrics.wgsl (loss_part, correct_part, workgroup_sum: the
+// workgroup's sums; add_loss_sum, add_batch_metrics: the fixed-point adds) and
+// parts/softmax_row.wgsl (softmax_row: a row's max, first argmax, Σ exp):
+// uses: loss_metrics, softmax_row
 // Dispatch: exactly one workgroup of 64 (rows are strided over it).
 override C: u32;
 override SMOOTHING: f32 = 0.0;
@@ -27,9 +31,6 @@ override HAS_GRAD: bool = true;
 @group(0) @binding(3) var<storage, read_write> dlogits: array<f32>;
 @group(0) @binding(4) var<storage, read_write> metrics: array<u32, 4>;
 
-var<workgroup> loss_part: array<f32, 64>;
-var<workgroup> correct_part: array<u32, 64>;
-
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_index) li: u32) {
   let M = ctx.rows;
@@ -39,19 +40,9 @@ fn main(@builtin(local_invocation_index) li: u32) {
   var correct = 0u;
   for (var r = li; r < M; r += 64u) {
     let o = r * C;
-    var mx = logits[o];
-    var arg = 0u;
-    for (var c = 1u; c < C; c++) {
-      let z = logits[o + c];
-      if (z > mx) {
-        mx = z;
-        arg = c;
-      }
-    }
-    var sum = 0.0;
-    for (var c = 0u; c < C; c++) {
-      sum += exp(logits[o + c] - mx);
-    }
+    let row = softmax_row(o);
+    let mx = row.mx;
+    let sum = row.sum;
     let lse = log(sum) + mx;
     let label = labels[r];
     let inv = 1.0 / sum;
@@ -62,33 +53,12 @@ fn main(@builtin(local_invocation_index) li: u32) {
         dlogits[o + c] = (exp(logits[o + c] - mx) * inv - y) * ctx.inv_rows;
       }
     }
-    if (arg == label) {
+    if (row.arg == label) {
       correct += 1u;
     }
   }
-  loss_part[li] = loss;
-  correct_part[li] = correct;
-  workgroupBarrier();
-  for (var s = 32u; s > 0u; s >>= 1u) {
-    if (li < s) {
-      loss_part[li] += loss_part[li + s];
-      correct_part[li] += correct_part[li + s];
-    }
-    workgroupBarrier();
-  }
+  workgroup_sum(li, loss, correct);
   if (li == 0u) {
-    let total = max(loss_part[0], 0.0);
-    let whole = floor(total);
-    let frac = u32((total - whole) * 16777216.0);
-    var lo = metrics[1] + frac;
-    var hi = metrics[0] + u32(whole);
-    if (lo >= 16777216u) {
-      lo -= 16777216u;
-      hi += 1u;
-    }
-    metrics[0] = hi;
-    metrics[1] = lo;
-    metrics[2] += correct_part[0];
-    metrics[3] += M;
+    add_batch_metrics();
   }
 }

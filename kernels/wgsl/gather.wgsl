@@ -19,12 +19,12 @@
 //   the defaults, 0 and 0xffffffff, are the whole set in one shard).
 // x[r·F + j] = f32(byte) · PIXEL_SCALE with PIXEL_SCALE = f32(1/255)
 //   (0x3b808081), the exact product the reference computes.
+// Uses parts/gather_rows.wgsl (the overrides ORDERED, SHARD_FIRST,
+// SHARD_COUNT; example_of_row, NO_EXAMPLE):
+// uses: gather_rows
 // Dispatch: (ceil(ceil(F/4) / 64), rows) workgroups of 64; each invocation
 //   writes 4 consecutive features of one row.
 override F: u32;
-override ORDERED: bool = true;
-override SHARD_FIRST: u32 = 0u;
-override SHARD_COUNT: u32 = 0xffffffffu;
 
 @group(0) @binding(1) var<storage, read> images: array<u32>;
 @group(0) @binding(2) var<storage, read> labels: array<u32>;
@@ -43,14 +43,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (r >= ctx.rows || j0 >= F) {
     return;
   }
-  var ex = ctx.offset + r;
-  if (ORDERED) {
-    ex = order[ex];
-  }
-  if (ex < SHARD_FIRST || ex - SHARD_FIRST >= SHARD_COUNT) {
+  let ex = example_of_row(r);
+  if (ex == NO_EXAMPLE) {
     return; // another shard's row
   }
-  ex -= SHARD_FIRST;
   let scale = bitcast<f32>(0x3b808081u);
   let src = ex * F + j0;
   let dst = r * F + j0;

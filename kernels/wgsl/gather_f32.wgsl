@@ -18,12 +18,12 @@
 //   whose example lies outside are left to the other shards' dispatches;
 //   the defaults, 0 and 0xffffffff, are the whole set in one shard).
 // x[r·F + j] = images[e·F + j], bit for bit.
+// Uses parts/gather_rows.wgsl (the overrides ORDERED, SHARD_FIRST,
+// SHARD_COUNT; example_of_row, NO_EXAMPLE):
+// uses: gather_rows
 // Dispatch: (ceil(F / 64), rows) workgroups of 64; each invocation writes
 //   one feature of one row.
 override F: u32;
-override ORDERED: bool = true;
-override SHARD_FIRST: u32 = 0u;
-override SHARD_COUNT: u32 = 0xffffffffu;
 
 @group(0) @binding(1) var<storage, read> images: array<f32>;
 @group(0) @binding(2) var<storage, read> labels: array<u32>;
@@ -38,14 +38,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (r >= ctx.rows || j >= F) {
     return;
   }
-  var ex = ctx.offset + r;
-  if (ORDERED) {
-    ex = order[ex];
-  }
-  if (ex < SHARD_FIRST || ex - SHARD_FIRST >= SHARD_COUNT) {
+  let ex = example_of_row(r);
+  if (ex == NO_EXAMPLE) {
     return; // another shard's row
   }
-  ex -= SHARD_FIRST;
   x[r * F + j] = images[ex * F + j];
   if (j == 0u) {
     y[r] = (labels[ex >> 2u] >> ((ex & 3u) * 8u)) & 255u;

@@ -13,11 +13,11 @@
 //   example lies outside are left to the other shards' dispatches; the
 //   defaults, 0 and 0xffffffff, are the whole set in one shard).
 // y[r·W + j] = targets[e·W + j]: a copy, bit-exact.
+// Uses parts/gather_rows.wgsl (the overrides ORDERED, SHARD_FIRST,
+// SHARD_COUNT; example_of_row, NO_EXAMPLE):
+// uses: gather_rows
 // Dispatch: (ceil(W / 64), rows) workgroups of 64; one invocation per float.
 override W: u32;
-override ORDERED: bool = true;
-override SHARD_FIRST: u32 = 0u;
-override SHARD_COUNT: u32 = 0xffffffffu;
 
 @group(0) @binding(1) var<storage, read> targets: array<f32>;
 @group(0) @binding(2) var<storage, read> order: array<u32>;
@@ -30,13 +30,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (r >= ctx.rows || j >= W) {
     return;
   }
-  var ex = ctx.offset + r;
-  if (ORDERED) {
-    ex = order[ex];
-  }
-  if (ex < SHARD_FIRST || ex - SHARD_FIRST >= SHARD_COUNT) {
+  let ex = example_of_row(r);
+  if (ex == NO_EXAMPLE) {
     return; // another shard's row
   }
-  ex -= SHARD_FIRST;
   y[r * W + j] = targets[ex * W + j];
 }

@@ -15,35 +15,23 @@
 //   3 dx    storage rw    array<f32>  [rows × IN_H × IN_W × CHANNELS]
 // Overrides: IN_H, IN_W, OUT_H, OUT_W, K_H, K_W, STRIDE_H, STRIDE_W,
 // PAD_TOP, PAD_LEFT, CHANNELS.
+// Uses parts/pool_window.wgsl, which declares these overrides and the
+// window geometry (pool_window_of, pool_windows_over, pool_span,
+// pool_out_index):
+// uses: pool_window
 // Dispatch: a 2-D grid of 64-invocation workgroups covering
 // rows·IN_H·IN_W·CHANNELS elements of dx, one per invocation (prelude's
 // flat_index).
-override IN_H: u32;
-override IN_W: u32;
-override OUT_H: u32;
-override OUT_W: u32;
-override K_H: u32;
-override K_W: u32;
-override STRIDE_H: u32;
-override STRIDE_W: u32;
-override PAD_TOP: u32;
-override PAD_LEFT: u32;
-override CHANNELS: u32;
-
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> x: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
 // Is the element at (ih, iw) the first maximum of window (oh, ow)? xb: its row's base plus its channel.
 fn first_max(xb: u32, ih: i32, iw: i32, oh: i32, ow: i32, v: f32) -> bool {
-  let hs = oh * i32(STRIDE_H) - i32(PAD_TOP);
-  let ws = ow * i32(STRIDE_W) - i32(PAD_LEFT);
-  let h0 = max(hs, 0);
-  let h1 = min(hs + i32(K_H), i32(IN_H));
-  let w0 = max(ws, 0);
-  let w1 = min(ws + i32(K_W), i32(IN_W));
-  for (var h = h0; h < h1; h = h + 1) {
-    for (var w = w0; w < w1; w = w + 1) {
+  let hs = pool_span(oh, STRIDE_H, PAD_TOP, K_H, IN_H);
+  let ws = pool_span(ow, STRIDE_W, PAD_LEFT, K_W, IN_W);
+  for (var h = hs.x; h < hs.y; h = h + 1) {
+    for (var w = ws.x; w < ws.y; w = w + 1) {
       let u = x[xb + (u32(h) * IN_W + u32(w)) * CHANNELS];
       let before = h < ih || (h == ih && w < iw);
       if (select(u > v, u >= v, before)) {
@@ -60,25 +48,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   if (i >= ctx.rows * IN_H * IN_W * CHANNELS) {
     return;
   }
-  let c = i % CHANNELS;
-  let pix = i / CHANNELS;
-  let iw = i32(pix % IN_W);
-  let ih = i32((pix / IN_W) % IN_H);
-  let b = pix / (IN_W * IN_H);
-  // Windows oh with oh·S − P ≤ ih < oh·S − P + K: ⌈(ih + P − K + 1)/S⌉ … ⌊(ih + P)/S⌋.
-  let th = ih + i32(PAD_TOP);
-  let tw = iw + i32(PAD_LEFT);
-  let oh0 = max(th - i32(K_H) + i32(STRIDE_H), 0) / i32(STRIDE_H);
-  let oh1 = min(th / i32(STRIDE_H), i32(OUT_H) - 1);
-  let ow0 = max(tw - i32(K_W) + i32(STRIDE_W), 0) / i32(STRIDE_W);
-  let ow1 = min(tw / i32(STRIDE_W), i32(OUT_W) - 1);
-  let xb = b * IN_H * IN_W * CHANNELS + c;
+  let at = pool_windows_over(i);
   let v = x[i];
   var acc = 0.0;
-  for (var oh = oh0; oh <= oh1; oh = oh + 1) {
-    for (var ow = ow0; ow <= ow1; ow = ow + 1) {
-      if (first_max(xb, ih, iw, oh, ow, v)) {
-        acc = acc + dy[((b * OUT_H + u32(oh)) * OUT_W + u32(ow)) * CHANNELS + c];
+  for (var oh = at.oh0; oh <= at.oh1; oh = oh + 1) {
+    for (var ow = at.ow0; ow <= at.ow1; ow = ow + 1) {
+      if (first_max(at.xb, at.ih, at.iw, oh, ow, v)) {
+        acc = acc + dy[pool_out_index(at.b, oh, ow, at.c)];
       }
     }
   }

@@ -1,6 +1,7 @@
 // prelude.wgsl — prepended by src/runtime/webgpu/kernels.ts to every other
 // kernel in kernels/wgsl at pipeline creation (WGSL has no includes). It is
-// not a kernel by itself.
+// not a kernel by itself. Kernels that share more name parts of
+// kernels/wgsl/parts in a `// uses:` line; those follow the prelude.
 //
 // Binding 0 of group 0 in every Tessera kernel is the per-step context, a
 // uniform bound with a dynamic offset: the backend writes one 256-byte record

@@ -18,6 +18,9 @@
 // Sum: Σ_rows (1/W) Σ_j l(y − t). The workgroup sums its rows' losses in
 // workgroup memory; invocation 0 adds the batch's sum in fixed point
 // (integer arithmetic: exact, race-free, no f32 atomics).
+// Uses parts/loss_metrics.wgsl (loss_part, correct_part, workgroup_sum: the
+// workgroup's sums; add_loss_sum: the fixed-point add; correct_part unused):
+// uses: loss_metrics
 // Dispatch: exactly one workgroup of 64 (rows are strided over it).
 override W: u32;
 override LOSS: u32 = 0u;
@@ -28,8 +31,6 @@ override HAS_GRAD: bool = true;
 @group(0) @binding(2) var<storage, read> targets: array<f32>;
 @group(0) @binding(3) var<storage, read_write> doutputs: array<f32>;
 @group(0) @binding(4) var<storage, read_write> metrics: array<u32, 4>;
-
-var<workgroup> loss_part: array<f32, 64>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_index) li: u32) {
@@ -63,26 +64,9 @@ fn main(@builtin(local_invocation_index) li: u32) {
     }
     loss += row / f32(W);
   }
-  loss_part[li] = loss;
-  workgroupBarrier();
-  for (var s = 32u; s > 0u; s >>= 1u) {
-    if (li < s) {
-      loss_part[li] += loss_part[li + s];
-    }
-    workgroupBarrier();
-  }
+  workgroup_sum(li, loss, 0u);
   if (li == 0u) {
-    let total = max(loss_part[0], 0.0);
-    let whole = floor(total);
-    let frac = u32((total - whole) * 16777216.0);
-    var lo = metrics[1] + frac;
-    var hi = metrics[0] + u32(whole);
-    if (lo >= 16777216u) {
-      lo -= 16777216u;
-      hi += 1u;
-    }
-    metrics[0] = hi;
-    metrics[1] = lo;
+    add_loss_sum(loss_part[0]);
     metrics[3] += M;
   }
 }

@@ -18,6 +18,10 @@
 // the batch's sum to the fixed-point accumulator: integer arithmetic, so the
 // sum over thousands of steps neither needs f32 atomics (WGSL has none) nor
 // loses precision (resolution 6e-8 per step).
+// Uses parts/loss_metrics.wgsl (loss_part, correct_part, workgroup_sum: the
+// workgroup's sums; add_loss_sum, add_batch_metrics: the fixed-point adds) and
+// parts/softmax_row.wgsl (softmax_row: a row's max, first argmax, Σ exp):
+// uses: loss_metrics, softmax_row
 // Dispatch: exactly one workgroup of 64 (rows are strided over it); the
 // accumulation is therefore race-free.
 override C: u32;
@@ -28,9 +32,6 @@ override HAS_GRAD: bool = true;
 @group(0) @binding(3) var<storage, read_write> dlogits: array<f32>;
 @group(0) @binding(4) var<storage, read_write> metrics: array<u32, 4>;
 
-var<workgroup> loss_part: array<f32, 64>;
-var<workgroup> correct_part: array<u32, 64>;
-
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_index) li: u32) {
   let M = ctx.rows;
@@ -38,22 +39,12 @@ fn main(@builtin(local_invocation_index) li: u32) {
   var correct = 0u;
   for (var r = li; r < M; r += 64u) {
     let o = r * C;
-    var mx = logits[o];
-    var arg = 0u;
-    for (var c = 1u; c < C; c++) {
-      let z = logits[o + c];
-      if (z > mx) {
-        mx = z;
-        arg = c;
-      }
-    }
-    var sum = 0.0;
-    for (var c = 0u; c < C; c++) {
-      sum += exp(logits[o + c] - mx);
-    }
+    let row = softmax_row(o);
+    let mx = row.mx;
+    let sum = row.sum;
     let label = labels[r];
     loss += log(sum) + mx - logits[o + min(label, C - 1u)];
-    if (arg == label) {
+    if (row.arg == label) {
       correct += 1u;
     }
     if (HAS_GRAD) {
@@ -64,29 +55,8 @@ fn main(@builtin(local_invocation_index) li: u32) {
       }
     }
   }
-  loss_part[li] = loss;
-  correct_part[li] = correct;
-  workgroupBarrier();
-  for (var s = 32u; s > 0u; s >>= 1u) {
-    if (li < s) {
-      loss_part[li] += loss_part[li + s];
-      correct_part[li] += correct_part[li + s];
-    }
-    workgroupBarrier();
-  }
+  workgroup_sum(li, loss, correct);
   if (li == 0u) {
-    let total = max(loss_part[0], 0.0);
-    let whole = floor(total);
-    let frac = u32((total - whole) * 16777216.0);
-    var lo = metrics[1] + frac;
-    var hi = metrics[0] + u32(whole);
-    if (lo >= 16777216u) {
-      lo -= 16777216u;
-      hi += 1u;
-    }
-    metrics[0] = hi;
-    metrics[1] = lo;
-    metrics[2] += correct_part[0];
-    metrics[3] += M;
+    add_batch_metrics();
   }
 }

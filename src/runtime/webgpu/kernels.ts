@@ -2,8 +2,14 @@
 //
 // Every kernel source is compiled with the shared prelude (kernels/wgsl/
 // prelude.wgsl: the per-step context struct at group 0 binding 0, the
-// counter RNG, flat_index) prepended — WGSL has no includes, so this one
-// concatenation in `kernelSource` is the whole "linker". Bindings 1… of each
+// counter RNG, flat_index) prepended — WGSL has no includes, so the
+// concatenation in `kernelSource` is the whole "linker". A kernel that shares
+// more with its siblings names shared parts (kernels/wgsl/parts/<name>.wgsl)
+// in a line `// uses: name, name` of its opening contract comment; they are
+// pasted between the prelude and the kernel, once each, in that order. A part
+// is not a kernel (no entry point, no bindings of its own: it may refer to a
+// binding or override the using kernel declares, as WGSL module-scope names
+// may be used before their declaration) and cannot use other parts. Bindings 1… of each
 // kernel are storage buffers whose access (read-only or read-write) is listed
 // in KERNEL_BINDINGS; the layouts are explicit so binding 0 can take a
 // dynamic offset (one 256-byte context record per step).
@@ -11,7 +17,7 @@
 // Shapes and flags are pipeline-overridable constants, so each op of a model
 // gets a pipeline specialised to its K and N, created once per model.
 
-import { WGSL_SOURCES } from '../../generated/kernels.js';
+import { WGSL_PARTS, WGSL_SOURCES } from '../../generated/kernels.js';
 import { OPS } from '../../ops/index.js';
 import type { Access, Constants } from '../../ops/types.js';
 import { kernelLabel, withErrorScopes } from './errors.js';
@@ -44,14 +50,29 @@ export const CTX_BYTES = 96;
 /** Dropout layers whose keys fit in one context record. */
 export const MAX_DROPOUT_KEYS = 16;
 
-/** The full WGSL of a kernel: the prelude, then the kernel's own file. */
-export function kernelSource(name: string, sources: Readonly<Record<string, string>> = WGSL_SOURCES): string {
+/** A line `// uses: a, b` naming the shared parts (kernels/wgsl/parts) a WGSL file pulls in. */
+const USES_LINE = /^\/\/ uses:(.*)$/gm;
+
+/** The parts a WGSL source names in its `// uses:` lines, in order, each once. */
+export function partsUsed(source: string): string[] {
+  const names = [...source.matchAll(USES_LINE)].flatMap((m) => m[1]!.split(/[\s,]+/).filter(Boolean));
+  return [...new Set(names)];
+}
+
+/** The full WGSL of a kernel: the prelude, the parts it uses (each followed by a newline), then the kernel's own file. */
+export function kernelSource(name: string, sources: Readonly<Record<string, string>> = WGSL_SOURCES, parts: Readonly<Record<string, string>> = WGSL_PARTS): string {
   const prelude = sources.prelude;
   const body = sources[name];
   if (prelude === undefined || body === undefined) {
     throw new Error(`WGSL kernel '${name}' is not built into src/generated/kernels.ts (run \`node scripts/build.mjs kernels\`)`);
   }
-  return `${prelude}\n${body}`;
+  const used = partsUsed(body).map((part) => {
+    const text = parts[part];
+    if (text === undefined) throw new Error(`WGSL kernel '${name}' uses part '${part}', which is not built into src/generated/kernels.ts (kernels/wgsl/parts/${part}.wgsl; run \`node scripts/build.mjs kernels\`)`);
+    if (partsUsed(text).length) throw new Error(`WGSL part '${part}' has a '// uses:' line; parts cannot use other parts (name them in the kernel)`);
+    return `${text}\n`;
+  });
+  return `${prelude}\n${used.join('')}${body}`;
 }
 
 /** One context record (per step or per evaluation batch), written into a chunk's upload. */
