@@ -66,7 +66,7 @@ export async function convKernels(c: ConvBenchContext): Promise<void> {
         const med = ms[ms.length >> 1]!;
         const flops = !g ? 0 : d.kernel.startsWith('conv2d_bias_grad') ? sizes(B, g).y : convFlops(B, g);
         const rate = (t: number) => (flops / t / 1e6).toFixed(2);
-        const label = `${k.op.replace('conv2d_', '')}: ${d.kernel}${variant === 'blocked' || !conv ? '' : ' (direct)'}`;
+        const label = `${k.op.replace('conv2d_', '')}: ${d.kernel}${variant === 'blocked' ? '' : ' (direct)'}`;
         console.log(`  ${shape.padEnd(28)} ${label.padEnd(52)} ${(med * 1000).toFixed(0).padStart(8)} µs` +
           (flops ? `  ${rate(med).padStart(6)} GFLOP/s (${rate(ms[ms.length - 1]!)}–${rate(ms[0]!)})` : ''));
       }
