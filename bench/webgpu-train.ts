@@ -101,6 +101,7 @@ async function main(): Promise<void> {
     }
   };
   const child = argv.includes('--no-tfjs') ? null : startTfjsChild();
+  await child?.ready; // its start-up and warm-up must not overlap Tessera's timed steps
   await run(WARMUP);
   const tessera: number[] = [];
   for (let i = 0; i < REPEATS; i++) {
@@ -162,12 +163,14 @@ async function fullRun(gpu: GPU, backendLabel: string, featureLevel: "core" | "c
 }
 
 /** The TF.js child: it warms up at once, then runs one timed repeat per repeat() (null once it has crashed). */
-function startTfjsChild(): { repeat(): Promise<number | null>; finish(): Promise<{ stats: Stats | null; note: string }> } {
+function startTfjsChild(): { ready: Promise<void>; repeat(): Promise<number | null>; finish(): Promise<{ stats: Stats | null; note: string }> } {
   const self = fileURLToPath(import.meta.url);
   const child = spawn(process.execPath, ['--import', 'tsx', self, '--tfjs-child', '--model', MODEL, '--steps', String(STEPS)], { stdio: ['pipe', 'pipe', 'pipe'] });
   const times: number[] = [];
   let out = '', err = '', adapter = '';
   let waiting: ((t: number | null) => void) | null = null;
+  let isReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => { isReady = resolve; });
   let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   child.stdout.on('data', (d: Buffer) => {
     out += d;
@@ -179,19 +182,22 @@ function startTfjsChild(): { repeat(): Promise<number | null>; finish(): Promise
         times.push(Number(line.slice(7)));
         waiting?.(times[times.length - 1]!);
         waiting = null;
-      } else if (line.startsWith('ADAPTER ')) adapter = line.slice(8);
+      } else if (line === 'READY') isReady();
+      else if (line.startsWith('ADAPTER ')) adapter = line.slice(8);
       else if (line.trim()) console.log(`  [tfjs] ${line}`);
     }
   });
   child.stderr.on('data', (d: Buffer) => { err += d; });
   const done = new Promise<void>((resolve) => child.on('exit', (code, signal) => {
     exited = { code, signal };
+    isReady();
     waiting?.(null);
     waiting = null;
     resolve();
   }));
   child.stdin.on('error', () => { /* a crashed child: recorded at exit */ });
   return {
+    ready,
     repeat: () => new Promise((resolve) => {
       if (exited) return resolve(null);
       waiting = resolve;
@@ -272,6 +278,7 @@ async function tfjsChild(): Promise<void> {
     if (!Number.isFinite(v)) throw new Error(`tfjs loss is ${v}`);
   };
   await run(WARMUP);
+  console.log('READY');
   // One timed repeat per RUN line from the parent, until EXIT (or stdin closes).
   const { createInterface } = await import('node:readline');
   for await (const line of createInterface({ input: process.stdin })) {
