@@ -4,8 +4,8 @@
 // position embedding, layer norm, attention by examples; layer norm's and
 // the embeddings' parameter gradients by columns; sequence_xent by rows),
 // the regression and classification losses and metrics by rows with their
-// sums in row order: the losses, metrics and weights after an epoch are
-// those of 1 thread, bit for bit, at 2 and 3 threads.
+// sums in row order: the losses, metrics, weights and predictions after an
+// epoch are those of 1 thread, bit for bit, at 2 and 3 threads.
 import '../src/node/wasm-workers.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -32,7 +32,10 @@ async function trainAt(spec: ModelSpec, threads: number, train: DatasetTensors, 
     const model = await Model.create(s, { backend });
     const r = await model.fit(train, { test: testSet });
     const evalTest = await model.evaluate(testSet);
-    return { epoch: { ...r.epochs[0]!, seconds: 0 }, evalTest, params: await backend.readParams(), split: threads > 1 ? backend.threadSteps().split : 0 };
+    // predict's outputs (probabilities or raw outputs) of the first test examples: the losses' predict path on the threads.
+    const shown = Math.min(testSet.count, 40), bytesPer = testSet.images.length / testSet.count;
+    const predicted = await model.predict(testSet.images.subarray(0, shown * bytesPer), shown);
+    return { epoch: { ...r.epochs[0]!, seconds: 0 }, evalTest, predicted, params: await backend.readParams(), split: threads > 1 ? backend.threadSteps().split : 0 };
   } finally {
     backend.dispose();
   }
@@ -47,6 +50,7 @@ async function sameAtThreads(name: string, spec: ModelSpec, train: DatasetTensor
     const many = await trainAt(spec, threads, train, testSet);
     assert.equal(many.epoch, one.epoch, `${name}, ${threads} threads: epoch metrics`);
     assert.equal(many.evalTest, one.evalTest, `${name}, ${threads} threads: evaluation`);
+    assert.ok(bytes(many.predicted).equals(bytes(one.predicted)), `${name}, ${threads} threads: predict differs from 1 thread`);
     many.params.forEach((p, i) => assert.ok(bytes(p).equals(bytes(one.params[i]!)), `${name}, ${threads} threads: weight ${i} differs from 1 thread`));
     assert.ok(many.split > 0, `${name}: no record split`);
   }
