@@ -1,5 +1,6 @@
 // parts/pool_window.wgsl — shared part (not a kernel) of the 2-D pooling
-// kernels average_pool2d, max_pool2d and their _backward, pulled in by their
+// kernels average_pool2d, max_pool2d, their _backward and
+// max_pool2d_backward_vec4, pulled in by their
 // `// uses: pool_window` line (src/runtime/webgpu/kernels.ts). Tensors are
 // channels_last: x and dx [rows, IN_H, IN_W, CHANNELS], y and dy
 // [rows, OUT_H, OUT_W, CHANNELS]. Window (oh, ow) starts at
