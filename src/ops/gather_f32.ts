@@ -6,8 +6,8 @@
 // bytes like every other (4 little-endian bytes per feature), so the
 // backends upload and keep it exactly as they keep uint8 pixels.
 
-import { defineOp, NO_OPTIMIZER, type OpRecordBase } from './types.js';
-import { LABELS_BUFFER, shardConstants } from './gather.js';
+import { defineOp, type OpRecordBase } from './types.js';
+import { FEATURE_GATHER_CONTRACT, featureGatherDispatches, featureGatherInstance, featureGatherWasm, LABELS_BUFFER } from './gather.js';
 
 export interface GatherF32Op extends OpRecordBase { kind: 'gather_f32'; x: string; features: number }
 
@@ -34,27 +34,10 @@ export const gatherF32Op = defineOp<GatherF32Op>({
     if (!d) throw new Error('gather_f32: no dataset rows for this batch');
     gatherF32(d.images, d.labels, d.order, d.start, env.rows, op.features, env.buf(op.x), env.labels);
   },
-  wasm: {
-    code: 120,
-    fn: 'gatherF32',
-    module: './gather',
-    fields: [['x', 'ptr'], ['features', 'i32'], ['labels', 'ptr']],
-    params: [['images', 'usize'], ['labels', 'usize'], ['order', 'usize'], ['offset', 'i32'], ['rows', 'i32'], ['features', 'i32'], ['x', 'usize'], ['labelsOut', 'usize']],
-    args: 'gImages, gLabels, gOrder, start, rows, {features}, {x}, {labels}',
-    encode: (op, L) => [L.ptr(op.x), op.features, L.labels],
-  },
+  wasm: featureGatherWasm(120, 'gatherF32'),
   webgpu: {
     kernels: { gather_f32: ['read', 'read', 'read', 'rw', 'rw'] },
-    async dispatches(op, env) {
-      const d = env.dataset?.();
-      if (!d) return []; // bound per dataset by the backend (gatherDispatch)
-      const F = op.features;
-      const shard = shardConstants(d, env.custom !== null, 'gather_f32');
-      const c = { F, ORDERED: d.order !== null };
-      const b = [d.images, d.labels, d.order ?? env.range(null), env.range(op.x), env.labels()];
-      if (env.custom) return [await env.custom(d.label, c, b, env.B, F)];
-      return [await env.dispatch('gather_f32', d.label, { ...c, ...shard }, b, [Math.ceil(F / 64), env.B])];
-    },
+    dispatches: featureGatherDispatches('gather_f32', (F) => Math.ceil(F / 64)),
   },
   bench: {
     shape: 'M,F',
@@ -63,29 +46,15 @@ export const gatherF32Op = defineOp<GatherF32Op>({
     // Reads: M·F floats, M order entries and M label bytes; writes M·F floats and M u32 labels.
     work: ([M, F]) => ({ flops: 0, bytes: 8 * M! * F! + 9 * M!, unit: 'GB/s' }),
     instance: ([M, F], random) => {
-      // 2M + 3 examples in a shuffled order; the batch is order[M + 1 …], so neither the order nor the start is the identity.
       const count = 2 * M! + 3;
       const values = Float32Array.from(random(count * F!), (v) => 3 * v);
       const images = new Uint8Array(values.buffer);
       const labels = Uint8Array.from(random(count), (v) => Math.min(255, Math.floor((v + 1) * 128)));
-      const order = Uint32Array.from({ length: count }, (_, i) => i);
-      const u = random(count);
-      for (let i = count - 1; i > 0; i--) {
-        const j = Math.floor(((u[i]! + 1) / 2) * (i + 1)) % (i + 1);
-        [order[i], order[j]] = [order[j]!, order[i]!];
-      }
-      const op: GatherF32Op = { kind: 'gather_f32', layer: 'bench', x: 'x', features: F! };
-      return {
-        op, rows: M!, inputs: {}, outputs: { x: M! * F!, [LABELS_BUFFER]: M! },
-        dataset: { images, labels, order, start: M! + 1 }, step: 0, seed: 0, optimizer: NO_OPTIMIZER,
-      };
+      return featureGatherInstance<GatherF32Op>({ kind: 'gather_f32', layer: 'bench', x: 'x', features: F! }, M!, count, images, labels, random);
     },
   },
   custom: {
-    bindings: [{ name: 'images', access: 'read' }, { name: 'labels', access: 'read' }, { name: 'order', access: 'read' }, { name: 'x', access: 'rw' }, { name: 'y', access: 'rw' }],
-    overrides: ['F', 'ORDERED'],
-    output: ([M, F]) => [M!, F!],
-    outputNames: ['M', 'F'],
+    ...FEATURE_GATHER_CONTRACT,
     computes: 'x[r·F + j] = images[e·F + j] (f32), y[r] = label of e, for r < ctx.rows, where e = order[ctx.offset + r] if ORDERED, else ctx.offset + r; labels are bytes packed 4 per u32, little-endian',
   },
 });

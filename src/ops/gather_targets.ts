@@ -6,7 +6,7 @@
 // built per dataset by the backend.
 
 import { defineOp, NO_OPTIMIZER, type OpRecordBase } from './types.js';
-import { shardConstants } from './gather.js';
+import { shardConstants, shuffledOrder } from './gather.js';
 
 export interface GatherTargetsOp extends OpRecordBase { kind: 'gather_targets'; targets: string; width: number }
 
@@ -61,12 +61,7 @@ export const gatherTargetsOp = defineOp<GatherTargetsOp>({
       // 2M + 3 examples in a shuffled order; the batch is order[M + 1 …].
       const count = 2 * M! + 3;
       const targets = random(count * W!);
-      const order = Uint32Array.from({ length: count }, (_, i) => i);
-      const u = random(count);
-      for (let i = count - 1; i > 0; i--) {
-        const j = Math.floor(((u[i]! + 1) / 2) * (i + 1)) % (i + 1);
-        [order[i], order[j]] = [order[j]!, order[i]!];
-      }
+      const order = shuffledOrder(count, random);
       const op: GatherTargetsOp = { kind: 'gather_targets', layer: 'bench', targets: TARGETS_BUFFER, width: W! };
       return {
         op, rows: M!, inputs: {}, outputs: { [TARGETS_BUFFER]: M! * W! },
