@@ -4,9 +4,9 @@
 // rename). The checkpoint format is src/runtime/checkpoint.ts.
 
 import { basename, extname } from 'node:path';
-import { writeBytesAtomic } from '../data/weights-node.js';
+import { writeFileAtomic } from '../data/weights-node.js';
 
-export { writeBytesAtomic };
+export { writeFileAtomic };
 
 /** Where Ctrl-C writes its checkpoint: the --save file (a checkpoint is also a weights file), else `<model file stem>.interrupted.safetensors` here. */
 export function interruptCheckpointPath(modelFile: string, save: string | undefined): string {

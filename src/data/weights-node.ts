@@ -18,17 +18,17 @@ export async function saveWeights(path: string, graph: Graph, params: Float32Arr
     graph.params.map((p, i) => ({ name: p.name, shape: p.shape, data: params[i] })),
     { model: graph.name, ...metadata },
   );
-  await writeBytesAtomic(path, bytes);
+  await writeFileAtomic(path, bytes);
 }
 
-/** Writes `bytes` to `path` through `<path>.tmp-<pid>`, flushed, and a rename (checkpoints, weights). */
-export async function writeBytesAtomic(path: string, bytes: Uint8Array): Promise<void> {
+/** Writes `data` to `path` through `<path>.tmp-<pid>`, flushed, and a rename (checkpoints, weights, history and plot files); a failure is a DataError naming the path. */
+export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     await mkdir(dirname(path), { recursive: true });
     const fh = await open(tmp, 'w');
     try {
-      await fh.writeFile(bytes);
+      await fh.writeFile(data);
       await fh.sync();
     } finally {
       await fh.close();

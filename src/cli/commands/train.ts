@@ -14,7 +14,7 @@ import { HistoryRecorder } from '../../runtime/history.js';
 import { Model } from '../../runtime/model.js';
 import { stepsPerEpoch, TrainingDivergedError, TrainingFailedError } from '../../runtime/trainer.js';
 import { describePosition, type TrainState } from '../../runtime/train-state.js';
-import { interruptCheckpointPath, resumeCommand, writeBytesAtomic } from '../checkpoint-files.js';
+import { interruptCheckpointPath, resumeCommand, writeFileAtomic } from '../checkpoint-files.js';
 import { parseCommandArgs, type Command } from '../command.js';
 import { backendFlag, intFlag, modelFile, threadsFlag } from '../flags.js';
 import { formatDuration, formatInt, isTTY } from '../format.js';
@@ -198,7 +198,7 @@ async function runTraining(r: TrainingRun): Promise<number> {
     for (const done of r.resume?.history ?? []) onEvent({ type: 'epoch', epochs: spec.training.epochs, ...done });
     const result = await model.fit(r.train, {
       test: r.test, ...(r.validation ? { validation: r.validation } : {}), signal: controller.signal, onEvent,
-      ...(r.resume ? { resume: r.resume } : {}), writeFile: writeBytesAtomic, checkpointMetadata: baseMetadata,
+      ...(r.resume ? { resume: r.resume } : {}), writeFile: writeFileAtomic, checkpointMetadata: baseMetadata,
     });
     printer.clear();
     recorder.finish(result);
@@ -207,7 +207,7 @@ async function runTraining(r: TrainingRun): Promise<number> {
       out.write(`interrupted in epoch ${at.epoch}/${spec.training.epochs} after step ${at.step}/${at.steps} (${formatDuration(result.seconds * 1000)})\n`);
       const path = interruptCheckpointPath(r.file, r.save);
       const bytes = await model.checkpoint(result.state, { ...baseMetadata, status: 'interrupted', epochs: String(result.epochs.length), steps: String(result.steps) });
-      await writeBytesAtomic(path, bytes);
+      await writeFileAtomic(path, bytes);
       out.write(`saved a resumable checkpoint (weights, optimizer state, step ${result.steps}) to ${path}\n`);
       out.write(`continue with: ${resumeCommand(r.args, path)}\n`);
       return 130;
