@@ -16,26 +16,23 @@
 //      row (its line in the file), as the CLI says it, and Train is off.
 // Tolerances: as test/browser.test.ts, 1e-4 relative per window (backends
 // differ only by float summation order).
-// Chromium: /usr/bin/chromium (TESSERA_CHROMIUM); under CI=true a missing
+// Chromium (test/support/page-suite.ts): /usr/bin/chromium (TESSERA_CHROMIUM); under CI=true a missing
 // browser fails, otherwise the suite is skipped with a loud note.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
 import { validateModelConfig } from '../src/config/validate.js';
 import { loadDataset } from '../src/data/load-node.js';
 import type { LoadedData } from '../src/data/types.js';
 import { WasmBackend } from '../src/runtime/backends/wasm.js';
 import { createModel, type ModelEvent } from '../src/runtime/model.js';
-import { beforeOrFail } from './support/setup.js';
+import { PageSuite } from './support/page-suite.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CHROMIUM = process.env.TESSERA_CHROMIUM ?? '/usr/bin/chromium';
-const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
-const CHROMIUM_ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const MODEL = 'models/iris.yaml';
 const CSV = join(root, 'models/data/iris.csv');
 const NPZ = join(root, 'test/fixtures/npz');
@@ -53,24 +50,10 @@ interface PageState {
   validation: { ok: boolean; errors: { line: number; column: number; message: string }[] } | null;
 }
 
-let browser: Browser | undefined;
-let server: { url: string; close(): Promise<void> } | undefined;
-const contexts: BrowserContext[] = [];
-let problems: string[] = [];
 
-async function openPage(query: string): Promise<Page> {
-  const context = await browser!.newContext();
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (e) => problems.push(`uncaught ${e.name}: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console.error: ${m.text()}`); });
-  await page.goto(server!.url + query);
-  await page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 60_000 });
-  return page;
-}
-
-const pageState = (page: Page): Promise<PageState> =>
-  page.evaluate(() => JSON.parse(JSON.stringify((window as unknown as { __app: { state: unknown } }).__app.state)));
+const suite = new PageSuite('data-file');
+const openPage = (query: string) => suite.openPage(query);
+const pageState = (page: Page) => suite.state<PageState>(page);
 
 /** Drops a file on the page as a person would (a drop event carrying it), not through the file input. */
 const dropFile = (page: Page, name: string, text: string) =>
@@ -98,8 +81,7 @@ async function nodeRun(): Promise<{ data: LoadedData; losses: number[]; test: { 
   }
 }
 
-const browserTests: [string, () => Promise<void>][] = [];
-const bt = (name: string, fn: () => Promise<void>) => browserTests.push([name, fn]);
+const bt = (name: string, fn: () => Promise<void>) => suite.add(name, fn);
 
 bt('iris.csv chosen (WASM) or dropped (WebGPU) next to models/iris.yaml: validated against the file, trained, Node\'s losses', async () => {
   const node = await nodeRun();
@@ -118,7 +100,7 @@ bt('iris.csv chosen (WASM) or dropped (WebGPU) next to models/iris.yaml: validat
     assert.ok(await page.isVisible('#layers'), 'the layer table of the model checked against the file');
     assert.match(await page.textContent('#layers tfoot') ?? '', /131/, '4·16 + 16 + 16·3 + 3 = 131 parameters');
     await page.click('#train');
-    await page.waitForFunction(() => ['done', 'error', 'stopped'].includes((window as unknown as { __app: { state: { status: string } } }).__app.state.status), null, { timeout: 120_000, polling: 200 });
+    await suite.trainingEnded(page, 120_000);
     const st = await pageState(page);
     assert.is(st.error, null, `training in the page failed: ${st.error}`);
     assert.is(st.backend?.name, name);
@@ -161,7 +143,7 @@ bt('an .npz written by numpy, chosen for a YAML typed into the editor: its 4×4 
   await page.waitForFunction(() => (window as unknown as { __app: { state: PageState } }).__app.state.validation?.ok === true, null, { timeout: 10_000 });
   assert.equal((await pageState(page)).data, { files: ['images.npz'], train: 90, test: 30, inputShape: [4, 4], classes: 3 });
   await page.click('#train');
-  await page.waitForFunction(() => ['done', 'error', 'stopped'].includes((window as unknown as { __app: { state: { status: string } } }).__app.state.status), null, { timeout: 120_000, polling: 200 });
+  await suite.trainingEnded(page, 120_000);
   const st = await pageState(page);
   assert.is(st.error, null, `training in the page failed: ${st.error}`);
   const losses = st.chunks.map((c) => c.loss);
@@ -189,38 +171,5 @@ bt('a ragged CSV dropped on the page: one error naming the file and the row, as 
   assert.ok(await page.isDisabled('#train'));
 });
 
-async function setup(): Promise<void> {
-  const build = await import(pathToFileURL(join(root, 'scripts/build-browser.mjs')).href);
-  await build.buildBrowser({ quiet: true });
-  const serve = await import(pathToFileURL(join(root, 'scripts/serve-web.mjs')).href);
-  server = await serve.startServer({ port: 0 });
-  const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-}
-
-async function teardown(): Promise<void> {
-  for (const c of contexts) await c.close().catch(() => {});
-  await browser?.close().catch(() => {});
-  await server?.close();
-}
-
-if (!existsSync(CHROMIUM)) {
-  const why = `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the browser tests`;
-  if (IN_CI) test('Chromium is installed (required under CI=true)', () => { assert.unreachable(why); });
-  else {
-    console.warn(`\n!!! SKIPPING the data-file browser tests: ${why}\n`);
-    for (const [name] of browserTests) test.skip(name, () => {});
-  }
-} else {
-  beforeOrFail(test, 'browser setup (bundle build, static server, Chromium launch)', setup);
-  test.after(teardown);
-  for (const [name, fn] of browserTests) {
-    test(name, async () => {
-      problems = [];
-      await fn();
-      assert.ok(problems.length === 0, `the page reported errors:\n${problems.join('\n')}`);
-    });
-  }
-}
-
+suite.register();
 test.run();

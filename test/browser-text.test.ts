@@ -11,26 +11,23 @@
 // Tolerances: WASM as test/browser.test.ts (1e-4 relative per window);
 // WebGPU 1e-3 (test/transformer.test.ts saw 1.3e-4 after 3 Adam steps on
 // attention's tiny gradients; these are 20 steps).
-// Chromium: /usr/bin/chromium (TESSERA_CHROMIUM); under CI=true a missing
+// Chromium (test/support/page-suite.ts): /usr/bin/chromium (TESSERA_CHROMIUM); under CI=true a missing
 // browser fails, otherwise the suite is skipped with a loud note.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
 import { validateModelConfig } from '../src/config/validate.js';
 import { decodeIds, encodeText, textDataset, type TextDataset } from '../src/data/text.js';
 import { WasmBackend } from '../src/runtime/backends/wasm.js';
 import { createModel, type Model, type ModelEvent } from '../src/runtime/model.js';
 import { generateIds } from '../src/runtime/sampling.js';
-import { beforeOrFail } from './support/setup.js';
+import { PageSuite } from './support/page-suite.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CHROMIUM = process.env.TESSERA_CHROMIUM ?? '/usr/bin/chromium';
-const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
-const CHROMIUM_ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const MODEL = 'models/char-rhymes.yaml';
 const yamlText = readFileSync(join(root, MODEL), 'utf8');
 const EPOCHS = 2, EVERY = 5;
@@ -45,25 +42,11 @@ interface PageState {
   validation: { ok: boolean; errors: { line: number; column: number; message: string }[] } | null;
 }
 
-let browser: Browser | undefined;
-let server: { url: string; close(): Promise<void> } | undefined;
-const contexts: BrowserContext[] = [];
 const data: TextDataset = textDataset(readFileSync(join(root, 'test/fixtures/text/rhymes.txt'), 'utf8'), 16, 0.1, 'rhymes.txt');
-let problems: string[] = [];
 
-async function openPage(query: string): Promise<Page> {
-  const context = await browser!.newContext();
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (e) => problems.push(`uncaught ${e.name}: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console.error: ${m.text()}`); });
-  await page.goto(server!.url + query);
-  await page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 60_000 });
-  return page;
-}
-
-const pageState = (page: Page): Promise<PageState> =>
-  page.evaluate(() => JSON.parse(JSON.stringify((window as unknown as { __app: { state: unknown } }).__app.state)));
+const suite = new PageSuite('character-model');
+const openPage = (query: string) => suite.openPage(query);
+const pageState = (page: Page) => suite.state<PageState>(page);
 
 async function nodeModel(): Promise<Model> {
   const r = validateModelConfig(yamlText, MODEL, { data: data.facts });
@@ -94,8 +77,7 @@ async function nodeLosses(): Promise<number[]> {
   }
 }
 
-const browserTests: [string, () => Promise<void>][] = [];
-const bt = (name: string, fn: () => Promise<void>) => browserTests.push([name, fn]);
+const bt = (name: string, fn: () => Promise<void>) => suite.add(name, fn);
 
 bt('the character transformer trains in the page on WASM and WebGPU, matches Node\'s losses and shows a sample after every epoch', async () => {
   const node = await nodeLosses();
@@ -104,7 +86,7 @@ bt('the character transformer trains in the page on WASM and WebGPU, matches Nod
     const page = await openPage(`${QUERY}&backend=${name}`);
     assert.is((await pageState(page)).backend?.name, name);
     await page.click('#train');
-    await page.waitForFunction(() => ['done', 'error', 'stopped'].includes((window as unknown as { __app: { state: { status: string } } }).__app.state.status), null, { timeout: 300_000, polling: 200 });
+    await suite.trainingEnded(page, 300_000);
     const st = await pageState(page);
     assert.is(st.error, null, `training in the page failed: ${st.error}`);
     const losses = st.chunks.map((c) => c.loss);
@@ -167,38 +149,5 @@ bt('an unknown input name in the character model is shown at its line and column
   assert.ok(await page.isDisabled('#train'));
 });
 
-async function setup(): Promise<void> {
-  const build = await import(pathToFileURL(join(root, 'scripts/build-browser.mjs')).href);
-  await build.buildBrowser({ quiet: true });
-  const serve = await import(pathToFileURL(join(root, 'scripts/serve-web.mjs')).href);
-  server = await serve.startServer({ port: 0 });
-  const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-}
-
-async function teardown(): Promise<void> {
-  for (const c of contexts) await c.close().catch(() => {});
-  await browser?.close().catch(() => {});
-  await server?.close();
-}
-
-if (!existsSync(CHROMIUM)) {
-  const why = `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the browser tests`;
-  if (IN_CI) test('Chromium is installed (required under CI=true)', () => { assert.unreachable(why); });
-  else {
-    console.warn(`\n!!! SKIPPING the character-model browser tests: ${why}\n`);
-    for (const [name] of browserTests) test.skip(name, () => {});
-  }
-} else {
-  beforeOrFail(test, 'browser setup (bundle build, static server, Chromium launch)', setup);
-  test.after(teardown);
-  for (const [name, fn] of browserTests) {
-    test(name, async () => {
-      problems = [];
-      await fn();
-      assert.ok(problems.length === 0, `the page reported errors:\n${problems.join('\n')}`);
-    });
-  }
-}
-
+suite.register();
 test.run();
