@@ -39,26 +39,55 @@ import { pool2x2, maxPool2d2x2, maxPool2dBackward2x2 } from './pool_2x2';
   for (; c < C; c++) store<f32>(yo + off(c), load<f32>(yo + off(c)) + load<f32>(xo + off(c)));
 }
 
-export function maxPool2d(x: usize, y: usize, B: i32, inH: i32, inW: i32, outH: i32, outW: i32, kH: i32, kW: i32,
+// Window o of an axis covers input rows (or columns) windowLo … windowHi − 1: it starts at o·stride − pad
+// and is clipped to [0, size).
+// @ts-ignore: decorator
+@inline function windowLo(o: i32, stride: i32, pad: i32): i32 {
+  return max(o * stride - pad, 0);
+}
+
+// @ts-ignore: decorator
+@inline function windowHi(o: i32, stride: i32, pad: i32, k: i32, size: i32): i32 {
+  return min(o * stride - pad + k, size);
+}
+
+// The windowed forward pools (an empty window gives 0): max folds each position with maxInto, average
+// sums with addInto, then divides by the positions in the window. `average` is a constant at each
+// (inlined) call, so each pool compiles to its own loop.
+// @ts-ignore: decorator
+@inline function windowPool(average: bool, x: usize, y: usize, B: i32, inH: i32, inW: i32, outH: i32, outW: i32, kH: i32, kW: i32,
   strideH: i32, strideW: i32, padTop: i32, padLeft: i32, C: i32): void {
-  if (pool2x2(inH, inW, outH, outW, kH, kW, strideH, strideW, padTop, padLeft, C)) { maxPool2d2x2(x, y, B, inH, inW, outH, outW, C); return; }
   for (let b = 0; b < B; b++) {
     const xb = x + off(b * inH * inW * C);
     for (let oh = 0; oh < outH; oh++) {
-      const hs = oh * strideH - padTop;
-      const h0 = max(hs, 0), h1 = min(hs + kH, inH);
+      const h0 = windowLo(oh, strideH, padTop), h1 = windowHi(oh, strideH, padTop, kH, inH);
       for (let ow = 0; ow < outW; ow++) {
-        const ws = ow * strideW - padLeft;
-        const w0 = max(ws, 0), w1 = min(ws + kW, inW);
+        const w0 = windowLo(ow, strideW, padLeft), w1 = windowHi(ow, strideW, padLeft, kW, inW);
         const yo = y + off(((b * outH + oh) * outW + ow) * C);
         if (h0 >= h1 || w0 >= w1) { memory.fill(yo, 0, off(C)); continue; }
         memory.copy(yo, xb + off((h0 * inW + w0) * C), off(C));
         for (let h = h0; h < h1; h++) {
-          for (let w = h === h0 ? w0 + 1 : w0; w < w1; w++) maxInto(yo, xb + off((h * inW + w) * C), C);
+          for (let w = h === h0 ? w0 + 1 : w0; w < w1; w++) {
+            if (average) addInto(yo, xb + off((h * inW + w) * C), C);
+            else maxInto(yo, xb + off((h * inW + w) * C), C);
+          }
+        }
+        if (average) {
+          const count = <f32>((h1 - h0) * (w1 - w0));
+          const n4 = f32x4.splat(count);
+          let c = 0;
+          for (; c + 4 <= C; c += 4) v128.store(yo + off(c), f32x4.div(v128.load(yo + off(c)), n4));
+          for (; c < C; c++) store<f32>(yo + off(c), load<f32>(yo + off(c)) / count);
         }
       }
     }
   }
+}
+
+export function maxPool2d(x: usize, y: usize, B: i32, inH: i32, inW: i32, outH: i32, outW: i32, kH: i32, kW: i32,
+  strideH: i32, strideW: i32, padTop: i32, padLeft: i32, C: i32): void {
+  if (pool2x2(inH, inW, outH, outW, kH, kW, strideH, strideW, padTop, padLeft, C)) { maxPool2d2x2(x, y, B, inH, inW, outH, outW, C); return; }
+  windowPool(false, x, y, B, inH, inW, outH, outW, kH, kW, strideH, strideW, padTop, padLeft, C);
 }
 
 export function maxPool2dBackward(dy: usize, x: usize, dx: usize, B: i32, inH: i32, inW: i32, outH: i32, outW: i32, kH: i32, kW: i32,
@@ -73,11 +102,9 @@ export function maxPool2dBackward(dy: usize, x: usize, dx: usize, B: i32, inH: i
     const base = off(b * inH * inW * C);
     const xb = x + base, db = dx + base;
     for (let oh = 0; oh < outH; oh++) {
-      const hs = oh * strideH - padTop;
-      const h0 = max(hs, 0), h1 = min(hs + kH, inH);
+      const h0 = windowLo(oh, strideH, padTop), h1 = windowHi(oh, strideH, padTop, kH, inH);
       for (let ow = 0; ow < outW; ow++) {
-        const ws = ow * strideW - padLeft;
-        const w0 = max(ws, 0), w1 = min(ws + kW, inW);
+        const w0 = windowLo(ow, strideW, padLeft), w1 = windowHi(ow, strideW, padLeft, kW, inW);
         if (h0 >= h1 || w0 >= w1) continue;
         const go = dy + off(((b * outH + oh) * outW + ow) * C);
         const p0 = h0 * inW + w0;
@@ -132,28 +159,7 @@ export function maxPool2dBackward(dy: usize, x: usize, dx: usize, B: i32, inH: i
 
 export function averagePool2d(x: usize, y: usize, B: i32, inH: i32, inW: i32, outH: i32, outW: i32, kH: i32, kW: i32,
   strideH: i32, strideW: i32, padTop: i32, padLeft: i32, C: i32): void {
-  for (let b = 0; b < B; b++) {
-    const xb = x + off(b * inH * inW * C);
-    for (let oh = 0; oh < outH; oh++) {
-      const hs = oh * strideH - padTop;
-      const h0 = max(hs, 0), h1 = min(hs + kH, inH);
-      for (let ow = 0; ow < outW; ow++) {
-        const ws = ow * strideW - padLeft;
-        const w0 = max(ws, 0), w1 = min(ws + kW, inW);
-        const yo = y + off(((b * outH + oh) * outW + ow) * C);
-        if (h0 >= h1 || w0 >= w1) { memory.fill(yo, 0, off(C)); continue; }
-        memory.copy(yo, xb + off((h0 * inW + w0) * C), off(C));
-        for (let h = h0; h < h1; h++) {
-          for (let w = h === h0 ? w0 + 1 : w0; w < w1; w++) addInto(yo, xb + off((h * inW + w) * C), C);
-        }
-        const count = <f32>((h1 - h0) * (w1 - w0));
-        const n4 = f32x4.splat(count);
-        let c = 0;
-        for (; c + 4 <= C; c += 4) v128.store(yo + off(c), f32x4.div(v128.load(yo + off(c)), n4));
-        for (; c < C; c++) store<f32>(yo + off(c), load<f32>(yo + off(c)) / count);
-      }
-    }
-  }
+  windowPool(true, x, y, B, inH, inW, outH, outW, kH, kW, strideH, strideW, padTop, padLeft, C);
 }
 
 export function averagePool2dBackward(dy: usize, dx: usize, B: i32, inH: i32, inW: i32, outH: i32, outW: i32, kH: i32, kW: i32,
@@ -162,11 +168,9 @@ export function averagePool2dBackward(dy: usize, dx: usize, B: i32, inH: i32, in
   for (let b = 0; b < B; b++) {
     const db = dx + off(b * inH * inW * C);
     for (let oh = 0; oh < outH; oh++) {
-      const hs = oh * strideH - padTop;
-      const h0 = max(hs, 0), h1 = min(hs + kH, inH);
+      const h0 = windowLo(oh, strideH, padTop), h1 = windowHi(oh, strideH, padTop, kH, inH);
       for (let ow = 0; ow < outW; ow++) {
-        const ws = ow * strideW - padLeft;
-        const w0 = max(ws, 0), w1 = min(ws + kW, inW);
+        const w0 = windowLo(ow, strideW, padLeft), w1 = windowHi(ow, strideW, padLeft, kW, inW);
         if (h0 >= h1 || w0 >= w1) continue;
         const count = <f32>((h1 - h0) * (w1 - w0));
         const n4 = f32x4.splat(count);
