@@ -15,17 +15,18 @@
 //   4 dx        storage rw    array<vec4<f32>>  dx [B, IN_H, IN_W, IN_C], overwritten
 // Overrides: the geometry of conv2d_forward.wgsl (IN_H … PAD_L), RELU_MASK,
 //   WG_X × WG_Y = 64.
-// Dispatch: (ceil(ceil(IN_C/8) / WG_X), ceil(ceil(B·IN_H·IN_W / 8) / WG_Y))
+// Dispatch: (ceil(ceil(IN_C/8) / WG_X), ceil(ceil(B·IN_H·IN_W / PIX) / WG_Y))
 //   workgroups of WG_X × WG_Y.
 //
 // A gather, so no two invocations write the same dx (no atomics): each owns
-// 8 consecutive input pixels × 8 input channels (16 vec4 accumulators). Per
+// PIX = 32 consecutive input pixels × 8 input channels (64 vec4
+// accumulators). Per
 // tap (kh, kw) it finds, for each pixel, the output pixel
 // oh = (ih + PAD_T − kh·DIL_H) / STRIDE_H (and ow) that the tap reads it
 // from, when that lands exactly and in range (else it reads index 0 and
 // multiplies 0); then per 4 output channels it loads one vec4 of dy per
 // pixel and the 8 vec4 of w rows (kh, kw, ic, oc…oc+3) of its channels, and
-// adds dy·w over the 4: 16 loads for 256 multiply-adds, no barriers.
+// adds dy·w over the 4: 40 loads for 1024 multiply-adds, no barriers.
 override IN_H: u32;
 override IN_W: u32;
 override IN_C: u32;
@@ -60,38 +61,41 @@ fn masked(o: u32, v: vec4<f32>) -> vec4<f32> {
   return v;
 }
 
+// Pixels per invocation.
+const PIX = 32u;
+
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let IC4 = IN_C / 4u;
   let OC4 = OUT_C / 4u;
   let Q = ctx.rows * IN_H * IN_W;
   let c0 = gid.x * 2u;
-  let q0 = gid.y * 8u;
+  let q0 = gid.y * PIX;
   if (c0 >= IC4 || q0 >= Q) {
     return;
   }
   let c1 = min(c0 + 1u, IC4 - 1u);
   // Per pixel: its row and column shifted by the padding, and its image's first output pixel.
-  var th0: array<i32, 8>;
-  var tw0: array<i32, 8>;
-  var img: array<u32, 8>;
-  for (var i = 0u; i < 8u; i++) {
+  var th0: array<i32, PIX>;
+  var tw0: array<i32, PIX>;
+  var img: array<u32, PIX>;
+  for (var i = 0u; i < PIX; i++) {
     let q = min(q0 + i, Q - 1u);
     th0[i] = i32((q / IN_W) % IN_H) + i32(PAD_T);
     tw0[i] = i32(q % IN_W) + i32(PAD_L);
     img[i] = (q / (IN_W * IN_H)) * OUT_H * OUT_W;
   }
-  var a0: array<vec4<f32>, 8>;
-  var a1: array<vec4<f32>, 8>;
-  for (var i = 0u; i < 8u; i++) {
+  var a0: array<vec4<f32>, PIX>;
+  var a1: array<vec4<f32>, PIX>;
+  for (var i = 0u; i < PIX; i++) {
     a0[i] = vec4<f32>(0.0);
     a1[i] = vec4<f32>(0.0);
   }
-  var yo: array<u32, 8>;
-  var ok: array<bool, 8>;
+  var yo: array<u32, PIX>;
+  var ok: array<bool, PIX>;
   for (var kh = 0u; kh < K_H; kh++) {
     for (var kw = 0u; kw < K_W; kw++) {
-      for (var i = 0u; i < 8u; i++) {
+      for (var i = 0u; i < PIX; i++) {
         let th = th0[i] - i32(kh * DIL_H);
         let tw = tw0[i] - i32(kw * DIL_W);
         let oh = th / i32(STRIDE_H);
@@ -112,7 +116,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         let w11 = w[r1 + OC4 + oc];
         let w12 = w[r1 + 2u * OC4 + oc];
         let w13 = w[r1 + 3u * OC4 + oc];
-        for (var i = 0u; i < 8u; i++) {
+        for (var i = 0u; i < PIX; i++) {
           let d = select(vec4<f32>(0.0), dy[yo[i] + oc], ok[i]);
           a0[i] += w_dot(d, w00, w01, w02, w03);
           a1[i] += w_dot(d, w10, w11, w12, w13);
@@ -120,7 +124,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       }
     }
   }
-  for (var i = 0u; i < 8u; i++) {
+  for (var i = 0u; i < PIX; i++) {
     if (q0 + i < Q) {
       let o = (q0 + i) * IC4;
       dx[o + c0] = masked(o + c0, a0[i]);

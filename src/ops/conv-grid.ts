@@ -1,5 +1,5 @@
 // Which WGSL conv kernel an op record takes, and its grid: the
-// register-blocked implicit-GEMM kernels (8 pixels × 8 channels per
+// register-blocked implicit-GEMM kernels (32 pixels × 8 channels per
 // invocation, vec4 loads) wherever the channel counts allow, else the
 // direct kernels (one pixel × 4 channels, scalar loads; also the
 // `convKernels: 'direct'` alternative of the webgpu backend). The kernel
@@ -20,11 +20,11 @@ export function blockWorkgroup(channels: number): { WG_X: number; WG_Y: number }
   return { WG_X: x, WG_Y: 64 / x };
 }
 
-/** Constants and grid of a blocked kernel owning 8 pixels × 8 channels per invocation. */
-export function blockDispatch(pixels: number, channels: number): { constants: { WG_X: number; WG_Y: number }; grid: [number, number] } {
+/** Constants and grid of a blocked kernel owning `perInvocation` pixels (the kernel's PIX) × 8 channels per invocation. */
+export function blockDispatch(pixels: number, channels: number, perInvocation = 8): { constants: { WG_X: number; WG_Y: number }; grid: [number, number] } {
   const wg = blockWorkgroup(channels);
-  const y = Math.ceil(Math.ceil(pixels / 8) / wg.WG_Y);
-  if (y > 65535) throw new Error(`conv2d: ${pixels} pixels exceed one dispatch (65535 × ${8 * wg.WG_Y}); use a smaller batch`);
+  const y = Math.ceil(Math.ceil(pixels / perInvocation) / wg.WG_Y);
+  if (y > 65535) throw new Error(`conv2d: ${pixels} pixels exceed one dispatch (65535 × ${perInvocation * wg.WG_Y}); use a smaller batch`);
   return { constants: wg, grid: [Math.ceil(Math.ceil(channels / 8) / wg.WG_X), Math.max(1, y)] };
 }
 

@@ -6,7 +6,7 @@
 //                       iw = ow·sW + kw·dW − padLeft of Σ_oc dy[b, oh, ow, oc] · w[kh, kw, ic, oc]
 // wasm: per tile of output pixels dcol = dy·wᵀ (the dense gemm on a
 // transposed copy of w in static scratch), then col2im adds dcol into dx.
-// WebGPU: a gather (no atomics), register-blocked over 8 input pixels × 8
+// WebGPU: a gather (no atomics), register-blocked over 32 input pixels × 8
 // channels per invocation with vec4 loads where inC and outC are multiples
 // of 4 (kernels/wgsl/conv2d_backward_input_vec4.wgsl), else (and with the
 // backend option convKernels: 'direct') one pixel × 4 channels.
@@ -73,7 +73,7 @@ export const conv2dBackwardInputOp = defineOp<Conv2dBackwardInputOp>({
       const pixels = env.B * op.inH * op.inW;
       if (env.custom) return [await env.custom(op.layer, constants, io, pixels, op.inC)];
       if (env.prefer.conv === 'direct' || op.inC % 4 || op.outC % 4) return [await env.dispatch('conv2d_backward_input', op.layer, constants, io, pixelGrid(pixels, op.inC))];
-      const blocked = blockDispatch(pixels, op.inC);
+      const blocked = blockDispatch(pixels, op.inC, 32);
       return [await env.dispatch('conv2d_backward_input_vec4', op.layer, { ...constants, ...blocked.constants }, io, blocked.grid)];
     },
   },

@@ -4,7 +4,7 @@
 // with x = 0 outside the input (TF "same"/"valid", src/ops/conv-geometry.ts).
 // wasm: im2col per tile of output pixels into a static scratch, then the
 // SIMD gemm of dense (kernels/as/conv.ts). WebGPU: register-blocked
-// implicit GEMM, 8 output pixels × 8 channels per invocation
+// implicit GEMM, 32 output pixels × 8 channels per invocation
 // (kernels/wgsl/conv2d_forward_vec4.wgsl where inC and outC are multiples
 // of 4, conv2d_forward_blocked.wgsl where outC is), else (and with the
 // backend option convKernels: 'direct') direct convolution, one pixel × 4
@@ -78,8 +78,8 @@ export const conv2dForwardOp = defineOp<Conv2dForwardOp>({
       const pixels = env.B * op.outH * op.outW;
       if (env.custom) return [await env.custom(detail, constants, io, pixels, op.outC)];
       if (env.prefer.conv === 'direct' || op.outC % 4) return [await env.dispatch('conv2d_forward', detail, constants, io, pixelGrid(pixels, op.outC))];
-      const blocked = blockDispatch(pixels, op.outC);
       const kernel = op.inC % 4 ? 'conv2d_forward_blocked' : 'conv2d_forward_vec4';
+      const blocked = blockDispatch(pixels, op.outC, 32);
       return [await env.dispatch(kernel, detail, { ...constants, ...blocked.constants }, io, blocked.grid)];
     },
   },

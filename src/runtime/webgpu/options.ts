@@ -14,7 +14,7 @@ export interface WebGpuBackendOptions {
   stepsPerSubmit?: number;
   /** Which dense_forward kernel: 'register' (default: 4×4 outputs per invocation, barrier-free) or 'tiled' (workgroup-memory tiles; slower on llvmpipe). */
   denseForward?: 'register' | 'tiled';
-  /** Which conv2d kernels: 'blocked' (default: register-blocked implicit GEMM, 8 pixels × 8 channels per invocation, where the channel counts allow; max-pool backward 4 channels per invocation) or 'direct' (one pixel × 4 channels per invocation, max-pool backward one element; slower on llvmpipe). */
+  /** Which conv2d kernels: 'blocked' (default: register-blocked implicit GEMM, 32 pixels × 8 channels per invocation, where the channel counts allow; max-pool backward 4 channels per invocation) or 'direct' (one pixel × 4 channels per invocation, max-pool backward one element; slower on llvmpipe). */
   convKernels?: 'blocked' | 'direct';
   /** Longest wait for the GPU before giving up with an error (default 600 000 ms). */
   watchdogMs?: number;
