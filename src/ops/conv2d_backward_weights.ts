@@ -3,15 +3,17 @@
 //   dw[kh, kw, ic, oc] = Σ_{b, oh, ow} x[b, oh·sH + kh·dH − padTop, ow·sW + kw·dW − padLeft, ic] · dy[b, oh, ow, oc]
 // wasm: per tile of output pixels im2col (as the forward), then
 // colᵀ·dy with the dense gemm, added into dw. WebGPU, where outC is a
-// multiple of 4: one workgroup per block of 4 rows (kh, kw, ic) × 8 output
-// channels, its 64 invocations splitting the pixels into register blocks
-// (vec4 x loads where inC is a multiple of 4 too) and reducing in workgroup
-// memory, deterministic (kernels/wgsl/conv2d_backward_weights_blocked.wgsl,
-// _vec4); else (and with convKernels: 'direct') one row × 4 channels per
+// multiple of 4: where inC is a multiple of 16, each invocation sums all
+// pixels for 16 rows (kh, kw, ic…) × 8 output channels
+// (kernels/wgsl/conv2d_backward_weights_vec4.wgsl); else one workgroup per
+// block of 4 rows × 8 output channels, its 64 invocations splitting the
+// pixels and reducing in workgroup memory (_blocked); both deterministic;
+// else (and with convKernels: 'direct') one row × 4 channels per
 // workgroup. db is its own kernel (conv2d_bias_grad, vec4 loads where outC
 // allows), also after a user's dw kernel.
 
 import { CONV_CASES, CONV_SHAPE, convFlops, dimsFromMKN, dimsOf, encodeGeometry, GEOMETRY_ARGS, GEOMETRY_FIELDS, GEOMETRY_OVERRIDES, GEOMETRY_PARAMS, geometryConstants, geometryOf, sizes, type Conv2dGeometry } from './conv2d_shared.js';
+import { blockWorkgroup } from './conv-grid.js';
 import { defineOp, NO_OPTIMIZER, present, type OpRecordBase } from './types.js';
 
 export interface Conv2dBackwardWeightsOp extends OpRecordBase, Conv2dGeometry {
@@ -87,7 +89,10 @@ export const conv2dBackwardWeightsOp = defineOp<Conv2dBackwardWeightsOp>({
         out.push(await env.dispatch('conv2d_backward_weights', op.layer, constants, io, [taps, Math.ceil(op.outC / 4)]));
       } else {
         if (taps / 4 > 65535) throw new Error(`conv2d_backward_weights: ${taps} kernel rows (kH·kW·inC) exceed one dispatch (4 × 65535)`);
-        out.push(await env.dispatch(op.inC % 4 ? 'conv2d_backward_weights_blocked' : 'conv2d_backward_weights_vec4', op.layer, constants, io, [Math.ceil(taps / 4), Math.ceil(op.outC / 8)]));
+        if (op.inC % 16 === 0) {
+          const wg = rowsWorkgroup(op.outC);
+          out.push(await env.dispatch('conv2d_backward_weights_vec4', op.layer, { ...constants, ...wg }, io, [Math.ceil(Math.ceil(op.outC / 8) / wg.WG_X), Math.ceil(taps / 16 / wg.WG_Y)]));
+        } else out.push(await env.dispatch('conv2d_backward_weights_blocked', op.layer, constants, io, [Math.ceil(taps / 4), Math.ceil(op.outC / 8)]));
       }
       if (op.db) out.push(await env.dispatch(direct ? 'conv2d_bias_grad' : 'conv2d_bias_grad_vec4', op.layer, { OUT_C: op.outC, PIXELS: op.outH * op.outW }, [env.range(op.dy), env.range(op.db)], [Math.ceil(op.outC / 4), 1]));
       return out;
@@ -119,3 +124,9 @@ export const conv2dBackwardWeightsOp = defineOp<Conv2dBackwardWeightsOp>({
     computes: 'dw [K_H, K_W, IN_C, OUT_C] = the gradient of conv2d_forward\'s kernel for x [ctx.rows, IN_H, IN_W, IN_C] and dy [ctx.rows, OUT_H, OUT_W, OUT_C], summed over the batch (db stays with the built-in conv2d_bias_grad kernel)',
   },
 });
+
+/** Workgroup of conv2d_backward_weights_vec4: 16 invocations, x over the groups of 8 output channels. */
+function rowsWorkgroup(outC: number): { WG_X: number; WG_Y: number } {
+  const { WG_X } = blockWorkgroup(outC);
+  return { WG_X: Math.min(WG_X, 16), WG_Y: 16 / Math.min(WG_X, 16) };
+}

@@ -115,13 +115,13 @@ export const sizes = (B: number, g: Conv2dGeometry) => ({
  * are also the WebGPU ones (pipelines compile per shape on llvmpipe), so
  * they hold stride 2 with odd "same" totals, a 5×5 window, dilation 2, and
  * channel counts that take each WGSL variant (src/ops/conv-grid.ts): the
- * first the direct kernels (outC 6), the second the vec4 ones (inC 4,
+ * first the direct kernels (outC 6), the second the vec4 ones (inC 16,
  * outC 8), the third the blocked forward with scalar x (inC 3) and an odd
  * count of vec4 channel groups (outC 12); no pixel count is a multiple of 8.
  */
 export const CONV_CASES: readonly (readonly number[])[] = [
   [1, 9, 8, 2, 6, 3, 3, 2, 2, 1, 1, 1], // batch 1, stride 2, "same": totals 2 (H) and 1 (W, odd)
-  [2, 10, 7, 4, 8, 5, 5, 2, 1, 1, 1, 1], // 5×5, "same": totals 3 (H, odd, stride 2) and 4 (W)
+  [2, 10, 7, 16, 8, 5, 5, 2, 1, 1, 1, 1], // 5×5, "same": totals 3 (H, odd, stride 2) and 4 (W)
   [2, 11, 10, 3, 12, 3, 3, 1, 1, 2, 2, 0], // dilation 2, "valid", odd sizes
   [2, 7, 5, 3, 5, 3, 3, 1, 1, 1, 1, 0], // odd sizes, "valid"
   [3, 6, 5, 4, 8, 1, 1, 1, 1, 1, 1, 0], // 1×1
