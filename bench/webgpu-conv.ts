@@ -45,17 +45,19 @@ export async function convKernels(c: ConvBenchContext): Promise<void> {
       return b;
     };
     const named = new Map(Object.entries(instanceBuffers(inst)).map(([n, a]) => [n, upload(a)]));
-    const small = upload(new Float32Array(4));
+    // Separate small buffers: an op may read one (labels) and write another (metrics) in one dispatch.
+    const small = upload(new Float32Array(4)), labels = upload(new Float32Array(Math.max(4, inst.rows))), metrics = upload(new Float32Array(64));
     const seen = new Set<string>();
     const conv = k.op.startsWith('conv2d_');
     const { B, g } = conv ? geometryOf(k.dims) : { B: k.dims[0]!, g: null };
-    const shape = g ? `${B}×${g.inH}×${g.inW}×${g.inC}→${g.outH}×${g.outW}×${g.outC}` : `${k.dims.slice(0, 4).join('×')} pool ${k.dims[4]}×${k.dims[5]}`;
+    const pool = /pool2d/.test(k.op);
+    const shape = g ? `${B}×${g.inH}×${g.inW}×${g.inC}→${g.outH}×${g.outW}×${g.outC}` : pool ? `${k.dims.slice(0, 4).join('×')} pool ${k.dims[4]}×${k.dims[5]}` : k.dims.join('×');
     for (const variant of variants) {
       const env = opEnv(c.kernels, def, {
         B: inst.rows, mode: 'train', ctx: c.ctx,
         range: (name) => ({ buffer: name === null ? small : named.get(name)! }),
         scratch: () => ({ buffer: small }),
-        labels: () => ({ buffer: small }), metrics: () => ({ buffer: small }),
+        labels: () => ({ buffer: labels }), metrics: () => ({ buffer: metrics }),
         keySlot: () => 0, optimizer: inst.optimizer,
         prefer: { denseForward: 'register', conv: variant },
       });
