@@ -8,27 +8,16 @@
 //   3 relu_out  storage read  array<f32>  [B, IN_H, IN_W, IN_C]: dx is 0 where
 //                                         it is <= 0 (ignored unless RELU_MASK)
 //   4 dx        storage rw    array<f32>  dx [B, IN_H, IN_W, IN_C], overwritten
-// Overrides: the geometry of conv2d_forward.wgsl (IN_H … PAD_L), RELU_MASK.
+// Overrides: the geometry of parts/conv_geometry.wgsl (IN_H … PAD_L), RELU_MASK.
 // Dispatch: (ceil(B·IN_H·IN_W / 64), ceil(IN_C / 4)) workgroups of 64.
 //
 // A gather, so no two invocations write the same dx: each owns one input
 // pixel × 4 input channels and sums, over the taps (kh, kw) whose output
 // pixel oh = (ih + PAD_T − kh·DIL_H) / STRIDE_H lands exactly and in range,
 // dy[oh, ow, :] · w[kh, kw, ic, :].
-override IN_H: u32;
-override IN_W: u32;
-override IN_C: u32;
-override OUT_H: u32;
-override OUT_W: u32;
-override OUT_C: u32;
-override K_H: u32;
-override K_W: u32;
-override STRIDE_H: u32 = 1u;
-override STRIDE_W: u32 = 1u;
-override DIL_H: u32 = 1u;
-override DIL_W: u32 = 1u;
-override PAD_T: u32 = 0u;
-override PAD_L: u32 = 0u;
+// Uses parts/conv_geometry.wgsl, which declares the geometry overrides
+// (IN_H … PAD_L):
+// uses: conv_geometry
 override RELU_MASK: bool = false;
 
 @group(0) @binding(1) var<storage, read> dy: array<f32>;

@@ -13,7 +13,7 @@
 //                                               where it is <= 0 (ignored unless
 //                                               RELU_MASK; bind ≥ 16 bytes)
 //   4 dx        storage rw    array<vec4<f32>>  dx [B, IN_H, IN_W, IN_C], overwritten
-// Overrides: the geometry of conv2d_forward.wgsl (IN_H … PAD_L), RELU_MASK,
+// Overrides: the geometry of parts/conv_geometry.wgsl (IN_H … PAD_L), RELU_MASK,
 //   WG_X × WG_Y = 64.
 // Dispatch: (ceil(ceil(IN_C/8) / WG_X), ceil(ceil(B·IN_H·IN_W / PIX) / WG_Y))
 //   workgroups of WG_X × WG_Y.
@@ -27,20 +27,9 @@
 // multiplies 0); then per 4 output channels it loads one vec4 of dy per
 // pixel and the 8 vec4 of w rows (kh, kw, ic, oc…oc+3) of its channels, and
 // adds dy·w over the 4: 40 loads for 1024 multiply-adds, no barriers.
-override IN_H: u32;
-override IN_W: u32;
-override IN_C: u32;
-override OUT_H: u32;
-override OUT_W: u32;
-override OUT_C: u32;
-override K_H: u32;
-override K_W: u32;
-override STRIDE_H: u32 = 1u;
-override STRIDE_W: u32 = 1u;
-override DIL_H: u32 = 1u;
-override DIL_W: u32 = 1u;
-override PAD_T: u32 = 0u;
-override PAD_L: u32 = 0u;
+// Uses parts/conv_geometry.wgsl, which declares the geometry overrides
+// (IN_H … PAD_L):
+// uses: conv_geometry
 override RELU_MASK: bool = false;
 override WG_X: u32 = 4u;
 override WG_Y: u32 = 16u;

@@ -6,7 +6,7 @@
 //   1 x     storage read  array<f32>  x [B, IN_H, IN_W, IN_C] (NHWC)
 //   2 dy    storage read  array<f32>  dy [B, OUT_H, OUT_W, OUT_C] (NHWC)
 //   3 dw    storage rw    array<f32>  dw [K_H, K_W, IN_C, OUT_C], overwritten
-// Overrides: the geometry of conv2d_forward.wgsl (IN_H … PAD_L).
+// Overrides: the geometry of parts/conv_geometry.wgsl (IN_H … PAD_L).
 // Dispatch: (K_H·K_W·IN_C, ceil(OUT_C / 4)) workgroups of 64.
 //
 // One workgroup per row r = (kh, kw, ic) of dw × 4 output channels: its 64
@@ -14,20 +14,9 @@
 // (kh, kw) times the vec4 of dy, then a tree reduction in workgroup memory
 // (1 KiB). The pixel sums are long (B·OUT_H·OUT_W), so splitting them keeps
 // many invocations busy even where dw is small (a first conv's 3×3×1).
-override IN_H: u32;
-override IN_W: u32;
-override IN_C: u32;
-override OUT_H: u32;
-override OUT_W: u32;
-override OUT_C: u32;
-override K_H: u32;
-override K_W: u32;
-override STRIDE_H: u32 = 1u;
-override STRIDE_W: u32 = 1u;
-override DIL_H: u32 = 1u;
-override DIL_W: u32 = 1u;
-override PAD_T: u32 = 0u;
-override PAD_L: u32 = 0u;
+// Uses parts/conv_geometry.wgsl, which declares the geometry overrides
+// (IN_H … PAD_L):
+// uses: conv_geometry
 
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;

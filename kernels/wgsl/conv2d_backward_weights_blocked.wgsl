@@ -11,7 +11,7 @@
 //   2 dy    storage read  array<vec4<f32>>  dy [B, OUT_H, OUT_W, OUT_C] (NHWC)
 //   3 dw    storage rw    array<vec4<f32>>  dw [K_H, K_W, IN_C, OUT_C]
 //                                           (OUT_C/4 vec4 per row), overwritten
-// Overrides: the geometry of conv2d_forward.wgsl (IN_H … PAD_L).
+// Overrides: the geometry of parts/conv_geometry.wgsl (IN_H … PAD_L).
 // Dispatch: (ceil(K_H·K_W·IN_C / 4), ceil(OUT_C / 8)) workgroups of 64.
 //
 // One workgroup per block of 4 rows r = (kh, kw, ic) of dw × 8 output
@@ -22,20 +22,9 @@
 // 64 partial blocks in workgroup memory (8 KiB). Deterministic: the order
 // of every sum is fixed by the shapes and the batch rows, never by timing
 // (no atomics).
-override IN_H: u32;
-override IN_W: u32;
-override IN_C: u32;
-override OUT_H: u32;
-override OUT_W: u32;
-override OUT_C: u32;
-override K_H: u32;
-override K_W: u32;
-override STRIDE_H: u32 = 1u;
-override STRIDE_W: u32 = 1u;
-override DIL_H: u32 = 1u;
-override DIL_W: u32 = 1u;
-override PAD_T: u32 = 0u;
-override PAD_L: u32 = 0u;
+// Uses parts/conv_geometry.wgsl, which declares the geometry overrides
+// (IN_H … PAD_L):
+// uses: conv_geometry
 
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<vec4<f32>>;

@@ -12,7 +12,7 @@
 //   2 dy    storage read  array<vec4<f32>>  dy [B, OUT_H, OUT_W, OUT_C] (NHWC)
 //   3 dw    storage rw    array<vec4<f32>>  dw [K_H, K_W, IN_C, OUT_C]
 //                                           (OUT_C/4 vec4 per row), overwritten
-// Overrides: the geometry of conv2d_forward.wgsl (IN_H … PAD_L), WG_X × WG_Y
+// Overrides: the geometry of parts/conv_geometry.wgsl (IN_H … PAD_L), WG_X × WG_Y
 //   = 16.
 // Dispatch: (ceil(ceil(OUT_C/8) / WG_X), ceil(K_H·K_W·IN_C / 16 / WG_Y))
 //   workgroups of WG_X × WG_Y.
@@ -27,20 +27,9 @@
 // makes every lane read a different pixel: 2.1× faster at conv2 of the
 // MNIST convnet (BENCHMARKS.md). No workgroup memory, no atomics, and each
 // sum runs in pixel order whatever the dispatch: deterministic.
-override IN_H: u32;
-override IN_W: u32;
-override IN_C: u32;
-override OUT_H: u32;
-override OUT_W: u32;
-override OUT_C: u32;
-override K_H: u32;
-override K_W: u32;
-override STRIDE_H: u32 = 1u;
-override STRIDE_W: u32 = 1u;
-override DIL_H: u32 = 1u;
-override DIL_W: u32 = 1u;
-override PAD_T: u32 = 0u;
-override PAD_L: u32 = 0u;
+// Uses parts/conv_geometry.wgsl, which declares the geometry overrides
+// (IN_H … PAD_L):
+// uses: conv_geometry
 
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> dy: array<vec4<f32>>;

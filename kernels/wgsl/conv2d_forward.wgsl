@@ -18,20 +18,9 @@
 // accumulator: per tap it loads one x value and one vec4 of w, and the 64
 // pixels of a workgroup read the same w (a broadcast). Out-of-range
 // channels are clamped on load and skipped on store.
-override IN_H: u32;
-override IN_W: u32;
-override IN_C: u32;
-override OUT_H: u32;
-override OUT_W: u32;
-override OUT_C: u32;
-override K_H: u32;
-override K_W: u32;
-override STRIDE_H: u32 = 1u;
-override STRIDE_W: u32 = 1u;
-override DIL_H: u32 = 1u;
-override DIL_W: u32 = 1u;
-override PAD_T: u32 = 0u;
-override PAD_L: u32 = 0u;
+// Uses parts/conv_geometry.wgsl, which declares the geometry overrides
+// (IN_H … PAD_L):
+// uses: conv_geometry
 override HAS_BIAS: bool = true;
 override RELU: bool = false;
 

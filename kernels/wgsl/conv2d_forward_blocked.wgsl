@@ -12,7 +12,7 @@
 //   3 b     storage read  array<vec4<f32>>  b [OUT_C] (ignored unless
 //                                           HAS_BIAS; bind ≥ 16 bytes)
 //   4 y     storage rw    array<vec4<f32>>  y [B, OUT_H, OUT_W, OUT_C] (NHWC)
-// Overrides: the geometry of conv2d_forward.wgsl (IN_H … PAD_L), HAS_BIAS,
+// Overrides: the geometry of parts/conv_geometry.wgsl (IN_H … PAD_L), HAS_BIAS,
 //   RELU, WG_X × WG_Y = 64.
 // Dispatch: (ceil(ceil(OUT_C/8) / WG_X), ceil(ceil(B·OUT_H·OUT_W / PIX) / WG_Y))
 //   workgroups of WG_X × WG_Y.
@@ -26,20 +26,9 @@
 // barriers: on llvmpipe every storage load is a per-lane gather, so what
 // pays is multiply-adds per load (BENCHMARKS.md). Out-of-range pixels and
 // channel groups are clamped on load and skipped on store.
-override IN_H: u32;
-override IN_W: u32;
-override IN_C: u32;
-override OUT_H: u32;
-override OUT_W: u32;
-override OUT_C: u32;
-override K_H: u32;
-override K_W: u32;
-override STRIDE_H: u32 = 1u;
-override STRIDE_W: u32 = 1u;
-override DIL_H: u32 = 1u;
-override DIL_W: u32 = 1u;
-override PAD_T: u32 = 0u;
-override PAD_L: u32 = 0u;
+// Uses parts/conv_geometry.wgsl, which declares the geometry overrides
+// (IN_H … PAD_L):
+// uses: conv_geometry
 override HAS_BIAS: bool = true;
 override RELU: bool = false;
 override WG_X: u32 = 4u;
