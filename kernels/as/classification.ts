@@ -3,6 +3,8 @@
 // like the references. Labels are i32 class ids per row. Metrics: f64 loss
 // sum at metrics + 0, correct count at + 8, rows at + 16; metric k at + 24 + 8k.
 
+import { rowArgmax, rowExpSum } from './softmax_row';
+
 function addLossSums(metrics: usize, lossSum: f64, correct: f64, M: i32): void {
   store<f64>(metrics, load<f64>(metrics) + lossSum);
   store<f64>(metrics, load<f64>(metrics, 8) + correct, 8);
@@ -17,14 +19,9 @@ export function categoricalCrossentropy(logits: usize, labels: usize, dl: usize,
   const cs = <usize>C << 2;
   for (let i = 0; i < M; i++) {
     const o = logits + <usize>i * cs;
-    let max = load<f32>(o), arg = 0;
-    for (let c = 1; c < C; c++) {
-      const v = load<f32>(o + (<usize>c << 2));
-      if (v > max) { max = v; arg = c; }
-    }
-    const mx = <f64>max;
-    let sum = 0.0;
-    for (let c = 0; c < C; c++) sum += Math.exp(<f64>load<f32>(o + (<usize>c << 2)) - mx);
+    const arg = rowArgmax(o, C);
+    const mx = <f64>load<f32>(o + (<usize>arg << 2));
+    const sum = rowExpSum(o, C, mx);
     const lse = Math.log(sum) + mx;
     const label = load<i32>(labels + (<usize>i << 2));
     for (let c = 0; c < C; c++) {
@@ -51,14 +48,9 @@ export function categoricalCrossentropyTerms(logits: usize, labels: usize, dl: u
   const cs = <usize>C << 2;
   for (let i = r0; i < r1; i++) {
     const o = logits + <usize>i * cs;
-    let max = load<f32>(o), arg = 0;
-    for (let c = 1; c < C; c++) {
-      const v = load<f32>(o + (<usize>c << 2));
-      if (v > max) { max = v; arg = c; }
-    }
-    const mx = <f64>max;
-    let sum = 0.0;
-    for (let c = 0; c < C; c++) sum += Math.exp(<f64>load<f32>(o + (<usize>c << 2)) - mx);
+    const arg = rowArgmax(o, C);
+    const mx = <f64>load<f32>(o + (<usize>arg << 2));
+    const sum = rowExpSum(o, C, mx);
     const lse = Math.log(sum) + mx;
     const label = load<i32>(labels + (<usize>i << 2));
     const t = <usize>i * <usize>C;

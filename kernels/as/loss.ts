@@ -1,6 +1,8 @@
 // Fused softmax cross-entropy and softmax, in f64 like the reference
 // (10 classes × a batch of rows: scalar work, a few hundred exps per step).
 
+import { rowArgmax, rowExpSum } from './softmax_row';
+
 /**
  * M rows of C logits, i32 labels. Adds the summed loss to f64 at metrics+0,
  * the correct count to f64 at metrics+8 and M to f64 at metrics+16.
@@ -12,14 +14,9 @@ export function softmaxXent(logits: usize, labels: usize, dl: usize, M: i32, C: 
   const cs = <usize>C << 2;
   for (let i = 0; i < M; i++) {
     const o = logits + <usize>i * cs;
-    let max = load<f32>(o), arg = 0;
-    for (let c = 1; c < C; c++) {
-      const v = load<f32>(o + (<usize>c << 2));
-      if (v > max) { max = v; arg = c; }
-    }
-    const mx = <f64>max;
-    let sum = 0.0;
-    for (let c = 0; c < C; c++) sum += Math.exp(<f64>load<f32>(o + (<usize>c << 2)) - mx);
+    const arg = rowArgmax(o, C);
+    const mx = <f64>load<f32>(o + (<usize>arg << 2));
+    const sum = rowExpSum(o, C, mx);
     const label = load<i32>(labels + (<usize>i << 2));
     lossSum += Math.log(sum) + mx - <f64>load<f32>(o + (<usize>label << 2));
     if (arg == label) correct += 1;
@@ -43,8 +40,7 @@ export function softmax(logits: usize, out: usize, M: i32, C: i32): void {
     const o = logits + <usize>i * cs, d = out + <usize>i * cs;
     let max = -Infinity;
     for (let c = 0; c < C; c++) max = Math.max(max, <f64>load<f32>(o + (<usize>c << 2)));
-    let sum = 0.0;
-    for (let c = 0; c < C; c++) sum += Math.exp(<f64>load<f32>(o + (<usize>c << 2)) - max);
+    const sum = rowExpSum(o, C, max);
     for (let c = 0; c < C; c++) store<f32>(d + (<usize>c << 2), <f32>(Math.exp(<f64>load<f32>(o + (<usize>c << 2)) - max) / sum));
   }
 }

@@ -3,6 +3,8 @@
 // [rows·T]. Adds Σ loss / T to f64 at metrics+0, the correct positions to
 // metrics+8 and rows to metrics+16; dl (may be 0): (softmax − onehot)/(rows·T).
 
+import { rowArgmax, rowExpSum } from './softmax_row';
+
 export function sequenceXent(logits: usize, targets: usize, dl: usize, rows: i32, T: i32, C: i32, metrics: usize): void {
   const n = rows * T;
   const inv = 1.0 / <f64>n;
@@ -10,14 +12,9 @@ export function sequenceXent(logits: usize, targets: usize, dl: usize, rows: i32
   const cs = <usize>C << 2;
   for (let i = 0; i < n; i++) {
     const o = logits + <usize>i * cs;
-    let max = load<f32>(o), arg = 0;
-    for (let c = 1; c < C; c++) {
-      const v = load<f32>(o + (<usize>c << 2));
-      if (v > max) { max = v; arg = c; }
-    }
-    const mx = <f64>max;
-    let sum = 0.0;
-    for (let c = 0; c < C; c++) sum += Math.exp(<f64>load<f32>(o + (<usize>c << 2)) - mx);
+    const arg = rowArgmax(o, C);
+    const mx = <f64>load<f32>(o + (<usize>arg << 2));
+    const sum = rowExpSum(o, C, mx);
     let label = <i32>load<f32>(targets + (<usize>i << 2));
     label = label < 0 ? 0 : label >= C ? C - 1 : label;
     lossSum += Math.log(sum) + mx - <f64>load<f32>(o + (<usize>label << 2));
@@ -46,14 +43,9 @@ export function sequenceXentRows(logits: usize, targets: usize, dl: usize, r0: i
   const cs = <usize>C << 2;
   for (let i = r0 * T; i < r1 * T; i++) {
     const o = logits + <usize>i * cs;
-    let max = load<f32>(o), arg = 0;
-    for (let c = 1; c < C; c++) {
-      const v = load<f32>(o + (<usize>c << 2));
-      if (v > max) { max = v; arg = c; }
-    }
-    const mx = <f64>max;
-    let sum = 0.0;
-    for (let c = 0; c < C; c++) sum += Math.exp(<f64>load<f32>(o + (<usize>c << 2)) - mx);
+    const arg = rowArgmax(o, C);
+    const mx = <f64>load<f32>(o + (<usize>arg << 2));
+    const sum = rowExpSum(o, C, mx);
     let label = <i32>load<f32>(targets + (<usize>i << 2));
     label = label < 0 ? 0 : label >= C ? C - 1 : label;
     store<f64>(lossOut + (<usize>i << 3), Math.log(sum) + mx - <f64>load<f32>(o + (<usize>label << 2)));
