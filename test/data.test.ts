@@ -10,19 +10,11 @@ import { gzipSync } from 'node:zlib';
 import { parseIdx, toDataset } from '../src/data/idx.js';
 import { readIdxFile, loadMnist, defaultMnistDir } from '../src/data/node.js';
 import { DataError } from '../src/data/errors.js';
+import { idx } from './support/idx.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-data-'));
 const LABELS_PATH = join(defaultMnistDir(), 't10k-labels-idx1-ubyte');
 
-/** An IDX ubyte file with the given dims and data. */
-function idx(dims: number[], data: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length + data.length);
-  out.set([0, 0, 8, dims.length]);
-  const view = new DataView(out.buffer);
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
-  out.set(data, 4 + 4 * dims.length);
-  return out;
-}
 
 async function rejects(p: Promise<unknown> | (() => unknown), match: RegExp, what: string): Promise<DataError> {
   try {

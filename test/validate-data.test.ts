@@ -24,19 +24,12 @@ import type { ModelSpec } from '../src/config/types.js';
 import { readDataFacts } from '../src/data/headers-node.js';
 import { loadDataset } from '../src/data/load-node.js';
 import { tessera } from './support/cli.js';
+import { idx } from './support/idx.js';
 
 const root = process.cwd();
 const dir = mkdtempSync(join(tmpdir(), 'tessera-validate-data-'));
 const FIX = join(root, 'test/fixtures/npz');
 
-function idx(dims: number[], data: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length + data.length);
-  out.set([0, 0, 8, dims.length]);
-  const view = new DataView(out.buffer);
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
-  out.set(data, 4 + 4 * dims.length);
-  return out;
-}
 
 /** A .npy file (version 1) of little-endian data, as numpy.save writes it. */
 function npy(descr: string, shape: number[], data: Uint8Array): Uint8Array {
