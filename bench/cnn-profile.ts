@@ -20,6 +20,8 @@ import { WasmBackend } from '../src/runtime/backends/wasm.js';
 import { compileGraph } from '../src/runtime/graph.js';
 import { initParams } from '../src/runtime/params.js';
 import { epochOrder } from '../src/runtime/rng.js';
+import { defOf } from '../src/ops/index.js';
+import { fusePoolConvWeights } from '../src/runtime/wasm/fuse.js';
 import { OP_WORDS } from '../src/runtime/wasm/plan.js';
 import { WASM_SIMD_BASE64 } from '../src/generated/kernels.js';
 
@@ -50,9 +52,11 @@ await be.setOrder(epochOrder(train.count, g.seed, 0, true));
 const inner = be as unknown as { trainPlan: { ptr: number; ops: number }; data: { train: { images: number; labels: number } }; order: { ptr: number }; trainMetrics: number };
 const { exports: k } = be.kernels;
 const plan = inner.trainPlan, d = inner.data.train;
-const ops = [...g.forward, ...g.backward, ...g.update];
+// The plan's records in order: the graph's ops, with the pairs the one-thread plan fuses (src/runtime/wasm/fuse.ts) as one.
+const records = fusePoolConvWeights([...g.forward, ...g.backward, ...g.update].map((op) => ({ op: op as never, words: [defOf(op).wasm.code, ...new Array<number>(15).fill(0)] })));
 const names = Array.from({ length: plan.ops }, (_, o) => {
-  const op = ops[o] as { kind: string; layer?: string } | undefined;
+  const op = records[o]?.op as { kind: string; layer?: string; pool?: { layer: string }; conv?: { layer: string } } | undefined;
+  if (op?.pool && op.conv) return `${op.kind} ${op.pool.layer} + ${op.conv.layer}`;
   return op ? `${op.kind} ${op.layer ?? ''}` : 'transpose (kernel copy)';
 });
 const o = g.optimizer;

@@ -118,7 +118,47 @@ for (const c of cases) {
 }
 
 console.log(`${machine()}; CPU time; ${REPEATS} interleaved repeats`);
-console.log(`f32x4 multiply-add peak (median of the repeats): ${builds.map((b, i) => `${b.name} ${median(peaks[i]!).toFixed(1)} GFLOP/s`).join(', ')}\n`);
+if (rows.length) console.log(`f32x4 multiply-add peak (median of the repeats): ${builds.map((b, i) => `${b.name} ${median(peaks[i]!).toFixed(1)} GFLOP/s`).join(', ')}\n`);
 const head = ['kernel (batch 128)', 'unit', ...builds.map((b) => b.name), ...(builds.length === 2 ? ['speedup', 'max rel diff'] : [])];
-console.log(`| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|`);
+if (rows.length) console.log(`| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|`);
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+
+// The first conv's dW as one-thread training runs it: fused with the pool
+// backward above it, per 2-image chunk (kernels/as/pool_conv_weights.ts),
+// so dy is read from cache. Its dW time is the fused record's less that of
+// the same pool backward by chunks, taken in the same repeat; the rate
+// counts the conv's dense FLOP only. Against the two records apart.
+if (!ONLY || 'fused'.includes(ONLY) || ONLY.includes('fused')) {
+  const k = builds.at(-1)!.k as K, p = placed.at(-1)!.p;
+  const CH = 2, yImg = 676 * 32 * 4, pImg = 169 * 32 * 4;
+  const poolChunks = () => { for (let b = 0; b < B; b += CH) k.maxPool2dBackward(p.dp1 + b * pImg, p.y1 + b * yImg, p.dpx1 + b * yImg, Math.min(CH, B - b), ...p1.slice(1)); };
+  const variants = [
+    { name: 'random inputs', x: p.x1, sparse: 0 },
+    { name: 'MNIST pixels (sparse path)', x: p.x1m, sparse: 1 },
+  ];
+  const t = variants.map(() => ({ apart: [] as number[], fused: [] as number[], pool: [] as number[], dw: [] as number[], peak: [] as number[] }));
+  for (let r = 0; r < REPEATS; r++) {
+    variants.forEach((v, i) => {
+      const s = t[i]!;
+      s.peak.push(peak(k));
+      let t0 = cpuMs();
+      k.maxPool2dBackward(p.dp1, p.y1, p.dpx1, ...p1);
+      k.conv2dBackwardWeights(v.x, p.dpx1, p.dw1, p.db1, ...g1, v.sparse);
+      s.apart.push(cpuMs() - t0);
+      t0 = cpuMs();
+      k.maxPoolConvWeights(p.dp1, p.y1, p.dpx1, v.x, p.dw1, p.db1, ...g1, v.sparse);
+      const fused = cpuMs() - t0;
+      t0 = cpuMs();
+      poolChunks();
+      const pool = cpuMs() - t0;
+      s.fused.push(fused); s.pool.push(pool); s.dw.push(fused - pool);
+    });
+  }
+  console.log(`\nThe first conv's dW (28×28×1 → 32, +db) fused with the 26×26×32 2×2 pool backward, per 2-image chunk (medians, min–max; % of this section's peak ${median(t.flatMap((s) => s.peak)).toFixed(1)} GFLOP/s):\n`);
+  console.log('| inputs | pool bwd + dW, two records | fused record | its pool part (chunks) | its dW part | dW GFLOP/s (% peak) |\n|---|---|---|---|---|---|');
+  const ms = (v: number[]) => `${median(v).toFixed(2)} ms (${sorted(v)[0]!.toFixed(2)}–${sorted(v).at(-1)!.toFixed(2)})`;
+  variants.forEach((v, i) => {
+    const s = t[i]!, rate = conv1 / 1e6 / median(s.dw);
+    console.log(`| ${v.name} | ${ms(s.apart)} | ${ms(s.fused)} | ${ms(s.pool)} | ${ms(s.dw)} | ${rate.toFixed(1)} (${((100 * rate) / median(s.peak)).toFixed(0)}%) |`);
+  });
+}

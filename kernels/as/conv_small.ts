@@ -15,7 +15,7 @@
 import { madd, keepPositive } from './simd';
 import { SMALL_PIX, PIXD, OFFX, RUN_LO, gatherTile, tapOffsets, windowsInside, nonzeroRun } from './conv_small_taps';
 export { SMALL_T, SMALL_SCRATCH, setSmallScratch, smallConv } from './conv_small_taps';
-export { conv2dBackwardWeightsSmall } from './conv_small_dw';
+export { conv2dBackwardWeightsSmall, conv2dBackwardWeightsSmallAdd } from './conv_small_dw';
 
 /** Tap t of the window at c: a col row (4 bytes a tap) or, in place in x, at OFFX[t]. */
 // @ts-ignore: decorator

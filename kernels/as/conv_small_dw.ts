@@ -150,10 +150,24 @@ export function conv2dBackwardWeightsSmall(
   kH: i32, kW: i32, sH: i32, sW: i32, dH: i32, dW: i32, pT: i32, pL: i32,
   sparse: i32, t0: i32, t1: i32,
 ): void {
+  // Only the taps (rows of dw) t0 … t1−1: a thread's share; 0 … T on one thread.
+  memory.fill(dw + <usize>t0 * (<usize>outC << 2), 0, <usize>(t1 - t0) * (<usize>outC << 2));
+  conv2dBackwardWeightsSmallAdd(x, dy, dw, col, B, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, pT, pL, sparse, t0, t1);
+}
+
+/**
+ * As conv2dBackwardWeightsSmall, adding to dw's rows t0 … t1−1: B images'
+ * terms in the order a call over more images would add them (pixels
+ * ascending), so calls over consecutive chunks of a batch give its bits.
+ */
+export function conv2dBackwardWeightsSmallAdd(
+  x: usize, dy: usize, dw: usize, col: usize,
+  B: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32,
+  kH: i32, kW: i32, sH: i32, sW: i32, dH: i32, dW: i32, pT: i32, pL: i32,
+  sparse: i32, t0: i32, t1: i32,
+): void {
   const T = kH * kW * inC, P = B * outH * outW;
   const cs = <usize>outC << 2, ts = <usize>T << 2;
-  // Only the taps (rows of dw) t0 … t1−1: a thread's share; 0 … T on one thread.
-  memory.fill(dw + <usize>t0 * cs, 0, <usize>(t1 - t0) * cs);
   tapOffsets(inW, inC, kH, kW, dH, dW);
   if (windowsInside(inH, inW, outH, outW, kH, kW, sH, sW, dH, dW, pT, pL)) {
     // Windows read in place: tiles of output rows (about SMALL_PIX pixels), each row's nonzero run listed in RUNS.

@@ -280,13 +280,14 @@ export function columnSums(y: usize, out: usize, M: i32, N: i32): void {
 /**
  * out[N] = sum over the M rows (ns bytes apart) of N columns of y, rows
  * ascending: every column sums the same way in the vector and scalar paths,
- * so any split of the columns gives the same bits.
+ * so any split of the columns gives the same bits. With add, the sums start
+ * from out's values: calls over consecutive row ranges give one call's bits.
  */
-export function columnSumsStrided(y: usize, out: usize, M: i32, N: i32, ns: usize): void {
+export function columnSumsStrided(y: usize, out: usize, M: i32, N: i32, ns: usize, add: bool = false): void {
   let j = 0;
   for (; j + 8 <= N; j += 8) {
     const o = <usize>j << 2;
-    let s0 = f32x4.splat(0), s1 = s0;
+    let s0 = add ? v128.load(out + o) : f32x4.splat(0), s1 = add ? v128.load(out + o, 16) : s0;
     let p = y + o;
     for (let r = 0; r < M; r++) {
       s0 = f32x4.add(s0, v128.load(p));
@@ -298,14 +299,14 @@ export function columnSumsStrided(y: usize, out: usize, M: i32, N: i32, ns: usiz
   }
   for (; j + 4 <= N; j += 4) {
     const o = <usize>j << 2;
-    let s0 = f32x4.splat(0);
+    let s0 = add ? v128.load(out + o) : f32x4.splat(0);
     let p = y + o;
     for (let r = 0; r < M; r++) { s0 = f32x4.add(s0, v128.load(p)); p += ns; }
     v128.store(out + o, s0);
   }
   for (; j < N; j++) {
     const o = <usize>j << 2;
-    let s: f32 = 0;
+    let s: f32 = add ? load<f32>(out + o) : 0;
     let p = y + o;
     for (let r = 0; r < M; r++) { s += load<f32>(p); p += ns; }
     store<f32>(out + o, s);

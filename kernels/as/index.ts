@@ -8,6 +8,7 @@ export { rngKey, hashAt } from './rng';
 export { gemm, denseForward, denseBackwardWeights, denseBackwardInput, columnSums } from './dense';
 export { conv2dForward } from './conv';
 export { conv2dBackwardInput, conv2dBackwardWeights } from './conv_backward';
+export { maxPoolConvWeights } from './pool_conv_weights';
 export { relu, reluBackward, dropout, dropoutMask, transpose } from './elementwise';
 export { softmaxXent, softmax } from './loss';
 export { regressionLoss, copyOutputs } from './regression';

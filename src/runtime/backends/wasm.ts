@@ -40,6 +40,8 @@ export interface WasmBackendOptions {
   threadsSource?: string;
   /** Tests: make worker `worker` (0-based) trap at global step `step`, or fail to start. */
   threadFault?: { worker: number; step?: number; start?: boolean };
+  /** Tests and benches: false keeps a max pool's backward and the conv dW below it as two records on one thread (src/runtime/wasm/fuse.ts). */
+  fuseRecords?: boolean;
 }
 
 /** How many threads the backend runs, and why (the description says it). */
@@ -90,6 +92,8 @@ export class WasmBackend implements Backend {
   private pool: WasmThreadPool | null = null;
 
   private readonly customOps: ReadonlySet<CustomWasmOp>;
+  /** Whether the one-thread training plan fuses pool-then-conv-dW record pairs (src/runtime/wasm/fuse.ts). */
+  private fuseRecords = true;
 
   private constructor(
     private readonly k: KernelExports,
@@ -111,6 +115,7 @@ export class WasmBackend implements Backend {
     const threads = resolveThreads(options, variant);
     const made = await instantiateKernelsWith(variant, custom, threads.threads > 1);
     const backend = new WasmBackend(made.exports, variant, custom, threads);
+    backend.fuseRecords = options.fuseRecords ?? true;
     if (threads.threads > 1) await backend.startThreads(made.module, threads.threads, options.threadFault);
     return backend;
   }
@@ -173,7 +178,7 @@ export class WasmBackend implements Backend {
     this.heap.f64(this.trainMetrics, metricWords(graph)).fill(0);
 
     const layout = { ptr: (name: string) => this.ptr(name), transposed: (name: string) => this.transposed.get(name)!.ptr, labels: this.labelsPtr };
-    const train = packPlan(trainRecords(graph, layout, this.customOps), this.threadPlan());
+    const train = packPlan(trainRecords(graph, layout, this.customOps, this.pool === null && this.fuseRecords), this.threadPlan());
     const infer = packPlan(inferenceRecords(graph, layout, this.customOps), this.threadPlan());
     this.trainPlan = { ptr: this.heap.alloc(train.byteLength), ops: train.length / OP_WORDS };
     this.inferPlan = { ptr: this.heap.alloc(infer.byteLength), ops: infer.length / OP_WORDS };

@@ -8,6 +8,7 @@ import { defOf } from '../../ops/index.js';
 import type { WasmLayout } from '../../ops/types.js';
 import { CUSTOM_CODE_OFFSET, WASM_HELPERS } from '../../ops/wasm-helpers.js';
 import type { Graph, Op } from '../graph.js';
+import { fusePoolConvWeights } from './fuse.js';
 import { scheduleThreads, type PlanRecord, type ThreadPlanContext } from './schedule.js';
 
 export const OP_WORDS = 16;
@@ -74,10 +75,15 @@ export function encodeRecord(op: Op, L: WasmLayout, custom: CustomOps = new Set(
   return [code, ...def.wasm.encode(op, L)];
 }
 
-/** The training step (forward, backward, Adam, transposed-copy refresh) as records, with the op each encodes. */
-export function trainRecords(graph: Graph, L: PlanLayout, custom: CustomOps = new Set()): PlanRecord[] {
+/**
+ * The training step (forward, backward, Adam, transposed-copy refresh) as
+ * records, with the op each encodes; with fuse (one thread), pool-then-dW
+ * pairs as one record (src/runtime/wasm/fuse.ts).
+ */
+export function trainRecords(graph: Graph, L: PlanLayout, custom: CustomOps = new Set(), fuse = false): PlanRecord[] {
   const layout = layoutFor(graph, L);
-  const records: PlanRecord[] = [...graph.forward, ...graph.backward, ...graph.update].map((op) => ({ op: op as unknown as PlanRecord['op'], words: encodeRecord(op, layout, custom) }));
+  let records: PlanRecord[] = [...graph.forward, ...graph.backward, ...graph.update].map((op) => ({ op: op as unknown as PlanRecord['op'], words: encodeRecord(op, layout, custom) }));
+  if (fuse) records = fusePoolConvWeights(records);
   for (const [w, { k, n }] of transposedKernels(graph)) records.push({ op: { kind: 'transpose', w, k, n }, words: [TRANSPOSE, L.ptr(w), L.transposed(w), k, n] });
   return records;
 }
@@ -94,7 +100,7 @@ export function packPlan(records: PlanRecord[], threads: ThreadPlanContext | nul
 }
 
 export function encodeTrainPlan(graph: Graph, L: PlanLayout, custom: CustomOps = new Set()): Int32Array {
-  return packPlan(trainRecords(graph, L, custom), null);
+  return packPlan(trainRecords(graph, L, custom, true), null);
 }
 
 export function encodeInferencePlan(graph: Graph, L: PlanLayout, custom: CustomOps = new Set()): Int32Array {
