@@ -8,7 +8,8 @@
 // only accumulates. The wasm call doubles as predict's softmax (gProbs).
 
 import { LABELS_BUFFER } from './gather.js';
-import { defineOp, f32Bits, NO_OPTIMIZER, present, type OpRecordBase } from './types.js';
+import { labelLossBench, labelLossCustom, labelLossWebgpu, rowSoftmaxStats } from './label-loss.js';
+import { defineOp, f32Bits, present, type OpRecordBase } from './types.js';
 
 export interface CategoricalCrossentropyOp extends OpRecordBase {
   kind: 'categorical_crossentropy'; logits: string; dlogits: string | null; classes: number; smoothing: number;
@@ -22,10 +23,7 @@ export function categoricalCrossentropy(
   const inv = 1 / gradScale, off = smoothing / C, on = 1 - smoothing + off;
   for (let i = 0; i < M; i++) {
     const o = i * C;
-    let max = logits[o]!, arg = 0;
-    for (let c = 1; c < C; c++) if (logits[o + c]! > max) { max = logits[o + c]!; arg = c; }
-    let sum = 0;
-    for (let c = 0; c < C; c++) sum += Math.exp(logits[o + c]! - max);
+    const { max, arg, sum } = rowSoftmaxStats(logits, o, C);
     const lse = Math.log(sum) + max, label = labels[i]!;
     for (let c = 0; c < C; c++) {
       const y = c === label ? on : off;
@@ -56,36 +54,7 @@ export const categoricalCrossentropyOp = defineOp<CategoricalCrossentropyOp>({
     guard: { when: 'gProbs != 0', then: 'softmax({logits}, gProbs + ((<usize>start * <usize>{classes}) << 2), rows, {classes})' },
     encode: (op, L) => [L.ptr(op.logits), L.ptr(op.dlogits), op.classes, f32Bits(op.smoothing), L.labels],
   },
-  webgpu: {
-    kernels: { categorical_crossentropy: ['read', 'read', 'rw', 'rw'] },
-    async dispatches(op, env) {
-      const grad = op.dlogits !== null && env.mode === 'train';
-      const c = { C: op.classes, SMOOTHING: op.smoothing, HAS_GRAD: grad };
-      const b = [env.range(op.logits), env.labels(), grad ? env.range(op.dlogits) : env.scratch(), env.metrics()];
-      if (env.custom) return [await env.custom(env.mode, c, b, env.B, op.classes)];
-      return [await env.dispatch('categorical_crossentropy', env.mode, c, b, [1, 1])];
-    },
-  },
-  bench: {
-    shape: 'M,C',
-    dims: (op, B) => [B, op.classes],
-    fromMKN: ([M, , N]) => [M, N],
-    work: ([M, C]) => ({ flops: 6 * M! * C!, bytes: 4 * (2 * M! * C! + M!), unit: 'GB/s' }),
-    instance([M, C], random) {
-      const logits = random(M! * C!, 4);
-      const labels = Uint32Array.from({ length: M! }, (_, i) => (i * 7 + 3) % C!);
-      for (let i = 0; i < M!; i += 2) logits[i * C! + labels[i]!] = 9; // some rows right, so the count is exercised
-      return {
-        op: { kind: 'categorical_crossentropy', layer: 'loss', logits: 'logits', dlogits: 'dlogits', classes: C!, smoothing: 0.1 },
-        rows: M!, inputs: { logits }, outputs: { dlogits: M! * C! }, labels, step: 0, seed: 1, optimizer: NO_OPTIMIZER,
-      };
-    },
-  },
-  custom: {
-    bindings: [{ name: 'logits', access: 'read' }, { name: 'labels', access: 'read' }, { name: 'dlogits', access: 'rw' }, { name: 'metrics', access: 'rw' }],
-    overrides: ['C', 'SMOOTHING', 'HAS_GRAD'],
-    output: ([M, C]) => [M!, C!],
-    outputNames: ['M', 'C'],
-    computes: "dlogits = (softmax − y′) · ctx.inv_rows with y′ = (1 − SMOOTHING)·onehot + SMOOTHING/C; adds the loss sum (fixed point, 2^-24) and correct count to metrics",
-  },
+  webgpu: labelLossWebgpu<CategoricalCrossentropyOp>('categorical_crossentropy', (op) => ({ SMOOTHING: op.smoothing })),
+  bench: labelLossBench(6, (C) => ({ kind: 'categorical_crossentropy', layer: 'loss', logits: 'logits', dlogits: 'dlogits', classes: C, smoothing: 0.1 })),
+  custom: labelLossCustom(['SMOOTHING'], "dlogits = (softmax − y′) · ctx.inv_rows with y′ = (1 − SMOOTHING)·onehot + SMOOTHING/C; adds the loss sum (fixed point, 2^-24) and correct count to metrics"),
 });

@@ -6,7 +6,8 @@
 // only accumulates. The wasm call doubles as predict's softmax (gProbs).
 
 import { LABELS_BUFFER } from './gather.js';
-import { defineOp, NO_OPTIMIZER, present, type OpRecordBase } from './types.js';
+import { labelLossBench, labelLossCustom, labelLossWebgpu, rowSoftmaxStats } from './label-loss.js';
+import { defineOp, present, type OpRecordBase } from './types.js';
 
 export interface SoftmaxXentOp extends OpRecordBase { kind: 'softmax_xent'; logits: string; dlogits: string | null; classes: number }
 
@@ -18,10 +19,7 @@ export function softmaxXent(
   const inv = 1 / gradScale;
   for (let i = 0; i < M; i++) {
     const o = i * C;
-    let max = logits[o]!, arg = 0;
-    for (let c = 1; c < C; c++) if (logits[o + c]! > max) { max = logits[o + c]!; arg = c; }
-    let sum = 0;
-    for (let c = 0; c < C; c++) sum += Math.exp(logits[o + c]! - max);
+    const { max, arg, sum } = rowSoftmaxStats(logits, o, C);
     const label = labels[i]!;
     lossSum += Math.log(sum) + max - logits[o + label]!;
     if (arg === label) correct++;
@@ -61,36 +59,7 @@ export const softmaxXentOp = defineOp<SoftmaxXentOp>({
     guard: { when: 'gProbs != 0', then: 'softmax({logits}, gProbs + ((<usize>start * <usize>{classes}) << 2), rows, {classes})' },
     encode: (op, L) => [L.ptr(op.logits), L.ptr(op.dlogits), op.classes, L.labels],
   },
-  webgpu: {
-    kernels: { softmax_xent: ['read', 'read', 'rw', 'rw'], softmax: ['read', 'rw'] },
-    async dispatches(op, env) {
-      const grad = op.dlogits !== null && env.mode === 'train';
-      const c = { C: op.classes, HAS_GRAD: grad };
-      const b = [env.range(op.logits), env.labels(), grad ? env.range(op.dlogits) : env.scratch(), env.metrics()];
-      if (env.custom) return [await env.custom(env.mode, c, b, env.B, op.classes)];
-      return [await env.dispatch('softmax_xent', env.mode, c, b, [1, 1])];
-    },
-  },
-  bench: {
-    shape: 'M,C',
-    dims: (op, B) => [B, op.classes],
-    fromMKN: ([M, , N]) => [M, N],
-    work: ([M, C]) => ({ flops: 5 * M! * C!, bytes: 4 * (2 * M! * C! + M!), unit: 'GB/s' }),
-    instance([M, C], random) {
-      const logits = random(M! * C!, 4);
-      const labels = Uint32Array.from({ length: M! }, (_, i) => (i * 7 + 3) % C!);
-      for (let i = 0; i < M!; i += 2) logits[i * C! + labels[i]!] = 9; // some rows right, so the count is exercised
-      return {
-        op: { kind: 'softmax_xent', layer: 'loss', logits: 'logits', dlogits: 'dlogits', classes: C! },
-        rows: M!, inputs: { logits }, outputs: { dlogits: M! * C! }, labels, step: 0, seed: 1, optimizer: NO_OPTIMIZER,
-      };
-    },
-  },
-  custom: {
-    bindings: [{ name: 'logits', access: 'read' }, { name: 'labels', access: 'read' }, { name: 'dlogits', access: 'rw' }, { name: 'metrics', access: 'rw' }],
-    overrides: ['C', 'HAS_GRAD'],
-    output: ([M, C]) => [M!, C!],
-    outputNames: ['M', 'C'],
-    computes: 'dlogits = (softmax − onehot) · ctx.inv_rows; adds the loss sum (fixed point, 2^-24) and correct count to metrics',
-  },
+  webgpu: labelLossWebgpu<SoftmaxXentOp>('softmax_xent', () => ({}), { softmax: ['read', 'rw'] }),
+  bench: labelLossBench(5, (C) => ({ kind: 'softmax_xent', layer: 'loss', logits: 'logits', dlogits: 'dlogits', classes: C })),
+  custom: labelLossCustom([], 'dlogits = (softmax − onehot) · ctx.inv_rows; adds the loss sum (fixed point, 2^-24) and correct count to metrics'),
 });
