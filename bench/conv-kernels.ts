@@ -130,7 +130,7 @@ for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 // counts the conv's dense FLOP only. Against the two records apart.
 if (!ONLY || 'fused'.includes(ONLY) || ONLY.includes('fused')) {
   const k = builds.at(-1)!.k as K, p = placed.at(-1)!.p;
-  const CH = 2, yImg = 676 * 32 * 4, pImg = 169 * 32 * 4;
+  const CH = 2, CALLS = 10, yImg = 676 * 32 * 4, pImg = 169 * 32 * 4;
   const poolChunks = () => { for (let b = 0; b < B; b += CH) k.maxPool2dBackward(p.dp1 + b * pImg, p.y1 + b * yImg, p.dpx1 + b * yImg, Math.min(CH, B - b), ...p1.slice(1)); };
   const variants = [
     { name: 'random inputs', x: p.x1, sparse: 0 },
@@ -141,20 +141,23 @@ if (!ONLY || 'fused'.includes(ONLY) || ONLY.includes('fused')) {
     variants.forEach((v, i) => {
       const s = t[i]!;
       s.peak.push(peak(k));
+      // CALLS calls a sample: a few ms each, too short for the process CPU clock's granularity alone.
       let t0 = cpuMs();
-      k.maxPool2dBackward(p.dp1, p.y1, p.dpx1, ...p1);
-      k.conv2dBackwardWeights(v.x, p.dpx1, p.dw1, p.db1, ...g1, v.sparse);
-      s.apart.push(cpuMs() - t0);
+      for (let c = 0; c < CALLS; c++) {
+        k.maxPool2dBackward(p.dp1, p.y1, p.dpx1, ...p1);
+        k.conv2dBackwardWeights(v.x, p.dpx1, p.dw1, p.db1, ...g1, v.sparse);
+      }
+      s.apart.push((cpuMs() - t0) / CALLS);
       t0 = cpuMs();
-      k.maxPoolConvWeights(p.dp1, p.y1, p.dpx1, v.x, p.dw1, p.db1, ...g1, v.sparse);
-      const fused = cpuMs() - t0;
+      for (let c = 0; c < CALLS; c++) k.maxPoolConvWeights(p.dp1, p.y1, p.dpx1, v.x, p.dw1, p.db1, ...g1, v.sparse);
+      const fused = (cpuMs() - t0) / CALLS;
       t0 = cpuMs();
-      poolChunks();
-      const pool = cpuMs() - t0;
+      for (let c = 0; c < CALLS; c++) poolChunks();
+      const pool = (cpuMs() - t0) / CALLS;
       s.fused.push(fused); s.pool.push(pool); s.dw.push(fused - pool);
     });
   }
-  console.log(`\nThe first conv's dW (28×28×1 → 32, +db) fused with the 26×26×32 2×2 pool backward, per 2-image chunk (medians, min–max; % of this section's peak ${median(t.flatMap((s) => s.peak)).toFixed(1)} GFLOP/s):\n`);
+  console.log(`\nThe first conv's dW (28×28×1 → 32, +db) fused with the 26×26×32 2×2 pool backward, per 2-image chunk (medians, min–max of ${REPEATS} samples of 10 calls; % of this section's peak ${median(t.flatMap((s) => s.peak)).toFixed(1)} GFLOP/s):\n`);
   console.log('| inputs | pool bwd + dW, two records | fused record | its pool part (chunks) | its dW part | dW GFLOP/s (% peak) |\n|---|---|---|---|---|---|');
   const ms = (v: number[]) => `${median(v).toFixed(2)} ms (${sorted(v)[0]!.toFixed(2)}–${sorted(v).at(-1)!.toFixed(2)})`;
   variants.forEach((v, i) => {
