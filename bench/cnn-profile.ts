@@ -20,9 +20,7 @@ import { WasmBackend } from '../src/runtime/backends/wasm.js';
 import { compileGraph } from '../src/runtime/graph.js';
 import { initParams } from '../src/runtime/params.js';
 import { epochOrder } from '../src/runtime/rng.js';
-import { defOf } from '../src/ops/index.js';
-import { fusePoolConvWeights } from '../src/runtime/wasm/fuse.js';
-import { OP_WORDS } from '../src/runtime/wasm/plan.js';
+import { OP_WORDS, trainRecords } from '../src/runtime/wasm/plan.js';
 import { WASM_SIMD_BASE64 } from '../src/generated/kernels.js';
 
 const arg = (name: string, dflt: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1]! : dflt; };
@@ -52,12 +50,14 @@ await be.setOrder(epochOrder(train.count, g.seed, 0, true));
 const inner = be as unknown as { trainPlan: { ptr: number; ops: number }; data: { train: { images: number; labels: number } }; order: { ptr: number }; trainMetrics: number };
 const { exports: k } = be.kernels;
 const plan = inner.trainPlan, d = inner.data.train;
-// The plan's records in order: the graph's ops, with the pairs the one-thread plan fuses (src/runtime/wasm/fuse.ts) as one.
-const records = fusePoolConvWeights([...g.forward, ...g.backward, ...g.update].map((op) => ({ op: op as never, words: [defOf(op).wasm.code, ...new Array<number>(15).fill(0)] })));
-const names = Array.from({ length: plan.ops }, (_, o) => {
-  const op = records[o]?.op as { kind: string; layer?: string; pool?: { layer: string }; conv?: { layer: string } } | undefined;
-  if (op?.pool && op.conv) return `${op.kind} ${op.pool.layer} + ${op.conv.layer}`;
-  return op ? `${op.kind} ${op.layer ?? ''}` : 'transpose (kernel copy)';
+// The plan's records in order, as the one-thread backend builds them (pool-then-dW pairs fused: src/runtime/wasm/fuse.ts);
+// only their ops are read here, so the layout's addresses do not matter.
+const records = trainRecords(g, { ptr: () => 0, transposed: () => 0, labels: 0 }, new Set(), true);
+if (records.length !== plan.ops) throw new Error(`cnn-profile: ${records.length} records named, the backend's plan has ${plan.ops}`);
+const names = records.map(({ op }) => {
+  const r = op as { kind: string; layer?: string; pool?: { layer: string }; conv?: { layer: string } };
+  if (r.pool && r.conv) return `${r.kind} ${r.pool.layer} + ${r.conv.layer}`;
+  return r.kind === 'transpose' ? 'transpose (kernel copy)' : `${r.kind} ${r.layer ?? ''}`;
 });
 const o = g.optimizer;
 const B = g.batchSize;

@@ -128,7 +128,8 @@ for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 // so dy is read from cache. Its dW time is the fused record's less that of
 // the same pool backward by chunks, taken in the same repeat; the rate
 // counts the conv's dense FLOP only. Against the two records apart.
-if (!ONLY || 'fused'.includes(ONLY) || ONLY.includes('fused')) {
+const FUSED = 'conv2d_backward_weights 28×28×1→32 fused with max_pool2d_backward';
+if (!ONLY || FUSED.includes(ONLY)) {
   const k = builds.at(-1)!.k as K, p = placed.at(-1)!.p;
   const CH = 2, CALLS = 10, yImg = 676 * 32 * 4, pImg = 169 * 32 * 4;
   const poolChunks = () => { for (let b = 0; b < B; b += CH) k.maxPool2dBackward(p.dp1 + b * pImg, p.y1 + b * yImg, p.dpx1 + b * yImg, Math.min(CH, B - b), ...p1.slice(1)); };

@@ -99,14 +99,6 @@ export function packPlan(records: PlanRecord[], threads: ThreadPlanContext | nul
   return packRecords(threads && threads.threads > 1 ? scheduleThreads(records, threads) : records.map((r) => r.words));
 }
 
-export function encodeTrainPlan(graph: Graph, L: PlanLayout, custom: CustomOps = new Set()): Int32Array {
-  return packPlan(trainRecords(graph, L, custom, true), null);
-}
-
-export function encodeInferencePlan(graph: Graph, L: PlanLayout, custom: CustomOps = new Set()): Int32Array {
-  return packPlan(inferenceRecords(graph, L, custom), null);
-}
-
 export function packRecords(records: number[][]): Int32Array {
   const out = new Int32Array(records.length * OP_WORDS);
   records.forEach((r, i) => {
