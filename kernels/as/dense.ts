@@ -285,6 +285,24 @@ export function columnSums(y: usize, out: usize, M: i32, N: i32): void {
  */
 export function columnSumsStrided(y: usize, out: usize, M: i32, N: i32, ns: usize, add: bool = false): void {
   let j = 0;
+  // 32 columns a pass read each 128-byte row once (a conv's dy over 32 channels): 8-column passes
+  // each stream every row's cache lines again from L2 once the rows outgrow L1.
+  for (; j + 32 <= N; j += 32) {
+    const o = <usize>j << 2, q = out + o;
+    const z = f32x4.splat(0);
+    let s0 = add ? v128.load(q) : z, s1 = add ? v128.load(q, 16) : z, s2 = add ? v128.load(q, 32) : z, s3 = add ? v128.load(q, 48) : z;
+    let s4 = add ? v128.load(q, 64) : z, s5 = add ? v128.load(q, 80) : z, s6 = add ? v128.load(q, 96) : z, s7 = add ? v128.load(q, 112) : z;
+    let p = y + o;
+    for (let r = 0; r < M; r++) {
+      s0 = f32x4.add(s0, v128.load(p)); s1 = f32x4.add(s1, v128.load(p, 16));
+      s2 = f32x4.add(s2, v128.load(p, 32)); s3 = f32x4.add(s3, v128.load(p, 48));
+      s4 = f32x4.add(s4, v128.load(p, 64)); s5 = f32x4.add(s5, v128.load(p, 80));
+      s6 = f32x4.add(s6, v128.load(p, 96)); s7 = f32x4.add(s7, v128.load(p, 112));
+      p += ns;
+    }
+    v128.store(q, s0); v128.store(q, s1, 16); v128.store(q, s2, 32); v128.store(q, s3, 48);
+    v128.store(q, s4, 64); v128.store(q, s5, 80); v128.store(q, s6, 96); v128.store(q, s7, 112);
+  }
   for (; j + 8 <= N; j += 8) {
     const o = <usize>j << 2;
     let s0 = add ? v128.load(out + o) : f32x4.splat(0), s1 = add ? v128.load(out + o, 16) : s0;

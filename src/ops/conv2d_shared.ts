@@ -132,4 +132,6 @@ export const CONV_CASES: readonly (readonly number[])[] = [
   [4, 13, 13, 32, 64, 3, 3, 1, 1, 1, 1, 0], // and its second (im2col rows span several tiles)
   [2, 9, 7, 3, 20, 3, 3, 2, 1, 1, 1, 1], // short window (conv_small) with padding: the gathered path, 16 + 4 channels
   [2, 10, 9, 2, 20, 3, 3, 1, 1, 2, 2, 0], // short window read in place with dilation 2, 16 + 4 channels
+  [2, 13, 12, 1, 20, 5, 5, 2, 2, 2, 2, 0], // one input channel, stride = dilation 2: dW's kernel-row blocks (3 + 2 taps, 8·2 + 4 channels)
+  [3, 9, 10, 1, 12, 3, 3, 2, 1, 1, 1, 0], // one input channel, stride 2 ≠ dilation 1: dW's tap pairs
 ];
