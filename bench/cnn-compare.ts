@@ -14,6 +14,7 @@
 // Debian's python (/usr/bin/python3) runs PyTorch, not a python earlier on PATH.
 //
 //   node --import tsx bench/cnn-compare.ts [--epochs 2] [--tfjs-batches 3] [--skip torch,tfjs]
+//   node --experimental-wasm-relaxed-simd --import tsx bench/cnn-compare.ts --relaxed   (adds the FMA build)
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -62,29 +63,40 @@ function torchEpoch(): void {
   console.error(`  pytorch epoch ${torchRuns.length}: ${torchRuns[torchRuns.length - 1]!.seconds[0]!.toFixed(1)} s`);
 }
 
-// Tessera wasm (plain SIMD; relaxed needs a Node flag).
+// Tessera wasm, plain SIMD (what Node 20 runs by default) and, with
+// --relaxed, the relaxed-SIMD (FMA) build as well: Node 20 needs
+// `node --experimental-wasm-relaxed-simd`; browsers and Node 22+ have it.
+// The trainers take their epochs in turn: plain, relaxed, PyTorch, plain, …
 {
   const r = validateModelConfig(readFileSync('models/mnist-cnn.yaml', 'utf8'), 'models/mnist-cnn.yaml');
   if (!r.ok) throw new Error('models/mnist-cnn.yaml is invalid');
   const g = compileGraph(r.spec);
-  const be = await WasmBackend.create({ relaxed: false, threads: 1 });
-  await be.prepare(g, initParams(g));
-  await be.setDataset('train', train);
-  await be.setDataset('test', test);
-  const seconds: number[] = [], cpu: number[] = [];
+  const variants = process.argv.includes('--relaxed') ? [false, true] : [false];
+  const runs = [];
+  for (const relaxed of variants) {
+    const be = await WasmBackend.create({ relaxed, threads: 1 });
+    await be.prepare(g, initParams(g));
+    await be.setDataset('train', train);
+    await be.setDataset('test', test);
+    runs.push({ be, seconds: [] as number[], cpu: [] as number[] });
+  }
   for (let e = 0; e < EPOCHS; e++) {
-    await be.setOrder(epochOrder(train.count, g.seed, e, true));
-    const t0 = performance.now(), c0 = cpuSeconds();
-    await be.trainSteps(0, STEPS, e * STEPS);
-    await be.readMetrics();
-    seconds.push((performance.now() - t0) / 1000);
-    cpu.push(cpuSeconds() - c0);
-    console.error(`  tessera wasm epoch ${e + 1}: ${seconds[e]!.toFixed(1)} s (CPU ${cpu[e]!.toFixed(1)} s)`);
+    for (const run of runs) {
+      await run.be.setOrder(epochOrder(train.count, g.seed, e, true));
+      const t0 = performance.now(), c0 = cpuSeconds();
+      await run.be.trainSteps(0, STEPS, e * STEPS);
+      await run.be.readMetrics();
+      run.seconds.push((performance.now() - t0) / 1000);
+      run.cpu.push(cpuSeconds() - c0);
+      console.error(`  tessera ${run.be.description} epoch ${e + 1}: ${run.seconds[e]!.toFixed(1)} s (CPU ${run.cpu[e]!.toFixed(1)} s)`);
+    }
     if (!skip.has('torch')) torchEpoch();
   }
-  const ev = await be.evaluate('test');
-  row(`Tessera wasm (${be.description})`, seconds, `${(100 * ev.accuracy).toFixed(2)}%`, '', cpu);
-  be.dispose();
+  for (const run of runs) {
+    const ev = await run.be.evaluate('test');
+    row(`Tessera ${run.be.description}`, run.seconds, `${(100 * ev.accuracy).toFixed(2)}%`, '', run.cpu);
+    run.be.dispose();
+  }
 }
 
 if (torchRuns.length) {
